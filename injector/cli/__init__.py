@@ -1,0 +1,1 @@
+"""The ``injector`` command: one module per subcommand, registered in :mod:`injector.cli.main`."""

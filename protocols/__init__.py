@@ -1,0 +1,1 @@
+"""Wire protocols the product speaks; knows nothing of ports, storage or UI."""
