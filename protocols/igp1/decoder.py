@@ -81,8 +81,19 @@ class Decoder:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Frame]:
         """Add ``data`` to the stream and return every frame it completes, in order."""
+        self._buf += data
+        return self._scan(final=False)
+
+    def finish(self) -> list[Frame]:
+        """End of stream (end of a capture file): settle the bytes still held back.
+
+        A frame that can no longer complete is invalid, so its SOF is dropped and the rest is
+        searched again, which recovers a whole frame that a false start was holding back.
+        """
+        return self._scan(final=True)
+
+    def _scan(self, final: bool) -> list[Frame]:
         buf = self._buf
-        buf += data
         stats = self.stats
         out: list[Frame] = []
         append = out.append
@@ -103,6 +114,9 @@ class Decoder:
             garbage += start - pos
             pos = start
             if end - start < 4:
+                if final:
+                    garbage += end - start
+                    pos = end
                 break  # header incomplete
             length = buf[start + 1]
             msg_id = buf[start + 3]
@@ -114,6 +128,10 @@ class Decoder:
                 continue
             frame_end = start + length + OVERHEAD
             if frame_end > end:
+                if final:
+                    garbage += 1
+                    pos = start + 1
+                    continue
                 break  # frame incomplete
             crc_at = frame_end - 2
             if crc_hqx(buf[start + 1 : crc_at], CRC_INIT) != buf[crc_at] | (buf[crc_at + 1] << 8):

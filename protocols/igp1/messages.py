@@ -119,9 +119,7 @@ class Message:
             values.append(_check_field(self.NAME, name, code, value))
             allowed = self.CHOICES.get(name)
             if allowed is not None and value not in allowed:
-                raise ValueError(
-                    f"{self.NAME}.{name}={value!r} is not one of {sorted(allowed)}"
-                )
+                raise ValueError(f"{self.NAME}.{name}={value!r} is not one of {sorted(allowed)}")
         self.check()
         return self.STRUCT.pack(*values)
 
@@ -197,7 +195,7 @@ def message(
         cls.CHOICES = {
             name: frozenset(int(v) for v in allowed) for name, allowed in (choices or {}).items()
         }
-        cls.unpack_from = _make_unpacker(cls, compiled, codes)  # type: ignore[assignment]
+        cls.unpack_from = _make_unpacker(cls, compiled, codes)
         CATALOGUE[msg_id] = cls
         PAYLOAD_SIZES[msg_id] = compiled.size
         return cls
@@ -307,9 +305,7 @@ class Shot(Message):
             raise ValueError("SHOT.shot_no starts at 1")
 
 
-@message(
-    0x20, Direction.DEVICE, "IBBH", choices={"code": FaultCode, "active": (0, 1)}
-)
+@message(0x20, Direction.DEVICE, "IBBH", choices={"code": FaultCode, "active": (0, 1)})
 @dataclass(frozen=True, slots=True)
 class Fault(Message):
     """A fault raised (``active`` 1) or cleared (0)."""
