@@ -1,0 +1,47 @@
+"""The serial driver: reads a gun over a port and publishes typed events (see :mod:`.link`)."""
+
+from injector.driver.clock import DeviceClock
+from injector.driver.events import (
+    DecoderStatistics,
+    DeviceIdentified,
+    DeviceRebooted,
+    DriverEvent,
+    FaultChanged,
+    LinkChanged,
+    LinkState,
+    LockChanged,
+    SettingsChanged,
+    ShotReceived,
+    ShotsLost,
+    ShotsRecovered,
+    Status,
+    UnrecognisedData,
+)
+from injector.driver.link import Driver, KnownShots
+from injector.driver.recovery import BootLedger, Outcome
+from injector.driver.transport import PortError, PortProblem, open_port
+
+__all__ = [
+    "BootLedger",
+    "DecoderStatistics",
+    "DeviceClock",
+    "DeviceIdentified",
+    "DeviceRebooted",
+    "Driver",
+    "DriverEvent",
+    "FaultChanged",
+    "KnownShots",
+    "LinkChanged",
+    "LinkState",
+    "LockChanged",
+    "Outcome",
+    "PortError",
+    "PortProblem",
+    "SettingsChanged",
+    "ShotReceived",
+    "ShotsLost",
+    "ShotsRecovered",
+    "Status",
+    "UnrecognisedData",
+    "open_port",
+]

@@ -1,0 +1,195 @@
+"""Typed events the driver publishes; frozen, so they can cross threads safely.
+
+Times: ``at`` is Unix time (seconds) when the driver handled the frame; ``device_time`` is the
+device's ``uptime_ms`` mapped to Unix time by :class:`~injector.driver.clock.DeviceClock`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from protocols.igp1 import DecoderStats
+
+
+class LinkState(enum.Enum):
+    """The link as the host sees it."""
+
+    CONNECTING = "connecting"
+    """The port is open and the device has not yet identified itself."""
+    LIVE = "live"
+    """The device identified itself and frames are arriving."""
+    LOST = "lost"
+    """The port failed or went silent for longer than the silence timeout."""
+    RECONNECTING = "reconnecting"
+    """Trying to reopen the port, with backoff."""
+    STOPPED = "stopped"
+    """The driver was stopped and the port closed."""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkChanged:
+    """The link moved to another state; ``reason`` says why in a few words."""
+
+    state: LinkState
+    port: str
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceIdentified:
+    """A HELLO: which gun, which firmware, which power-up (``boot_id``)."""
+
+    model: str
+    serial: str
+    firmware: str
+    boot_id: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChanged:
+    """A SETTINGS frame: what the practitioner set on the gun."""
+
+    serial: str
+    boot_id: int
+    mode: int
+    depth_set_um: int
+    volume_set_nl: int
+    rate_spm: int
+    syringe_capacity_ul: int
+    uptime_ms: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShotReceived:
+    """A shot, published once per (serial, boot_id, shot_no) whatever the line did."""
+
+    serial: str
+    boot_id: int
+    shot_no: int
+    uptime_ms: int
+    device_time: float
+    depth_um: int
+    flags: int
+    volume_nl: int
+    syringe_remaining_nl: int
+    recovered: bool
+    """It filled a gap (arrived after a later shot or after a RESEND_REQ)."""
+    received_ns: int
+    """``time.monotonic_ns()`` when its bytes were read from the port (for latency)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaultChanged:
+    """A FAULT frame: a fault raised (``active``) or cleared."""
+
+    serial: str
+    boot_id: int
+    code: int
+    active: bool
+    detail: int
+    uptime_ms: int
+    device_time: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A HEARTBEAT: the gun's state, battery, faults and syringe."""
+
+    serial: str
+    boot_id: int
+    uptime_ms: int
+    last_shot_no: int
+    state: int
+    battery_pct: int
+    fault_bits: int
+    syringe_remaining_nl: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRebooted:
+    """The gun came back with a new ``boot_id``: its shot numbers start again at 1."""
+
+    serial: str
+    old_boot_id: int
+    new_boot_id: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShotsRecovered:
+    """Shots that filled gaps, counted per read from the port."""
+
+    serial: str
+    boot_id: int
+    count: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShotsLost:
+    """Shots known to have been fired that can no longer be asked for."""
+
+    serial: str
+    boot_id: int
+    count: int
+    ranges: tuple[tuple[int, int], ...]
+    """Inclusive ranges of the lost shot numbers."""
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LockChanged:
+    """The answer to a LOCK or unlock the host sent."""
+
+    locked: bool
+    reason: int
+    acknowledged: bool
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DecoderStatistics:
+    """Counters of the link: the decoder's and the driver's own."""
+
+    decoder: DecoderStats
+    duplicates: int
+    """Shots received again that were already held (line duplicates, overlapping resends)."""
+    resend_requests: int
+    reopens: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UnrecognisedData:
+    """Bytes keep arriving but no valid frame: a wrong baud rate or another protocol."""
+
+    port: str
+    baud: int
+    garbage_bytes: int
+    sample: bytes
+    looks_like_text: bool
+    at: float
+
+
+DriverEvent = (
+    LinkChanged
+    | DeviceIdentified
+    | SettingsChanged
+    | ShotReceived
+    | FaultChanged
+    | Status
+    | DeviceRebooted
+    | ShotsRecovered
+    | ShotsLost
+    | LockChanged
+    | DecoderStatistics
+    | UnrecognisedData
+)
+"""Every event the driver publishes."""

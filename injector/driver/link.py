@@ -1,0 +1,621 @@
+"""The Driver: one reader thread per port, link states, recovery, capture, LOCK.
+
+Everything that touches the port's input runs on the reader thread, so nothing a consumer does
+can stall the port: events are handed to listeners on that thread and a listener must be cheap
+(put the event on a queue, post a message). Writes (IDENT_REQ, RESEND_REQ, LOCK) may come from
+any thread and are serialised by a lock; each gets its own SEQ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import serial
+
+from injector.driver.clock import DeviceClock
+from injector.driver.events import (
+    DecoderStatistics,
+    DeviceIdentified,
+    DeviceRebooted,
+    DriverEvent,
+    FaultChanged,
+    LinkChanged,
+    LinkState,
+    LockChanged,
+    SettingsChanged,
+    ShotReceived,
+    ShotsLost,
+    ShotsRecovered,
+    Status,
+    UnrecognisedData,
+)
+from injector.driver.recovery import BootLedger, Outcome, Range
+from injector.driver.transport import PortError, open_port
+from protocols.igp1 import (
+    Ack,
+    AckStatus,
+    Decoder,
+    Fault,
+    Heartbeat,
+    Hello,
+    IdentReq,
+    Lock,
+    LockReason,
+    Message,
+    ResendReq,
+    Settings,
+    Shot,
+    ShotFlags,
+)
+from protocols.igp1.capture import CaptureWriter, RecordKind
+
+log = logging.getLogger(__name__)
+
+KnownShots = Callable[[str, int], Iterable[int]]
+"""Given (serial, boot_id), the shot numbers already stored (to seed recovery on restart)."""
+Listener = Callable[[DriverEvent], None]
+
+_RETRANSMIT = int(ShotFlags.RETRANSMIT)
+_MAX_PENDING = 50_000  # frames held while waiting for HELLO; beyond that, the oldest go
+
+
+@dataclass(frozen=True, slots=True)
+class _Identity:
+    model: str
+    serial: str
+    firmware: str
+    boot_id: int
+
+
+class _AckWaiter:
+    __slots__ = ("done", "msg_id", "status")
+
+    def __init__(self, msg_id: int) -> None:
+        self.msg_id = msg_id
+        self.done = threading.Event()
+        self.status: int | None = None
+
+
+class Driver:
+    """Reads one gun over one port and publishes :data:`DriverEvent` s.
+
+    ``port`` is a device path or any pyserial URL. Timeouts are parameters so tests can shorten
+    them; the defaults follow the spec (3 s of silence means the link is lost).
+    """
+
+    def __init__(
+        self,
+        port: str,
+        *,
+        baud: int = 115200,
+        capture: CaptureWriter | None = None,
+        known_shots: KnownShots | None = None,
+        silence_timeout: float = 3.0,
+        reopen_backoff: tuple[float, float] = (0.1, 2.0),
+        resend_backoff: tuple[float, float] = (0.25, 2.0),
+        ident_retry: float = 1.0,
+        garbage_timeout: float = 2.0,
+        stats_interval: float = 1.0,
+        read_timeout: float = 0.02,
+        wait_for_port: bool = False,
+    ) -> None:
+        self.port = port
+        self.baud = baud
+        self._capture = capture
+        self._known_shots = known_shots
+        self._silence_timeout = silence_timeout
+        self._reopen_backoff = reopen_backoff
+        self._resend_backoff = resend_backoff
+        self._ident_retry = ident_retry
+        self._garbage_timeout = garbage_timeout
+        self._stats_interval = stats_interval
+        self._read_timeout = read_timeout
+        self._wait_for_port = wait_for_port
+
+        self._listeners: list[Listener] = []
+        self._listeners_lock = threading.Lock()
+        self._tx_lock = threading.Lock()
+        self._tx_seq = 0
+        self._serial: serial.SerialBase | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._decoder = Decoder()
+        self._clock = DeviceClock()
+        self._ledgers: dict[str, BootLedger] = {}
+        self._identity: _Identity | None = None
+        self._pending: list[Message] = []
+        self._last_uptime: int | None = None
+        self._resend_seq: dict[int, Range] = {}
+        self._ack_waiters: dict[int, _AckWaiter] = {}
+        self._lock_reason: int | None = None  # the lock to restore after a reboot
+        self._state = LinkState.STOPPED
+        self._duplicates = 0
+        self._resend_requests = 0
+        self._reopens = 0
+        self._recovered_in_read = 0
+        self._ever_identified = False
+
+    # --- public API -----------------------------------------------------------------------
+
+    @property
+    def link_state(self) -> LinkState:
+        """The current link state."""
+        return self._state
+
+    @property
+    def identity(self) -> DeviceIdentified | None:
+        """The gun on the link, once it has identified itself (None before, and after a loss)."""
+        ident = self._identity
+        if ident is None:
+            return None
+        return DeviceIdentified(ident.model, ident.serial, ident.firmware, ident.boot_id, 0.0)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` on the reader thread for every event; returns an unsubscribe.
+
+        The listener must return quickly (queue the event, post a message): the port is not
+        read while it runs. An exception it raises is logged and otherwise ignored.
+        """
+        with self._listeners_lock:
+            self._listeners = [*self._listeners, listener]
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                self._listeners = [x for x in self._listeners if x is not listener]
+
+        return unsubscribe
+
+    def start(self) -> None:
+        """Open the port, send IDENT_REQ and start the reader thread.
+
+        Raises :class:`PortError` if the port cannot be opened, unless ``wait_for_port`` was
+        given and the problem may go away (a missing or busy port), in which case the reader
+        keeps trying with backoff.
+        """
+        if self._thread is not None:
+            raise RuntimeError("driver already started")
+        self._stop.clear()
+        self._set_state(LinkState.CONNECTING, "opening the port")
+        try:
+            self._open()
+        except PortError as exc:
+            if not (self._wait_for_port and exc.retryable):
+                self._set_state(LinkState.STOPPED, str(exc))
+                raise
+            self._set_state(LinkState.RECONNECTING, str(exc))
+        self._thread = threading.Thread(target=self._run, name=f"driver {self.port}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the reader thread and close the port; idempotent."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._thread = None
+        self._close("stopped")
+        if self._state is not LinkState.STOPPED:
+            self._set_state(LinkState.STOPPED, "stopped")
+
+    def lock(self, reason: LockReason = LockReason.MANUAL, timeout: float = 1.0) -> bool:
+        """Send LOCK; True if the gun acknowledged it with status OK within ``timeout``."""
+        return self._send_lock(True, reason, timeout)
+
+    def unlock(self, reason: LockReason = LockReason.MANUAL, timeout: float = 1.0) -> bool:
+        """Send unlock; True if the gun acknowledged it with status OK within ``timeout``."""
+        return self._send_lock(False, reason, timeout)
+
+    def request_resend(self, first: int, last: int) -> None:
+        """Ask the gun for shots ``first..last`` again (normally the driver does it itself)."""
+        self._send_resend(first, last)
+
+    def __enter__(self) -> Driver:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- writing --------------------------------------------------------------------------
+
+    def _send(self, message: Message, waiter: _AckWaiter | None = None) -> int:
+        """Send one frame; returns its SEQ. Raises OSError/SerialException if the port fails."""
+        with self._tx_lock:
+            port = self._serial
+            if port is None:
+                raise serial.SerialException("port not open")
+            seq = self._tx_seq
+            self._tx_seq = (seq + 1) & 0xFF
+            frame = message.encode(seq)
+            if waiter is not None:
+                self._ack_waiters[seq] = waiter
+            port.write(frame)
+            if self._capture is not None:
+                self._capture.write(RecordKind.TX, frame)
+            return seq
+
+    def _send_lock(self, locked: bool, reason: LockReason, timeout: float) -> bool:
+        waiter = _AckWaiter(Lock.MSG_ID)
+        try:
+            seq = self._send(Lock(int(locked), int(reason)), waiter)
+        except (serial.SerialException, OSError) as exc:
+            log.info("LOCK not sent: %s", exc)
+            self._emit(LockChanged(locked, int(reason), False, time.time()))
+            return False
+        ok = waiter.done.wait(timeout) and waiter.status == AckStatus.OK
+        with self._tx_lock:
+            self._ack_waiters.pop(seq, None)
+        if ok:
+            self._lock_reason = int(reason) if locked else None
+        self._emit(LockChanged(locked, int(reason), ok, time.time()))
+        return ok
+
+    def _send_resend(self, first: int, last: int) -> None:
+        try:
+            seq = self._send(ResendReq(first, last))
+        except (serial.SerialException, OSError) as exc:
+            log.info("RESEND_REQ not sent: %s", exc)
+            return
+        self._resend_requests += 1
+        self._resend_seq[seq] = (first, last)
+
+    def _send_ident(self) -> None:
+        try:
+            self._send(IdentReq())
+        except (serial.SerialException, OSError) as exc:
+            log.info("IDENT_REQ not sent: %s", exc)
+
+    # --- port -----------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        handle = open_port(self.port, self.baud, self._read_timeout)
+        with self._tx_lock:
+            self._serial = handle
+        self._decoder.reset()
+        self._identity = None
+        self._pending.clear()
+        self._last_uptime = None
+        self._resend_seq.clear()
+        now = time.monotonic()
+        self._opened_at = now
+        self._last_frame = now
+        self._last_ident = now
+        self._frames_at_open = self._decoder.stats.frames
+        self._garbage_at_open = self._decoder.stats.garbage_bytes
+        self._garbage_sample = bytearray()
+        self._garbage_reported = False
+        if self._capture is not None:
+            self._capture.note(RecordKind.OPEN, f"{self.port} at {self.baud} baud")
+        # pyserial flushed whatever the gun sent while we were away: ask who is there, and the
+        # heartbeat in the answer tells which shots to ask for again.
+        self._send_ident()
+
+    def _close(self, reason: str) -> None:
+        with self._tx_lock:
+            handle, self._serial = self._serial, None
+            for waiter in self._ack_waiters.values():
+                waiter.done.set()
+            self._ack_waiters.clear()
+        if handle is None:
+            return
+        with contextlib.suppress(serial.SerialException, OSError):
+            handle.close()
+        if self._capture is not None:
+            self._capture.note(RecordKind.CLOSE, reason)
+
+    # --- reader thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        backoff = self._reopen_backoff[0]
+        next_open = time.monotonic()
+        next_stats = time.monotonic() + self._stats_interval
+        last_stats: tuple[int, ...] = ()
+        while not self._stop.is_set():
+            port = self._serial
+            now = time.monotonic()
+            if port is None:
+                if now < next_open:
+                    self._stop.wait(min(next_open - now, 0.05))
+                    continue
+                try:
+                    self._open()
+                except PortError as exc:
+                    if self._state is not LinkState.RECONNECTING:
+                        self._set_state(LinkState.RECONNECTING, str(exc))
+                    next_open = now + backoff
+                    backoff = min(backoff * 2, self._reopen_backoff[1])
+                    continue
+                self._reopens += 1
+                backoff = self._reopen_backoff[0]
+                self._set_state(LinkState.CONNECTING, "port reopened")
+                continue
+            try:
+                data = port.read(port.in_waiting or 1)
+            except (serial.SerialException, OSError, TypeError) as exc:
+                # TypeError: pyserial's read on a handle closed under it by another thread.
+                self._lose(f"port failed: {exc}")
+                next_open = time.monotonic() + backoff
+                continue
+            now = time.monotonic()
+            if data:
+                self._on_bytes(data, now)
+            if now - self._last_frame > self._silence_timeout:
+                self._lose(f"no valid frame for {self._silence_timeout:g} s")
+                next_open = now + backoff
+                continue
+            self._tick(now)
+            if now >= next_stats:
+                next_stats = now + self._stats_interval
+                stats = self._decoder.stats
+                key = (stats.frames, stats.garbage_bytes, self._duplicates, self._resend_requests)
+                if key != last_stats:
+                    last_stats = key
+                    self._emit(
+                        DecoderStatistics(
+                            stats.copy(),
+                            self._duplicates,
+                            self._resend_requests,
+                            self._reopens,
+                            time.time(),
+                        )
+                    )
+        self._close("stopped")
+
+    def _lose(self, reason: str) -> None:
+        self._close(reason)
+        self._identity = None
+        self._set_state(LinkState.LOST, reason)
+        self._set_state(LinkState.RECONNECTING, "reopening the port")
+
+    def _tick(self, now: float) -> None:
+        ident = self._identity
+        if ident is None:
+            if now - self._last_ident >= self._ident_retry:
+                self._last_ident = now
+                self._send_ident()
+            self._check_garbage(now)
+            return
+        ledger = self._ledgers[ident.serial]
+        for first, last in ledger.due(now):
+            self._send_resend(first, last)
+
+    def _check_garbage(self, now: float) -> None:
+        if self._garbage_reported or now - self._opened_at < self._garbage_timeout:
+            return
+        stats = self._decoder.stats
+        garbage = stats.garbage_bytes - self._garbage_at_open
+        if stats.frames == self._frames_at_open and garbage > 0:
+            self._garbage_reported = True
+            sample = bytes(self._garbage_sample)
+            printable = sum(1 for b in sample if 32 <= b < 127 or b in (9, 10, 13))
+            self._emit(
+                UnrecognisedData(
+                    self.port,
+                    self.baud,
+                    garbage,
+                    sample,
+                    bool(sample) and printable >= 0.9 * len(sample),
+                    time.time(),
+                )
+            )
+
+    def _on_bytes(self, data: bytes, now: float) -> None:
+        received_ns = time.monotonic_ns()
+        if self._capture is not None:
+            self._capture.write(RecordKind.RX, data)
+        frames = self._decoder.feed(data)
+        if not frames:
+            if self._identity is None and len(self._garbage_sample) < 256:
+                self._garbage_sample += data[: 256 - len(self._garbage_sample)]
+            return
+        self._last_frame = now
+        wall = time.time()
+        self._recovered_in_read = 0
+        for frame in frames:
+            self._handle(frame.message, frame.seq, wall, received_ns)
+        ident = self._identity
+        if self._recovered_in_read and ident is not None:
+            self._emit(ShotsRecovered(ident.serial, ident.boot_id, self._recovered_in_read, wall))
+        if ident is not None:
+            self._tick(now)
+
+    def _handle(self, msg: Message, seq: int, wall: float, received_ns: int) -> None:
+        kind = type(msg)
+        if kind is Shot:
+            assert isinstance(msg, Shot)
+            self._on_shot(msg, wall, received_ns)
+        elif kind is Heartbeat:
+            assert isinstance(msg, Heartbeat)
+            self._on_heartbeat(msg, wall)
+        elif kind is Hello:
+            assert isinstance(msg, Hello)
+            self._on_hello(msg, wall)
+        elif kind is Ack:
+            assert isinstance(msg, Ack)
+            self._on_ack(msg, wall)
+        elif self._identity is None:
+            self._hold(msg)
+        elif kind is Settings:
+            assert isinstance(msg, Settings)
+            ident = self._identity
+            self._emit(
+                SettingsChanged(
+                    ident.serial,
+                    ident.boot_id,
+                    msg.mode,
+                    msg.depth_set_um,
+                    msg.volume_set_nl,
+                    msg.rate_spm,
+                    msg.syringe_capacity_ul,
+                    msg.uptime_ms,
+                    wall,
+                )
+            )
+        elif kind is Fault:
+            assert isinstance(msg, Fault)
+            ident = self._identity
+            self._emit(
+                FaultChanged(
+                    ident.serial,
+                    ident.boot_id,
+                    msg.code,
+                    bool(msg.active),
+                    msg.detail,
+                    msg.uptime_ms,
+                    self._clock.to_wall(msg.uptime_ms, wall),
+                    wall,
+                )
+            )
+
+    def _hold(self, msg: Message) -> None:
+        # Until HELLO says which gun and which power-up this is, a shot cannot be attributed.
+        if len(self._pending) >= _MAX_PENDING:
+            del self._pending[0]
+        self._pending.append(msg)
+
+    def _went_back(self, uptime_ms: int) -> bool:
+        """Whether a fresh uptime lies before the last one: the gun restarted unannounced."""
+        last = self._last_uptime
+        self._last_uptime = uptime_ms
+        return last is not None and DeviceClock.elapsed_ms(last, uptime_ms) < 0
+
+    def _suspect_reboot(self, msg: Message) -> None:
+        # The HELLO of a power-up may have been lost on the line: stop attributing frames to the
+        # old boot until the gun says who it is.
+        self._identity = None
+        self._last_uptime = None
+        self._hold(msg)
+        self._last_ident = time.monotonic()
+        self._send_ident()
+
+    def _on_shot(self, msg: Shot, wall: float, received_ns: int) -> None:
+        ident = self._identity
+        if ident is None:
+            self._hold(msg)
+            return
+        retransmit = msg.flags & _RETRANSMIT
+        if not retransmit and self._went_back(msg.uptime_ms):
+            self._suspect_reboot(msg)
+            return
+        ledger = self._ledgers[ident.serial]
+        outcome = ledger.receive(msg.shot_no)
+        if outcome is Outcome.DUPLICATE:
+            self._duplicates += 1
+            return
+        recovered = outcome is Outcome.RECOVERED
+        if recovered:
+            self._recovered_in_read += 1
+        self._emit(
+            ShotReceived(
+                ident.serial,
+                ident.boot_id,
+                msg.shot_no,
+                msg.uptime_ms,
+                self._clock.to_wall(msg.uptime_ms, wall),
+                msg.depth_um,
+                msg.flags,
+                msg.volume_nl,
+                msg.syringe_remaining_nl,
+                recovered,
+                received_ns,
+            )
+        )
+
+    def _on_heartbeat(self, msg: Heartbeat, wall: float) -> None:
+        ident = self._identity
+        if ident is None:
+            return  # the heartbeat after the HELLO will say the same
+        ledger = self._ledgers[ident.serial]
+        if self._went_back(msg.uptime_ms) or msg.last_shot_no < ledger.highest:
+            self._suspect_reboot(msg)
+            return
+        self._clock.anchor(msg.uptime_ms, wall)
+        ledger.announce(msg.last_shot_no)
+        self._emit(
+            Status(
+                ident.serial,
+                ident.boot_id,
+                msg.uptime_ms,
+                msg.last_shot_no,
+                msg.state,
+                msg.battery_pct,
+                msg.fault_bits,
+                msg.syringe_remaining_nl,
+                wall,
+            )
+        )
+
+    def _on_hello(self, msg: Hello, wall: float) -> None:
+        ident = _Identity(msg.model, msg.serial, msg.firmware, msg.boot_id)
+        ledger = self._ledgers.get(msg.serial)
+        rebooted = ledger is not None and ledger.boot_id != msg.boot_id
+        if ledger is None or rebooted:
+            if ledger is not None:
+                self._emit(DeviceRebooted(msg.serial, ledger.boot_id, msg.boot_id, wall))
+                self._report_lost(ledger, ledger.close(), "the gun restarted", wall)
+            held = self._known_shots(msg.serial, msg.boot_id) if self._known_shots else ()
+            lo, hi = self._resend_backoff
+            self._ledgers[msg.serial] = BootLedger(
+                msg.serial, msg.boot_id, held, retry_first=lo, retry_max=hi
+            )
+            self._clock.reset()
+            self._last_uptime = None
+        changed = ident != self._identity
+        self._identity = ident
+        if changed:
+            self._emit(DeviceIdentified(msg.model, msg.serial, msg.firmware, msg.boot_id, wall))
+        self._ever_identified = True
+        if self._state is not LinkState.LIVE:
+            self._set_state(LinkState.LIVE, f"{msg.model} {msg.serial} identified")
+        if rebooted and self._lock_reason is not None:
+            # A LOCK does not survive a power cycle (spec section 5): put it back.
+            threading.Thread(
+                target=self._send_lock,
+                args=(True, LockReason(self._lock_reason), 1.0),
+                daemon=True,
+            ).start()
+        pending, self._pending = self._pending, []
+        for held_msg in pending:
+            self._handle(held_msg, 0, wall, time.monotonic_ns())
+
+    def _on_ack(self, msg: Ack, wall: float) -> None:
+        with self._tx_lock:
+            waiter = self._ack_waiters.get(msg.acked_seq)
+        if waiter is not None and waiter.msg_id == msg.acked_msg:
+            waiter.status = msg.status
+            waiter.done.set()
+            return
+        if msg.acked_msg != ResendReq.MSG_ID:
+            return
+        asked = self._resend_seq.pop(msg.acked_seq, None)
+        ident = self._identity
+        if asked is None or ident is None:
+            return
+        ledger = self._ledgers[ident.serial]
+        lost = ledger.answered(asked[0], asked[1], msg.status, time.monotonic())
+        self._report_lost(ledger, lost, "no longer held by the gun", wall)
+
+    def _report_lost(self, ledger: BootLedger, ranges: list[Range], reason: str, at: float) -> None:
+        count = sum(b - a + 1 for a, b in ranges)
+        if count:
+            self._emit(ShotsLost(ledger.serial, ledger.boot_id, count, tuple(ranges), reason, at))
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _set_state(self, state: LinkState, reason: str) -> None:
+        if state is self._state:
+            return
+        self._state = state
+        self._emit(LinkChanged(state, self.port, reason, time.time()))
+
+    def _emit(self, event: DriverEvent) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("driver event listener failed on %s", type(event).__name__)

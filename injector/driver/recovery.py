@@ -1,0 +1,203 @@
+"""The shot ledger of one power-up of one gun: what is held, what is missing, what to ask for.
+
+Pure logic, no I/O: the driver feeds it shot numbers, heartbeat announcements and RESEND_REQ
+answers with the current monotonic time, and asks it which ranges to request. Spec section 5:
+a shot is identified by (serial, boot_id, shot_no) and stored once; a gap, or a heartbeat
+announcing shots the host does not hold, is asked for again with RESEND_REQ; shots that can
+no longer be asked for are reported lost with their count.
+
+How a shot is known to be unrecoverable: the device keeps its most recent shots, so the shots
+it still holds are always a suffix of 1..last. An ACK PARTIAL to a request for ``a..b``
+therefore proves that ``a`` (and every missing number below it) is gone. After one, the
+ledger narrows the boundary by asking for the upper half of the lowest missing range, a binary
+search that costs a few round trips however many shots were lost. A new ``boot_id`` makes
+every missing shot of the old one unrecoverable at once (:meth:`BootLedger.close`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from protocols.igp1 import AckStatus
+
+Range = tuple[int, int]
+"""An inclusive range of shot numbers."""
+
+
+class Outcome(enum.Enum):
+    """What receiving a shot number meant."""
+
+    NEW = "new"
+    RECOVERED = "recovered"
+    """It was known to be missing (a gap or announced by a heartbeat)."""
+    DUPLICATE = "duplicate"
+
+
+class BootLedger:
+    """Held, lost and missing shot numbers of one (serial, boot_id), and resend scheduling.
+
+    Memory stays flat: numbers below the lowest unresolved one are kept as a single
+    watermark, only numbers above it as a set.
+    """
+
+    def __init__(
+        self,
+        serial: str,
+        boot_id: int,
+        held: Iterable[int] = (),
+        *,
+        retry_first: float = 0.25,
+        retry_max: float = 2.0,
+        merge_gap: int = 8,
+        max_ranges: int = 16,
+    ) -> None:
+        self.serial = serial
+        self.boot_id = boot_id
+        self.highest = 0
+        """The highest shot number known to exist (received or announced)."""
+        self.held_count = 0
+        self.lost_count = 0
+        self.recovered_count = 0
+        self._done = 0  # every number in 1..done is held or lost
+        self._above: set[int] = set()  # held or lost numbers above done
+        self._retry_first = retry_first
+        self._retry_max = retry_max
+        self._merge_gap = merge_gap
+        self._max_ranges = max_ranges
+        self._attempt = 0
+        self._next_at = 0.0
+        self._asked_up_to = 0
+        self._probing = False
+        for shot_no in held:
+            if shot_no > 0 and self._resolve(shot_no):
+                self.held_count += 1
+                self.highest = max(self.highest, shot_no)
+
+    # --- state ----------------------------------------------------------------------------
+
+    @property
+    def missing_count(self) -> int:
+        """Shots known to exist that are neither held nor lost."""
+        return self.highest - self._done - len(self._above)
+
+    def holds(self, shot_no: int) -> bool:
+        """Whether ``shot_no`` is already resolved (held or lost)."""
+        return shot_no <= self._done or shot_no in self._above
+
+    def missing_ranges(self, limit: int | None = None) -> list[Range]:
+        """Missing numbers as inclusive ranges, lowest first, at most ``limit`` of them."""
+        out: list[Range] = []
+        start: int | None = None
+        above = self._above
+        for n in range(self._done + 1, self.highest + 1):
+            if n in above:
+                if start is not None:
+                    out.append((start, n - 1))
+                    start = None
+                    if limit is not None and len(out) >= limit:
+                        return out
+            elif start is None:
+                start = n
+        if start is not None:
+            out.append((start, self.highest))
+        return out if limit is None else out[:limit]
+
+    # --- input ----------------------------------------------------------------------------
+
+    def receive(self, shot_no: int) -> Outcome:
+        """A shot arrived (first time, duplicate or retransmission)."""
+        if shot_no <= 0 or shot_no <= self._done or shot_no in self._above:
+            return Outcome.DUPLICATE
+        was_missing = shot_no <= self.highest
+        self._resolve(shot_no)
+        self.held_count += 1
+        if was_missing:
+            self.recovered_count += 1
+            self._attempt = 0  # progress: the next retry may come soon again
+            return Outcome.RECOVERED
+        self.highest = shot_no
+        return Outcome.NEW
+
+    def announce(self, last_shot_no: int) -> None:
+        """A heartbeat said the device has fired up to ``last_shot_no``."""
+        self.highest = max(self.highest, last_shot_no)
+
+    def answered(self, first: int, last: int, status: int, now: float) -> list[Range]:
+        """The device's ACK to our RESEND_REQ for ``first..last``; returns ranges now lost."""
+        if status == AckStatus.PARTIAL:
+            lost = self._lose_up_to(first)
+            self._probing = True
+            self._next_at = now  # narrow the boundary at once
+            return lost
+        if status == AckStatus.OK and self._probing and first <= self._done + 1:
+            # Everything missing from here on is still held; the resend is under way.
+            self._probing = False
+        if status == AckStatus.OK and self._probing:
+            self._next_at = now
+        return []
+
+    def close(self) -> list[Range]:
+        """The device rebooted: every missing shot of this boot is lost; returns the ranges."""
+        return self._lose_up_to(self.highest)
+
+    # --- output ---------------------------------------------------------------------------
+
+    def due(self, now: float) -> list[Range]:
+        """Ranges to request now (coalesced), scheduling the next retry with backoff."""
+        if self.highest <= self._done + len(self._above):
+            return []
+        retry = now >= self._next_at
+        if not retry and self.highest <= self._asked_up_to:
+            return []
+        ranges = self._coalesce(self.missing_ranges())
+        if not retry:
+            # Only the shots that went missing since the last request; the rest wait.
+            fresh = self._asked_up_to + 1
+            ranges = [(max(a, fresh), b) for a, b in ranges if b >= fresh]
+        if not ranges:
+            return []
+        if self._probing:
+            a, b = ranges[0]
+            ranges[0] = (a + (b - a + 1) // 2, b)
+        ranges = ranges[: self._max_ranges]
+        self._asked_up_to = max(self._asked_up_to, self.highest)
+        if retry:
+            delay = min(self._retry_max, self._retry_first * (2**self._attempt))
+            self._attempt += 1
+            self._next_at = now + delay
+        else:
+            self._next_at = max(self._next_at, now + self._retry_first)
+        return ranges
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _resolve(self, shot_no: int) -> bool:
+        if shot_no <= self._done or shot_no in self._above:
+            return False
+        above = self._above
+        above.add(shot_no)
+        done = self._done
+        while done + 1 in above:
+            done += 1
+            above.remove(done)
+        self._done = done
+        return True
+
+    def _lose_up_to(self, last: int) -> list[Range]:
+        lost = [(a, min(b, last)) for a, b in self.missing_ranges() if a <= last]
+        for a, b in lost:
+            for n in range(a, b + 1):
+                self._resolve(n)
+            self.lost_count += b - a + 1
+        return lost
+
+    def _coalesce(self, ranges: list[Range]) -> list[Range]:
+        # Asking again for a few held shots between two gaps costs less than a second request.
+        out: list[Range] = []
+        for a, b in ranges:
+            if out and a - out[-1][1] - 1 <= self._merge_gap:
+                out[-1] = (out[-1][0], b)
+            else:
+                out.append((a, b))
+        return out
