@@ -1,0 +1,254 @@
+"""The live feed's running picture of a session, turned into view state on demand.
+
+It is fed on the feed's thread: driver events (the gun's panel, last depth, the sparkline) and
+the session logic's plan-against-actual after each commit (counts and volumes: what the screen
+says was recorded is what was committed). Memory is bounded: per-zone totals come from the
+session logic and only the last :data:`RECENT_DEPTHS` depths are kept.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from injector.driver import (
+    DeviceIdentified,
+    DeviceRebooted,
+    DriverEvent,
+    FaultChanged,
+    LinkChanged,
+    LinkState,
+    LockChanged,
+    SettingsChanged,
+    ShotReceived,
+    ShotsLost,
+    ShotsRecovered,
+    Status,
+    UnrecognisedData,
+)
+from injector.session import PlanAlert, PlanProgress, ZonePlan
+from tui.state import GunView, LinkStatus, LiveView, LogLine, Severity, ZoneView, ml
+
+RECENT_DEPTHS = 60
+"""Depths kept for the sparkline: a minute of a gun firing once a second."""
+
+# Names from IGP/1 section 4, repeated here so the UI does not reach into the protocol package.
+MODES = {0: "SINGLE", 1: "REPEAT", 2: "NAPPAGE", 3: "CONTINUOUS"}
+FAULTS = {
+    1: "LOW BATTERY",
+    2: "SYRINGE EMPTY",
+    3: "MOTOR STALL",
+    4: "NEEDLE NOT SEATED",
+    5: "OCCLUSION",
+    6: "DEPTH SENSOR",
+    7: "OVER TEMPERATURE",
+}
+LOCK_REASONS = {0: "manual", 1: "plan limit", 2: "session ended"}
+_NO_SKIN = 0x02
+_LINKS = {
+    LinkState.CONNECTING: LinkStatus.CONNECTING,
+    LinkState.LIVE: LinkStatus.LIVE,
+    LinkState.LOST: LinkStatus.LOST,
+    LinkState.RECONNECTING: LinkStatus.RECONNECTING,
+    LinkState.STOPPED: LinkStatus.STOPPED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A log line that must also reach the practitioner as a notification."""
+
+    line: LogLine
+
+
+def _at(unix: float) -> datetime:
+    return datetime.fromtimestamp(unix, UTC).astimezone() if unix else datetime.now().astimezone()
+
+
+def zone_views(zones: Sequence[ZonePlan]) -> tuple[ZoneView, ...]:
+    """The plan's zones (in plan order) with nothing done yet; keys 1–9 follow that order."""
+    ordered = sorted(zones, key=lambda z: z.position)
+    return tuple(
+        ZoneView(
+            zone_id=z.id,
+            key=i + 1,
+            name=z.name,
+            technique="",
+            depth_um=z.depth_um,
+            tolerance_um=z.depth_tolerance_um,
+            points_planned=z.points,
+            volume_planned_nl=z.points * z.volume_per_point_nl,
+            max_volume_nl=z.max_volume_nl,
+        )
+        for i, z in enumerate(ordered[:9])
+    )
+
+
+class LiveModel:
+    """Accumulates what the live screen needs; not thread-safe (the feed thread owns it)."""
+
+    def __init__(
+        self,
+        title: str,
+        zones: Sequence[ZoneView] = (),
+        session_max_volume_nl: int | None = None,
+        port: str = "",
+    ) -> None:
+        self._view = LiveView(
+            title=title,
+            zones=tuple(zones),
+            session_max_volume_nl=session_max_volume_nl,
+            gun=GunView(port=port),
+        )
+        self._recent: deque[int] = deque(maxlen=RECENT_DEPTHS)
+        self._faults: set[int] = set()
+        self.changed = True
+        """Set by every change, cleared by :meth:`view`: the feed publishes only when set."""
+
+    @property
+    def current(self) -> LiveView:
+        """The view as it stands (without clearing :attr:`changed`)."""
+        return self._view
+
+    def view(self) -> LiveView:
+        """A frozen copy of the current picture; clears :attr:`changed`."""
+        self.changed = False
+        self._view = replace(self._view, recent_depths_um=tuple(self._recent))
+        return self._view
+
+    def _set(self, **changes: object) -> None:
+        self._view = replace(self._view, **changes)  # type: ignore[arg-type]
+        self.changed = True
+
+    def _gun(self, **changes: object) -> None:
+        self._set(gun=replace(self._view.gun, **changes))  # type: ignore[arg-type]
+
+    def set_title(self, title: str) -> None:
+        """The title line (patient, session n of N)."""
+        self._set(title=title)
+
+    def set_replay(self, text: str) -> None:
+        """The replay status line."""
+        self._set(replay=text)
+
+    def set_zones(self, zones: Sequence[ZoneView], session_max_volume_nl: int | None) -> None:
+        """The plan's zones, once the session is known."""
+        self._set(zones=tuple(zones), session_max_volume_nl=session_max_volume_nl)
+
+    def set_active_zone(self, zone_id: int | None) -> None:
+        """The zone shots now go to; a zone change clears the plan-limit banner."""
+        self._set(active_zone_id=zone_id, limit_alert="")
+
+    def apply_progress(self, progress: PlanProgress) -> None:
+        """Counts and volumes as committed (from the session logic's in-memory tally)."""
+        by_id = {z.zone_id: z for z in progress.zones}
+        zones = []
+        for zone in self._view.zones:
+            p = by_id.get(zone.zone_id)
+            if p is None:
+                zones.append(zone)
+                continue
+            zones.append(
+                replace(
+                    zone,
+                    points_done=p.points,
+                    volume_done_nl=p.volume_nl,
+                    out_of_band=p.depth_out_of_tolerance,
+                )
+            )
+        unzoned = by_id.get(None)
+        self._set(
+            zones=tuple(zones),
+            shot_count=progress.total.shots,
+            session_volume_nl=progress.total.volume_nl,
+            unattributed_shots=unzoned.shots if unzoned is not None else 0,
+        )
+
+    def apply_alert(self, alert: PlanAlert) -> Notice:
+        """A plan limit reached: the banner shows it until the next zone change."""
+        where = "session"
+        for zone in self._view.zones:
+            if zone.zone_id == alert.zone_id:
+                where = f"zone {zone.key} {zone.name}"
+        text = f"plan limit reached: {where} {ml(alert.volume_nl)} of {ml(alert.limit_nl)} mL"
+        if alert.lock:
+            text += " — gun locked"
+        self._set(limit_alert=text)
+        return Notice(LogLine(datetime.now().astimezone(), text, Severity.ERROR))
+
+    def apply(self, event: DriverEvent) -> LogLine | Notice | None:
+        """Fold one driver event in; returns what to log (a Notice also notifies)."""
+        if isinstance(event, ShotReceived):
+            if not event.flags & _NO_SKIN:
+                self._recent.append(event.depth_um)
+                self._set(last_depth_um=event.depth_um)
+            self._gun(syringe_remaining_nl=event.syringe_remaining_nl)
+            return None
+        if isinstance(event, Status):
+            faults = tuple(
+                FAULTS.get(b, f"fault {b}") for b in range(1, 16) if event.fault_bits >> b & 1
+            )
+            self._gun(
+                battery_pct=event.battery_pct,
+                syringe_remaining_nl=event.syringe_remaining_nl,
+                faults=faults,
+                locked=event.state == 3,
+            )
+            return None
+        if isinstance(event, SettingsChanged):
+            self._gun(
+                mode=MODES.get(event.mode, str(event.mode)),
+                depth_set_um=event.depth_set_um,
+                volume_set_nl=event.volume_set_nl,
+                rate_spm=event.rate_spm,
+                syringe_capacity_nl=event.syringe_capacity_ul * 1000,
+            )
+            return None
+        if isinstance(event, LinkChanged):
+            return self._link(event)
+        if isinstance(event, DeviceIdentified):
+            self._gun(model=event.model, serial=event.serial, firmware=event.firmware)
+            return LogLine(_at(event.at), f"gun {event.model} {event.serial} fw {event.firmware}")
+        if isinstance(event, FaultChanged):
+            name = FAULTS.get(event.code, f"fault {event.code}")
+            if event.active:
+                return Notice(
+                    LogLine(_at(event.at), f"FAULT {name} (detail {event.detail})", Severity.ERROR)
+                )
+            return LogLine(_at(event.at), f"fault cleared: {name}")
+        if isinstance(event, ShotsRecovered):
+            return LogLine(_at(event.at), f"{event.count} shots recovered from the gun")
+        if isinstance(event, ShotsLost):
+            text = f"{event.count} shots LOST ({event.reason})"
+            return Notice(LogLine(_at(event.at), text, Severity.ERROR))
+        if isinstance(event, DeviceRebooted):
+            return Notice(LogLine(_at(event.at), "the gun restarted", Severity.WARNING))
+        if isinstance(event, LockChanged):
+            reason = LOCK_REASONS.get(event.reason, str(event.reason))
+            self._gun(locked=event.locked, lock_reason=reason if event.locked else "")
+            verb = "locked" if event.locked else "unlocked"
+            if not event.acknowledged:
+                return Notice(
+                    LogLine(_at(event.at), f"the gun did not confirm: {verb}", Severity.WARNING)
+                )
+            return LogLine(_at(event.at), f"trigger {verb} ({reason})")
+        if isinstance(event, UnrecognisedData):
+            text = f"unrecognised data on {event.port} at {event.baud} baud: wrong baud rate?"
+            return Notice(LogLine(_at(event.at), text, Severity.WARNING))
+        return None
+
+    def _link(self, event: LinkChanged) -> LogLine | Notice | None:
+        before = self._view.gun.link
+        status = _LINKS[event.state]
+        self._gun(link=status, port=event.port)
+        if status is before:
+            return None
+        if status in (LinkStatus.LOST, LinkStatus.RECONNECTING):
+            if before in (LinkStatus.LOST, LinkStatus.RECONNECTING):
+                return None
+            return Notice(LogLine(_at(event.at), f"LINK LOST: {event.reason}", Severity.ERROR))
+        if status is LinkStatus.LIVE and before in (LinkStatus.LOST, LinkStatus.RECONNECTING):
+            return Notice(LogLine(_at(event.at), "link restored", Severity.WARNING))
+        return LogLine(_at(event.at), f"link {status}: {event.reason}")

@@ -1,0 +1,250 @@
+"""View state: small frozen dataclasses the screens and widgets render.
+
+The screens never read the database or the port; they are handed these values (by the live
+feed, by :mod:`tui.clinic`, or by a test that wants a deterministic picture) and draw them.
+Units follow IGP/1: depths in micrometres, volumes in nanolitres.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+NL_PER_ML = 1_000_000
+UM_PER_MM = 1000
+
+
+def mm(depth_um: int) -> str:
+    """A depth as millimetres with two decimals, e.g. ``2.48``."""
+    return f"{depth_um / UM_PER_MM:.2f}"
+
+
+def ml(volume_nl: int) -> str:
+    """A volume as millilitres with two decimals, e.g. ``1.25``."""
+    return f"{volume_nl / NL_PER_ML:.2f}"
+
+
+class Severity(enum.StrEnum):
+    """How loudly an event-log line or a banner speaks."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneView:
+    """One plan zone with what was done in it so far in this session."""
+
+    zone_id: int
+    key: int
+    """The key (1–9) that makes it the active zone."""
+    name: str
+    technique: str
+    depth_um: int
+    tolerance_um: int
+    points_planned: int
+    volume_planned_nl: int
+    max_volume_nl: int
+    points_done: int = 0
+    volume_done_nl: int = 0
+    out_of_band: int = 0
+    """Shots of this zone whose depth fell outside the planned band."""
+
+    @property
+    def depth_low_um(self) -> int:
+        """Shallowest depth inside the planned band."""
+        return max(0, self.depth_um - self.tolerance_um)
+
+    @property
+    def depth_high_um(self) -> int:
+        """Deepest depth inside the planned band."""
+        return self.depth_um + self.tolerance_um
+
+    def in_band(self, depth_um: int) -> bool:
+        """Whether a shot of this depth is inside the planned band."""
+        return self.depth_low_um <= depth_um <= self.depth_high_um
+
+    @property
+    def at_limit(self) -> bool:
+        """The zone's maximum volume is reached."""
+        return self.max_volume_nl > 0 and self.volume_done_nl >= self.max_volume_nl
+
+
+class LinkStatus(enum.StrEnum):
+    """The gun's link as the practitioner needs to know it."""
+
+    NONE = "no gun"
+    CONNECTING = "connecting"
+    LIVE = "live"
+    LOST = "LOST"
+    RECONNECTING = "reconnecting"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class GunView:
+    """The gun's panel: link, identity, battery, syringe, settings, faults, lock."""
+
+    link: LinkStatus = LinkStatus.NONE
+    port: str = ""
+    model: str = ""
+    serial: str = ""
+    firmware: str = ""
+    battery_pct: int | None = None
+    """None: not known yet; 255 means mains power (IGP/1)."""
+    syringe_remaining_nl: int | None = None
+    syringe_capacity_nl: int | None = None
+    mode: str = ""
+    depth_set_um: int | None = None
+    volume_set_nl: int | None = None
+    rate_spm: int | None = None
+    faults: tuple[str, ...] = ()
+    locked: bool = False
+    lock_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveView:
+    """Everything the live screen shows except the event log (which only grows)."""
+
+    title: str = ""
+    """Patient and session, e.g. ``Jane Doe · session 2 of 6``."""
+    shot_count: int = 0
+    last_depth_um: int | None = None
+    active_zone_id: int | None = None
+    zones: tuple[ZoneView, ...] = ()
+    session_volume_nl: int = 0
+    session_max_volume_nl: int | None = None
+    recent_depths_um: tuple[int, ...] = ()
+    unattributed_shots: int = 0
+    """Shots fired while no zone was active."""
+    gun: GunView = field(default_factory=GunView)
+    limit_alert: str = ""
+    """A plan limit reached (empty: none); shown as a banner until the next zone change."""
+    replay: str = ""
+    """Replay status line (empty for a real session), e.g. ``replay 10× — paused``."""
+
+    @property
+    def active_zone(self) -> ZoneView | None:
+        """The zone new shots are attributed to, if any."""
+        for zone in self.zones:
+            if zone.zone_id == self.active_zone_id:
+                return zone
+        return None
+
+    @property
+    def session_points(self) -> int:
+        """Shots that landed in a zone (air shots excluded)."""
+        return sum(zone.points_done for zone in self.zones)
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line of the live event log."""
+
+    at: datetime
+    text: str
+    severity: Severity = Severity.INFO
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRow:
+    """A patient in the search results."""
+
+    patient_id: int
+    identifier: str
+    name: str
+    date_of_birth: date
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """A past or planned session of a plan."""
+
+    session_id: int
+    sequence_no: int | None
+    status: str
+    started_at: datetime | None
+    shots: int
+    volume_nl: int
+    signed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """A treatment plan with where its series stands."""
+
+    plan_id: int
+    indication: str
+    product_name: str
+    lot_number: str
+    sessions_done: int
+    sessions_planned: int
+    next_due: date | None
+    overdue: bool
+    zones: tuple[str, ...] = ()
+    sessions: tuple[SessionRow, ...] = ()
+
+    @property
+    def series_text(self) -> str:
+        """E.g. ``session 3 of 6 · next due 2026-12-01 (overdue)``."""
+        text = f"{self.sessions_done} of {self.sessions_planned} done"
+        if self.next_due is not None:
+            text += f" · next due {self.next_due.isoformat()}"
+            if self.overdue:
+                text += " (OVERDUE)"
+        elif self.sessions_done >= self.sessions_planned:
+            text += " · series complete"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class PatientDetail:
+    """A patient with their plans and sessions, for the home screen's right side."""
+
+    patient: PatientRow
+    notes: tuple[str, ...] = ()
+    """Things to see before treating (anticoagulants, pregnancy, allergies)."""
+    plans: tuple[PlanRow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistView:
+    """The pre-procedure checklist of one session about to start."""
+
+    session_title: str
+    lot_number: str
+    lot_expiry: date | None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneOutcome:
+    """Plan against actual for one zone, at the end of a session."""
+
+    name: str
+    points_planned: int
+    points_done: int
+    volume_planned_nl: int
+    volume_done_nl: int
+    depth_planned_um: int
+    depth_mean_um: int | None
+    out_of_band: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    """The end-of-session review: per zone, deviations, adverse events, sign-off, next due."""
+
+    session_id: int
+    title: str
+    zones: tuple[ZoneOutcome, ...] = ()
+    total_shots: int = 0
+    total_volume_nl: int = 0
+    deviations: tuple[str, ...] = ()
+    adverse_events: tuple[str, ...] = ()
+    next_due: date | None = None
+    signed_by: str | None = None
+    signed_at: datetime | None = None

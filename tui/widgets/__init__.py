@@ -1,0 +1,19 @@
+"""Widgets of the live session view, each fed by a view-state value from :mod:`tui.state`."""
+
+from tui.widgets.alert_banner import AlertBanner
+from tui.widgets.depth_gauge import DepthGauge
+from tui.widgets.depth_sparkline import DepthSparkline
+from tui.widgets.event_log import EventLog
+from tui.widgets.gun_panel import GunPanel
+from tui.widgets.shot_counter import ShotCounter
+from tui.widgets.zone_progress import ZoneProgress
+
+__all__ = [
+    "AlertBanner",
+    "DepthGauge",
+    "DepthSparkline",
+    "EventLog",
+    "GunPanel",
+    "ShotCounter",
+    "ZoneProgress",
+]

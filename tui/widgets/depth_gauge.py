@@ -1,0 +1,76 @@
+"""The last shot's depth against the active zone's planned band."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Digits, Label
+
+from tui.state import ZoneView, mm
+
+GAUGE_WIDTH = 30
+
+
+def gauge_line(depth_um: int, zone: ZoneView, width: int = GAUGE_WIDTH) -> str:
+    """A one-line ruler from 0 to twice the planned depth with the band and the shot marked.
+
+    The band is ``=``, the rest ``-``, the shot ``▼`` (clamped to the ends), so a glance
+    tells shallow from deep without reading numbers.
+    """
+    span = max(2 * zone.depth_um, zone.depth_high_um + 1, 1)
+
+    def column(um: int) -> int:
+        return min(width - 1, max(0, round(um * (width - 1) / span)))
+
+    cells = ["-"] * width
+    for i in range(column(zone.depth_low_um), column(zone.depth_high_um) + 1):
+        cells[i] = "="
+    cells[column(depth_um)] = "▼"
+    return "".join(cells)
+
+
+class DepthGauge(Vertical):
+    """Depth of the last shot in mm; turns red when outside the active zone's tolerance."""
+
+    DEFAULT_CSS = """
+    DepthGauge { height: auto; width: auto; min-width: 34; padding: 0 1; }
+    DepthGauge Digits { width: auto; }
+    DepthGauge .caption { color: $text-muted; }
+    DepthGauge.-out Digits { color: $error; text-style: bold; }
+    DepthGauge.-out #depth-band { color: $error; text-style: bold; }
+    DepthGauge.-in Digits { color: $success; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label("DEPTH mm", classes="caption")
+        yield Digits("-.--", id="depth-digits")
+        yield Label("no zone active", id="depth-band")
+        yield Label("", id="depth-ruler", classes="caption")
+
+    def show(self, depth_um: int | None, zone: ZoneView | None) -> None:
+        """Show a depth (None: no shot yet) against a zone's band (None: no zone active)."""
+        digits = self.query_one("#depth-digits", Digits)
+        band = self.query_one("#depth-band", Label)
+        ruler = self.query_one("#depth-ruler", Label)
+        digits.update("-.--" if depth_um is None else mm(depth_um))
+        inside: bool | None = None
+        if zone is None:
+            band.update("no zone active")
+            ruler.update("")
+        else:
+            plan = f"plan {mm(zone.depth_um)} ± {mm(zone.tolerance_um)}"
+            if depth_um is None:
+                band.update(plan)
+                ruler.update("")
+            else:
+                inside = zone.in_band(depth_um)
+                if inside:
+                    verdict = "in band"
+                elif depth_um < zone.depth_low_um:
+                    verdict = "TOO SHALLOW"
+                else:
+                    verdict = "TOO DEEP"
+                band.update(f"{plan} · {verdict}")
+                ruler.update(gauge_line(depth_um, zone))
+        self.set_class(inside is False, "-out")
+        self.set_class(inside is True, "-in")

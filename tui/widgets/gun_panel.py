@@ -1,0 +1,81 @@
+"""The gun's panel: link state, battery, syringe, mode and settings, faults, lock."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.state import GunView, LinkStatus, ml, mm
+
+_LINK_STYLES = {
+    LinkStatus.LIVE: "bold green",
+    LinkStatus.LOST: "bold white on red",
+    LinkStatus.RECONNECTING: "bold yellow",
+    LinkStatus.CONNECTING: "yellow",
+}
+
+
+def _battery(pct: int | None) -> Text:
+    if pct is None:
+        return Text("?", style="dim")
+    if pct == 255:
+        return Text("mains")
+    return Text(f"{pct} %", style="bold red" if pct <= 15 else "")
+
+
+def gun_table(gun: GunView) -> Table:
+    """Two columns of what the gun last said about itself."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(no_wrap=True, overflow="ellipsis")
+    table.add_row("link", Text(str(gun.link), style=_LINK_STYLES.get(gun.link, "")))
+    table.add_row("port", gun.port or "-")
+    ident = " ".join(p for p in (gun.model, gun.serial) if p) or "-"
+    table.add_row("gun", ident + (f" fw {gun.firmware}" if gun.firmware else ""))
+    table.add_row("battery", _battery(gun.battery_pct))
+    if gun.syringe_remaining_nl is None:
+        syringe = Text("?", style="dim")
+    else:
+        syringe = Text(f"{ml(gun.syringe_remaining_nl)} mL")
+        if gun.syringe_capacity_nl:
+            syringe.append(f" of {ml(gun.syringe_capacity_nl)}")
+            if gun.syringe_remaining_nl * 10 < gun.syringe_capacity_nl:
+                syringe.stylize("bold yellow")
+    table.add_row("syringe", syringe)
+    settings = gun.mode or "-"
+    if gun.depth_set_um is not None:
+        settings += f" {mm(gun.depth_set_um)} mm"
+    if gun.volume_set_nl is not None:
+        settings += f" {ml(gun.volume_set_nl)} mL"
+    if gun.rate_spm:
+        settings += f" {gun.rate_spm}/min"
+    table.add_row("settings", settings)
+    faults = Text(", ".join(gun.faults), style="bold red") if gun.faults else Text("none")
+    table.add_row("faults", faults)
+    if gun.locked:
+        lock = Text(f"LOCKED {gun.lock_reason}".strip(), style="bold white on dark_orange3")
+    else:
+        lock = Text("unlocked", style="green")
+    table.add_row("trigger", lock)
+    return table
+
+
+class GunPanel(Static):
+    """What the gun says about itself; its border turns red while the link is down."""
+
+    DEFAULT_CSS = """
+    GunPanel { height: auto; border: round $panel; padding: 0 1; }
+    GunPanel.-lost { border: heavy $error; }
+    GunPanel.-locked { border: heavy $warning; }
+    """
+
+    def on_mount(self) -> None:
+        self.border_title = "gun"
+
+    def show(self, gun: GunView) -> None:
+        """Redraw from the gun's view state."""
+        self.update(gun_table(gun))
+        lost = gun.link in (LinkStatus.LOST, LinkStatus.RECONNECTING)
+        self.set_class(lost, "-lost")
+        self.set_class(gun.locked and not lost, "-locked")
