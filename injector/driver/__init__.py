@@ -17,7 +17,7 @@ from injector.driver.events import (
     Status,
     UnrecognisedData,
 )
-from injector.driver.link import Driver, KnownShots
+from injector.driver.link import Driver, KnownShots, StoredShots
 from injector.driver.recovery import BootLedger, Outcome
 from injector.driver.transport import PortError, PortProblem, open_port
 
@@ -42,6 +42,7 @@ __all__ = [
     "ShotsLost",
     "ShotsRecovered",
     "Status",
+    "StoredShots",
     "UnrecognisedData",
     "open_port",
 ]

@@ -12,8 +12,9 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import serial
 
@@ -56,8 +57,21 @@ from protocols.igp1.capture import CaptureWriter, RecordKind
 
 log = logging.getLogger(__name__)
 
-KnownShots = Callable[[str, int], Iterable[int]]
-"""Given (serial, boot_id), the shot numbers already stored (to seed recovery on restart)."""
+
+class StoredShots(Protocol):
+    """What storage already holds of one boot: shots 1..max_shot_no except ``missing``."""
+
+    @property
+    def max_shot_no(self) -> int:
+        """The highest stored shot number (0 if none)."""
+
+    @property
+    def missing(self) -> Sequence[int]:
+        """Numbers below ``max_shot_no`` that are not stored."""
+
+
+KnownShots = Callable[[str, int], StoredShots | None]
+"""Given (serial, boot_id), what is already stored, to seed recovery after a restart."""
 Listener = Callable[[DriverEvent], None]
 
 _RETRANSMIT = int(ShotFlags.RETRANSMIT)
@@ -107,7 +121,8 @@ class Driver:
         self.port = port
         self.baud = baud
         self._capture = capture
-        self._known_shots = known_shots
+        self.known_shots = known_shots
+        """Seeds recovery from storage; may be set until :meth:`start`."""
         self._silence_timeout = silence_timeout
         self._reopen_backoff = reopen_backoff
         self._resend_backoff = resend_backoff
@@ -558,10 +573,15 @@ class Driver:
             if ledger is not None:
                 self._emit(DeviceRebooted(msg.serial, ledger.boot_id, msg.boot_id, wall))
                 self._report_lost(ledger, ledger.close(), "the gun restarted", wall)
-            held = self._known_shots(msg.serial, msg.boot_id) if self._known_shots else ()
+            stored = self._stored(msg.serial, msg.boot_id)
             lo, hi = self._resend_backoff
             self._ledgers[msg.serial] = BootLedger(
-                msg.serial, msg.boot_id, held, retry_first=lo, retry_max=hi
+                msg.serial,
+                msg.boot_id,
+                held_up_to=stored.max_shot_no if stored else 0,
+                missing=stored.missing if stored else (),
+                retry_first=lo,
+                retry_max=hi,
             )
             self._clock.reset()
             self._last_uptime = None
@@ -582,6 +602,16 @@ class Driver:
         pending, self._pending = self._pending, []
         for held_msg in pending:
             self._handle(held_msg, 0, wall, time.monotonic_ns())
+
+    def _stored(self, serial: str, boot_id: int) -> StoredShots | None:
+        if self.known_shots is None:
+            return None
+        try:
+            return self.known_shots(serial, boot_id)
+        except Exception:
+            # Storage unreachable: recover from what this run sees; duplicates stay harmless.
+            log.exception("cannot read the stored shots of %s boot %08x", serial, boot_id)
+            return None
 
     def _on_ack(self, msg: Ack, wall: float) -> None:
         with self._tx_lock:

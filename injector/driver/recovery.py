@@ -45,8 +45,9 @@ class BootLedger:
         self,
         serial: str,
         boot_id: int,
-        held: Iterable[int] = (),
         *,
+        held_up_to: int = 0,
+        missing: Iterable[int] = (),
         retry_first: float = 0.25,
         retry_max: float = 2.0,
         merge_gap: int = 8,
@@ -69,10 +70,13 @@ class BootLedger:
         self._next_at = 0.0
         self._asked_up_to = 0
         self._probing = False
-        for shot_no in held:
-            if shot_no > 0 and self._resolve(shot_no):
-                self.held_count += 1
-                self.highest = max(self.highest, shot_no)
+        if held_up_to > 0:
+            # Seeded from storage: 1..held_up_to are held except the ``missing`` ones.
+            gaps = sorted({n for n in missing if 0 < n <= held_up_to})
+            self.highest = held_up_to
+            self._done = gaps[0] - 1 if gaps else held_up_to
+            self._above = set(range(self._done + 1, held_up_to + 1)).difference(gaps)
+            self.held_count = held_up_to - len(gaps)
 
     # --- state ----------------------------------------------------------------------------
 

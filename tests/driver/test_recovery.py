@@ -58,7 +58,7 @@ def test_close_gaps_are_coalesced_into_one_request() -> None:
 
 
 def test_seeded_numbers_are_held() -> None:
-    ledger = BootLedger("SN1", 7, held=[1, 2, 3, 5])
+    ledger = BootLedger("SN1", 7, held_up_to=5, missing=[4])
     assert ledger.receive(3) is Outcome.DUPLICATE
     assert ledger.missing_ranges() == [(4, 4)]
     assert ledger.receive(4) is Outcome.RECOVERED

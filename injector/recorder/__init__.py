@@ -1,0 +1,19 @@
+"""The recording pipeline: driver events → session logic → storage, commits grouped under load."""
+
+from injector.recorder.pipeline import (
+    Commit,
+    Recorder,
+    RecorderStatus,
+    RecordingSession,
+    SessionStore,
+)
+from injector.recorder.store import DatabaseStore
+
+__all__ = [
+    "Commit",
+    "DatabaseStore",
+    "Recorder",
+    "RecorderStatus",
+    "RecordingSession",
+    "SessionStore",
+]

@@ -1,0 +1,383 @@
+"""The recording pipeline: driver events → session logic → storage, on its own thread.
+
+The driver's listener only puts events on a queue (it runs on the reader thread and must be
+cheap). The committer thread takes whatever has accumulated since its last commit and stores
+it in one batch: at 10 shots per second every shot is committed alone, at once; under load the
+batches grow instead of the queue. So a shot waits at most for the commit in progress plus its
+own, and a shot counts as recorded once its batch is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from injector.domain.shots import DeviceEventIn, ShotIn
+from injector.domain.vocabulary import DeviceEventKind
+from injector.driver import (
+    DeviceIdentified,
+    DeviceRebooted,
+    Driver,
+    DriverEvent,
+    FaultChanged,
+    LinkChanged,
+    LinkState,
+    LockChanged,
+    SettingsChanged,
+    ShotReceived,
+    ShotsLost,
+    ShotsRecovered,
+    Status,
+    StoredShots,
+)
+from protocols.igp1 import LockReason, ShotFlags
+
+log = logging.getLogger(__name__)
+
+
+class BatchOutcome(Protocol):
+    """What the session logic says about a stored batch of shots."""
+
+    @property
+    def new(self) -> int:
+        """Shots that were not stored before."""
+
+    @property
+    def lock_requested(self) -> bool:
+        """A plan limit asks for the gun to be locked (reason PLAN_LIMIT)."""
+
+
+class RecordingSession(Protocol):
+    """The session logic the recorder writes through, one transaction per call."""
+
+    def add_shots(self, shots: Sequence[ShotIn]) -> BatchOutcome:
+        """Store shots idempotently on (serial, boot_id, shot_no)."""
+
+    def add_events(self, events: Sequence[DeviceEventIn]) -> None:
+        """Store device events (faults, reboots, recovered and lost counts, locks)."""
+
+
+class SessionStore(Protocol):
+    """Where sessions live: opens or continues the session of a gun, answers what is stored."""
+
+    def open_session(self, device: DeviceIdentified) -> RecordingSession:
+        """The in-progress session of this gun, continued if one exists."""
+
+    def known_shots(self, serial: str, boot_id: int) -> StoredShots | None:
+        """What is already stored of one boot (called on the driver's reader thread)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """One committed batch, as observers see it."""
+
+    shots: tuple[ShotReceived, ...]
+    """Shots of the batch (new ones; duplicates the database already held are included)."""
+    new: int
+    events: int
+    committed_ns: int
+    """``time.monotonic_ns()`` right after the commit returned."""
+
+
+@dataclass(slots=True)
+class RecorderStatus:
+    """Running figures for a status line; updated by the committer thread."""
+
+    link: LinkState = LinkState.CONNECTING
+    device: DeviceIdentified | None = None
+    shots: int = 0
+    """Shots committed by this recorder (new rows)."""
+    last_depth_um: int | None = None
+    last_volume_nl: int | None = None
+    lost: int = 0
+    recovered: int = 0
+    commits: int = 0
+    pending: int = 0
+    """Events waiting for the committer."""
+    error: str | None = None
+    """The last storage error, while commits are failing and being retried."""
+    alerts: list[str] = field(default_factory=list)
+
+
+_STOP = object()
+CommitListener = Callable[[Commit], None]
+
+
+class Recorder:
+    """Records what ``driver`` publishes into the sessions ``store`` opens.
+
+    The recorder starts and stops the driver. ``max_batch`` caps one commit (a backlog after a
+    storage outage is committed in pieces); ``retry`` is the pause between attempts when a
+    commit fails, during which nothing is dropped.
+    """
+
+    def __init__(
+        self,
+        driver: Driver,
+        store: SessionStore,
+        *,
+        max_batch: int = 20_000,
+        retry: float = 1.0,
+    ) -> None:
+        self.driver = driver
+        self.store = store
+        self.status = RecorderStatus()
+        self._max_batch = max_batch
+        self._retry = retry
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._listeners: list[CommitListener] = []
+        self._sessions: dict[str, RecordingSession] = {}
+        self._thread: threading.Thread | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._stopping = threading.Event()
+        self._lock_sent = False
+        self._was_live = False
+        driver.known_shots = store.known_shots
+
+    def subscribe(self, listener: CommitListener) -> Callable[[], None]:
+        """Call ``listener`` on the committer thread after every commit; returns an unsubscribe.
+
+        The listener must be quick (post a message, put on a queue).
+        """
+        self._listeners = [*self._listeners, listener]
+
+        def unsubscribe() -> None:
+            self._listeners = [x for x in self._listeners if x is not listener]
+
+        return unsubscribe
+
+    def start(self) -> None:
+        """Start the committer thread, then the driver (which may raise ``PortError``)."""
+        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
+        self._thread.start()
+        self._unsubscribe = self.driver.subscribe(self._queue.put)
+        try:
+            self.driver.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop the driver, commit everything it published, stop the thread.
+
+        Returns True if everything was committed, False if storage was still failing when
+        ``timeout`` ran out (what could not be stored is then named in the log).
+        """
+        self.driver.stop()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._stopping.set()
+        self._queue.put(_STOP)
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                return False
+        return self.status.error is None
+
+    # --- committer thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        backlog: list[object] = []
+        stop = False
+        while True:
+            if not backlog:
+                backlog.append(self._queue.get())
+            while len(backlog) < self._max_batch:
+                try:
+                    backlog.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if _STOP in backlog:
+                backlog.remove(_STOP)
+                stop = True
+            self.status.pending = len(backlog)
+            try:
+                self._commit([e for e in backlog if not isinstance(e, Status)])  # type: ignore[misc]
+            except Exception as exc:  # storage down: keep everything, try again
+                self.status.error = f"{type(exc).__name__}: {exc}"
+                log.warning("commit failed, retrying in %.1f s: %s", self._retry, exc)
+                time.sleep(self._retry)
+                continue
+            self.status.error = None
+            backlog.clear()
+            self.status.pending = 0
+            if stop:
+                return
+
+    def _commit(self, batch: Sequence[DriverEvent]) -> None:
+        status = self.status
+        shots: dict[str, list[ShotReceived]] = {}
+        events: dict[str, list[DeviceEventIn]] = {}
+        recovered: dict[tuple[str, int], int] = {}
+        for event in batch:
+            if isinstance(event, ShotReceived):
+                shots.setdefault(event.serial, []).append(event)
+            elif isinstance(event, DeviceIdentified):
+                status.device = event
+                if event.serial not in self._sessions:
+                    self._sessions[event.serial] = self.store.open_session(event)
+            elif isinstance(event, ShotsRecovered):
+                key = (event.serial, event.boot_id)
+                recovered[key] = recovered.get(key, 0) + event.count
+            elif isinstance(event, LinkChanged):
+                status.link = event.state
+                if status.device is not None:
+                    self._link_event(event, status.device, events)
+            elif isinstance(event, LockChanged):
+                if status.device is not None and event.acknowledged:
+                    kind = DeviceEventKind.LOCKED if event.locked else DeviceEventKind.UNLOCKED
+                    device = status.device
+                    events.setdefault(device.serial, []).append(
+                        DeviceEventIn(
+                            kind,
+                            _utc(event.at),
+                            device.serial,
+                            device.boot_id,
+                            {"reason": LockReason(event.reason).name},
+                        )
+                    )
+            else:
+                converted = _device_event(event)
+                if converted is not None:
+                    events.setdefault(converted.serial, []).append(converted)
+        for (serial, boot_id), count in recovered.items():
+            events.setdefault(serial, []).append(
+                DeviceEventIn(
+                    DeviceEventKind.SHOTS_RECOVERED,
+                    _utc(time.time()),
+                    serial,
+                    boot_id,
+                    {"count": count},
+                )
+            )
+        new = 0
+        all_shots: list[ShotReceived] = []
+        lock = False
+        for serial, serial_shots in shots.items():
+            session = self._sessions[serial]
+            outcome = session.add_shots([_shot_in(s) for s in serial_shots])
+            new += outcome.new
+            lock = lock or outcome.lock_requested
+            all_shots.extend(serial_shots)
+        n_events = 0
+        for serial, serial_events in events.items():
+            if serial not in self._sessions:
+                continue
+            self._sessions[serial].add_events(serial_events)
+            n_events += len(serial_events)
+            for e in serial_events:
+                count = int(e.detail.get("count", 0))
+                if e.kind is DeviceEventKind.SHOTS_LOST:
+                    status.lost += count
+                elif e.kind is DeviceEventKind.SHOTS_RECOVERED:
+                    status.recovered += count
+        committed_ns = time.monotonic_ns()
+        if all_shots:
+            last = all_shots[-1]
+            status.last_depth_um = last.depth_um
+            status.last_volume_nl = last.volume_nl
+        status.shots += new
+        status.commits += 1
+        if lock and not self._lock_sent:
+            self._lock_sent = True
+            # LOCK waits for the gun's ACK: not on this thread, which must keep committing.
+            threading.Thread(
+                target=self.driver.lock, args=(LockReason.PLAN_LIMIT,), daemon=True
+            ).start()
+        if all_shots or n_events:
+            commit = Commit(tuple(all_shots), new, n_events, committed_ns)
+            for listener in self._listeners:
+                try:
+                    listener(commit)
+                except Exception:
+                    log.exception("commit listener failed")
+
+    def _link_event(
+        self, event: LinkChanged, device: DeviceIdentified, out: dict[str, list[DeviceEventIn]]
+    ) -> None:
+        if event.state is LinkState.LOST:
+            self._was_live = True
+            kind = DeviceEventKind.LINK_LOST
+        elif event.state is LinkState.LIVE and self._was_live:
+            kind = DeviceEventKind.LINK_RESTORED
+        else:
+            return
+        out.setdefault(device.serial, []).append(
+            DeviceEventIn(
+                kind, _utc(event.at), device.serial, device.boot_id, {"reason": event.reason}
+            )
+        )
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _shot_in(s: ShotReceived) -> ShotIn:
+    return ShotIn(
+        serial=s.serial,
+        boot_id=s.boot_id,
+        shot_no=s.shot_no,
+        uptime_ms=s.uptime_ms,
+        received_at=_utc(time.time() - (time.monotonic_ns() - s.received_ns) / 1e9),
+        depth_um=s.depth_um,
+        volume_nl=s.volume_nl,
+        flags=s.flags & ~int(ShotFlags.RETRANSMIT),
+        syringe_remaining_nl=s.syringe_remaining_nl,
+        device_time=_utc(s.device_time),
+        retransmitted=bool(s.flags & ShotFlags.RETRANSMIT),
+    )
+
+
+def _device_event(event: DriverEvent) -> DeviceEventIn | None:
+    if isinstance(event, FaultChanged):
+        kind = DeviceEventKind.FAULT_RAISED if event.active else DeviceEventKind.FAULT_CLEARED
+        return DeviceEventIn(
+            kind,
+            _utc(event.at),
+            event.serial,
+            event.boot_id,
+            {"code": event.code, "detail": event.detail, "uptime_ms": event.uptime_ms},
+        )
+    if isinstance(event, DeviceRebooted):
+        return DeviceEventIn(
+            DeviceEventKind.DEVICE_REBOOTED,
+            _utc(event.at),
+            event.serial,
+            event.new_boot_id,
+            {"old_boot_id": event.old_boot_id},
+        )
+    if isinstance(event, ShotsLost):
+        return DeviceEventIn(
+            DeviceEventKind.SHOTS_LOST,
+            _utc(event.at),
+            event.serial,
+            event.boot_id,
+            {
+                "count": event.count,
+                "ranges": [list(r) for r in event.ranges[:100]],
+                "reason": event.reason,
+            },
+        )
+    if isinstance(event, SettingsChanged):
+        return DeviceEventIn(
+            DeviceEventKind.SETTINGS_CHANGED,
+            _utc(event.at),
+            event.serial,
+            event.boot_id,
+            {
+                "mode": event.mode,
+                "depth_set_um": event.depth_set_um,
+                "volume_set_nl": event.volume_set_nl,
+                "rate_spm": event.rate_spm,
+                "syringe_capacity_ul": event.syringe_capacity_ul,
+            },
+        )
+    return None
