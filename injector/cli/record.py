@@ -1,0 +1,233 @@
+"""``injector record``: record a gun headless until SIGINT or SIGTERM.
+
+On a terminal one status line is rewritten in place; otherwise plain log lines are printed, one
+per change of link or device and one a second while the figures move.
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import signal
+import sys
+import threading
+import time
+from types import FrameType
+from typing import Any, TextIO
+
+from injector.cli.errors import UserError
+from injector.driver import (
+    DeviceIdentified,
+    DeviceRebooted,
+    Driver,
+    DriverEvent,
+    LinkChanged,
+    PortError,
+    ShotsLost,
+    UnrecognisedData,
+)
+from injector.recorder import DatabaseStore, Recorder, RecorderStatus
+from injector.storage.engine import Database, open_database
+from injector.storage.errors import StorageError
+from injector.storage.tables import TreatmentPlan
+from protocols.igp1.capture import CaptureError, CaptureWriter
+
+DEFAULT_BAUD = 115200
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``record`` subcommand."""
+    parser = subparsers.add_parser(
+        "record",
+        help="record a gun headless until Ctrl-C or SIGTERM",
+        description="Record every shot of the gun on PORT into the database until SIGINT or "
+        "SIGTERM, then stop with everything committed.",
+    )
+    parser.add_argument("--port", required=True, help="serial device path or pyserial URL")
+    parser.add_argument(
+        "--baud", type=int, default=DEFAULT_BAUD, help=f"baud rate (default {DEFAULT_BAUD})"
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLite file path or database URL (default: $INJECTOR_DB, else a file in the user "
+        "data directory)",
+    )
+    parser.add_argument("--capture", metavar="FILE", help="append every byte exchanged to FILE")
+    parser.add_argument("--plan", type=int, metavar="ID", help="record against treatment plan ID")
+    parser.add_argument(
+        "--wait", action="store_true", help="wait for the port to appear instead of failing"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Record until told to stop; returns the exit code."""
+    if args.baud <= 0:
+        raise UserError(f"--baud {args.baud} is not a baud rate; try --baud 115200")
+    db = _open_database(args.db, args.plan)
+    capture = _open_capture(args.capture)
+    driver = Driver(args.port, baud=args.baud, capture=capture, wait_for_port=args.wait)
+    recorder = Recorder(driver, DatabaseStore(db, args.plan))
+    notices: queue.SimpleQueue[DriverEvent] = queue.SimpleQueue()
+    driver.subscribe(lambda e: notices.put(e) if isinstance(e, _NOTICES) else None)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    out = sys.stderr
+    line = _StatusLine(out, out.isatty())
+    try:
+        try:
+            recorder.start()
+        except PortError as exc:
+            raise UserError(str(exc)) from None
+        line.log(f"recording {args.port} at {args.baud} baud into {db.display_url}")
+        problem = _watch(recorder, notices, stop, line)
+    finally:
+        committed = recorder.stop()
+        line.done()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if capture is not None:
+            capture.close()
+        db.close()
+    status = recorder.status
+    if problem is not None and status.shots == 0:
+        raise UserError(problem)
+    summary = (
+        f"stopped: {status.shots} shots committed, {status.recovered} recovered, {status.lost} lost"
+    )
+    if not committed:
+        raise UserError(
+            f"{summary}; the last {status.pending} events could not be stored "
+            f"({status.error}); they are in the capture file if one was given",
+            exit_code=1,
+        )
+    line.log(summary)
+    return 0
+
+
+_NOTICES = (LinkChanged, DeviceIdentified, DeviceRebooted, ShotsLost, UnrecognisedData)
+
+
+def _watch(
+    recorder: Recorder,
+    notices: queue.SimpleQueue[DriverEvent],
+    stop: threading.Event,
+    line: _StatusLine,
+) -> str | None:
+    """Show progress until ``stop``; returns a problem that should end the run, if any."""
+    identified = False
+    last_plain = ""
+    next_plain = 0.0
+    while not stop.wait(0.1):
+        while not notices.empty():
+            event = notices.get()
+            if isinstance(event, DeviceIdentified):
+                identified = True
+                line.log(
+                    f"gun {event.model} {event.serial} firmware {event.firmware} "
+                    f"boot {event.boot_id:08x}"
+                )
+            elif isinstance(event, LinkChanged):
+                line.log(f"link {event.state.value}: {event.reason}")
+            elif isinstance(event, DeviceRebooted):
+                line.log(f"gun {event.serial} restarted (boot {event.new_boot_id:08x})")
+            elif isinstance(event, ShotsLost):
+                line.log(f"{event.count} shots of boot {event.boot_id:08x} lost: {event.reason}")
+            elif isinstance(event, UnrecognisedData) and not identified:
+                return _explain_garbage(event)
+        text = _status_text(recorder.status)
+        if line.tty:
+            line.show(text)
+        elif text != last_plain and time.monotonic() >= next_plain:
+            last_plain, next_plain = text, time.monotonic() + 1.0
+            line.log(text)
+    return None
+
+
+def _explain_garbage(event: UnrecognisedData) -> str:
+    if event.looks_like_text:
+        sample = event.sample[:40].decode("ascii", "replace").strip()
+        return (
+            f"the device on {event.port} speaks another protocol (it sent text such as "
+            f"{sample!r}), not IGP/1: check that --port names the injector gun"
+        )
+    other = 921600 if event.baud != 921600 else 115200
+    return (
+        f"only unreadable bytes arrive on {event.port} at {event.baud} baud "
+        f"({event.garbage_bytes} bytes, no valid frame): the gun may be set to another rate; "
+        f"try --baud {other}"
+    )
+
+
+def _status_text(s: RecorderStatus) -> str:
+    depth = "-" if s.last_depth_um is None else f"{s.last_depth_um / 1000:.2f} mm"
+    volume = "-" if s.last_volume_nl is None else f"{s.last_volume_nl / 1e6:.3f} mL"
+    text = (
+        f"link {s.link.value} | shots {s.shots} | last {depth} {volume} | "
+        f"lost {s.lost} | recovered {s.recovered}"
+    )
+    if s.error:
+        text += f" | storage failing, retrying ({s.pending} waiting): {s.error}"
+    return text
+
+
+class _StatusLine:
+    """One line rewritten in place on a terminal, plain lines elsewhere."""
+
+    def __init__(self, out: TextIO, tty: bool) -> None:
+        self.out = out
+        self.tty = tty
+        self._shown = False
+
+    def show(self, text: str) -> None:
+        self.out.write("\r" + text + "\x1b[K")
+        self.out.flush()
+        self._shown = True
+
+    def log(self, text: str) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if self._shown:
+            self.out.write("\r\x1b[K")
+            self._shown = False
+        self.out.write(f"{stamp} {text}\n")
+        self.out.flush()
+
+    def done(self) -> None:
+        if self._shown:
+            self.out.write("\n")
+            self.out.flush()
+            self._shown = False
+
+
+def _open_database(url: str | None, plan_id: int | None) -> Database:
+    try:
+        db = open_database(url)
+    except StorageError as exc:
+        raise UserError(
+            f"{exc}; check that the database server is running and the URL, or pass --db "
+            "with another SQLite file"
+        ) from None
+    if plan_id is not None:
+        with db.session() as session:
+            if session.get(TreatmentPlan, plan_id) is None:
+                db.close()
+                raise UserError(f"there is no treatment plan {plan_id} in {db.display_url}")
+    return db
+
+
+def _open_capture(path: str | None) -> CaptureWriter | None:
+    if path is None:
+        return None
+    try:
+        return CaptureWriter(path)
+    except CaptureError as exc:
+        raise UserError(f"{exc}; give a new file name to --capture") from None
+    except OSError as exc:
+        raise UserError(
+            f"cannot write the capture file {path}: {exc.strerror}; give another path"
+        ) from None
