@@ -1,0 +1,811 @@
+"""The live side of a session: attributing shots to zones, tallying, limits and locks.
+
+A :class:`LiveSession` belongs to one gun (serial) and one session row. It keeps the
+plan-against-actual tally in memory and writes through storage, one transaction per call, so
+the recorder decides how many shots one commit holds. Restarting on the same database and gun
+continues the same in-progress session with its tally, zone history, reached limits and
+overrides rebuilt from what is stored.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlmodel import Session, col, select
+
+from injector.domain.errors import InvalidValueError
+from injector.domain.shots import DeviceEventIn, ShotFlag, ShotIn
+from injector.domain.vocabulary import AlertKind, DeviceEventKind, SessionStatus
+from injector.session.progress import (
+    BatchResult,
+    KnownShots,
+    PlanAlert,
+    PlanProgress,
+    Tally,
+    ZoneProgress,
+)
+from injector.storage.audit import append_audit
+from injector.storage.engine import Database
+from injector.storage.errors import RecordNotFoundError
+from injector.storage.recording import (
+    add_shot_counters,
+    insert_device_events,
+    insert_shots,
+    shot_numbers,
+    zone_tallies,
+)
+from injector.storage.tables import (
+    Device,
+    DeviceEvent,
+    PlanZone,
+    TreatmentPlan,
+    TreatmentSession,
+    ZoneActivation,
+)
+
+# A limit is identified by its kind and zone (None for the session-wide limit).
+LimitKey = tuple[str, int | None]
+ENDED_STATUSES = frozenset({SessionStatus.COMPLETED, SessionStatus.ABORTED, SessionStatus.SKIPPED})
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """A gun as it introduced itself (HELLO): serial, model and firmware version."""
+
+    serial: str
+    model: str
+    firmware: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZonePlan:
+    """What the plan says about one zone, as the live session needs it."""
+
+    id: int
+    position: int
+    name: str
+    depth_um: int
+    depth_tolerance_um: int
+    volume_per_point_nl: int
+    points: int
+    max_volume_nl: int
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# Plain ints: IntFlag arithmetic is several times slower, and this runs once per shot.
+_NO_SKIN = int(ShotFlag.NO_SKIN)
+_PARTIAL = int(ShotFlag.PARTIAL)
+_CONTINUOUS = int(ShotFlag.CONTINUOUS)
+
+
+def _shot_tally(shot: ShotIn, zone: ZonePlan | None, into: Tally) -> None:
+    flags = int(shot.flags)
+    into.shots += 1
+    if flags & _NO_SKIN:
+        into.air_shots += 1
+        into.air_volume_nl += shot.volume_nl
+    else:
+        # A CONTINUOUS report is an interval of flow, not a point.
+        if not flags & _CONTINUOUS:
+            into.points += 1
+        into.volume_nl += shot.volume_nl
+        if zone is not None and abs(shot.depth_um - zone.depth_um) > zone.depth_tolerance_um:
+            into.depth_out_of_tolerance += 1
+    if flags & _PARTIAL:
+        into.partial_shots += 1
+
+
+def _upsert_device(session: Session, device: DeviceInfo, now: datetime) -> Device:
+    row = session.exec(select(Device).where(col(Device.serial) == device.serial)).first()
+    if row is None:
+        row = Device(
+            serial=device.serial,
+            model=device.model,
+            firmware=device.firmware,
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+    else:
+        row.model = device.model
+        row.firmware = device.firmware
+        row.last_seen_at = now
+    session.add(row)
+    session.flush()
+    return row
+
+
+def next_sequence_no(session: Session, plan_id: int) -> int:
+    """The place in the series of the next session of a plan (1 for the first)."""
+    numbers = session.exec(
+        select(TreatmentSession.sequence_no).where(col(TreatmentSession.plan_id) == plan_id)
+    ).all()
+    return max((n for n in numbers if n is not None), default=0) + 1
+
+
+def _load_or_create_row(
+    session: Session,
+    device: DeviceInfo,
+    device_row: Device,
+    plan_id: int | None,
+    session_id: int | None,
+    actor: str,
+    now: datetime,
+) -> TreatmentSession:
+    if session_id is not None:
+        row = session.get(TreatmentSession, session_id)
+        if row is None:
+            raise RecordNotFoundError(f"session_id: there is no session {session_id}")
+        if row.status in ENDED_STATUSES or row.signed_at is not None:
+            raise InvalidValueError(
+                "session_id", f"session {session_id} is {row.status}; it cannot record shots"
+            )
+        if row.status == SessionStatus.IN_PROGRESS and row.device_serial not in (
+            None,
+            device.serial,
+        ):
+            raise InvalidValueError(
+                "session_id",
+                f"session {session_id} is recording with gun {row.device_serial}, "
+                f"not {device.serial}",
+            )
+        if plan_id is not None and row.plan_id != plan_id:
+            raise InvalidValueError(
+                "plan_id", f"session {session_id} belongs to plan {row.plan_id}, not {plan_id}"
+            )
+        changes: dict[str, Any] = {}
+        if row.status == SessionStatus.PLANNED:
+            changes = {"status": SessionStatus.IN_PROGRESS.value, "started_at": now}
+        if row.device_serial != device.serial:
+            changes |= {
+                "device_serial": device.serial,
+                "device_model": device.model,
+                "device_firmware": device.firmware,
+            }
+        if changes:
+            for key, value in changes.items():
+                setattr(row, key, value)
+            row.device_id = device_row.id
+            session.add(row)
+            session.flush()
+            append_audit(
+                session.connection(),
+                actor=actor,
+                action="start",
+                entity="session",
+                entity_id=session_id,
+                payload=changes,
+                at=now,
+            )
+        return row
+
+    running = session.exec(
+        select(TreatmentSession)
+        .where(
+            col(TreatmentSession.device_serial) == device.serial,
+            col(TreatmentSession.status) == SessionStatus.IN_PROGRESS.value,
+        )
+        .order_by(col(TreatmentSession.started_at).desc(), col(TreatmentSession.id).desc())
+    ).first()
+    if running is not None:
+        if plan_id is not None and running.plan_id != plan_id:
+            raise InvalidValueError(
+                "plan_id",
+                f"gun {device.serial} is still recording session {running.id} of plan "
+                f"{running.plan_id}; end that session first",
+            )
+        return running
+
+    plan = None
+    if plan_id is not None:
+        plan = session.get(TreatmentPlan, plan_id)
+        if plan is None:
+            raise RecordNotFoundError(f"plan_id: there is no plan {plan_id}")
+    row = TreatmentSession(
+        plan_id=plan_id,
+        sequence_no=next_sequence_no(session, plan_id) if plan_id is not None else None,
+        status=SessionStatus.IN_PROGRESS.value,
+        started_at=now,
+        practitioner="",
+        device_id=device_row.id,
+        device_serial=device.serial,
+        device_model=device.model,
+        device_firmware=device.firmware,
+        lot_number=plan.lot_number if plan else None,
+        lot_expiry=plan.lot_expiry if plan else None,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    append_audit(
+        session.connection(),
+        actor=actor,
+        action="create",
+        entity="session",
+        entity_id=row.id,
+        payload=row.model_dump(exclude={"id"}),
+        at=now,
+    )
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What a batch changes in memory, applied only after its transaction commits."""
+
+    result: BatchResult
+    tallies: dict[int | None, Tally]
+    fresh: list[ShotIn]
+    forget_boots: set[int]
+    reached: set[LimitKey]
+
+
+class LiveSession:
+    """One gun recording one session: attribution, tally, limits, locks. Thread-safe.
+
+    Build it with :func:`open_or_continue`; every method writes in one transaction of its own.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        session_id: int,
+        serial: str,
+        plan_id: int | None,
+        zones: Sequence[ZonePlan],
+        max_session_volume_nl: int | None,
+        lock_at_limit: bool,
+        activations: Iterable[tuple[datetime, int | None]],
+        tallies: dict[int | None, Tally],
+        recovered_shots: int,
+        lost_shots: int,
+        reached: set[LimitKey],
+        overridden: set[LimitKey],
+    ) -> None:
+        self._db = db
+        self._lock = threading.RLock()
+        self.session_id = session_id
+        self.serial = serial
+        self.plan_id = plan_id
+        self._zones = {zone.id: zone for zone in sorted(zones, key=lambda z: z.position)}
+        self._max_session_volume_nl = max_session_volume_nl
+        self._lock_at_limit = lock_at_limit
+        ordered = sorted(activations, key=lambda a: a[0])
+        self._activation_times = [at for at, _ in ordered]
+        self._activation_zones = [zone for _, zone in ordered]
+        self._tallies = tallies
+        self._recovered = recovered_shots
+        self._lost = lost_shots
+        self._reached = reached
+        self._overridden = overridden
+        self._known: dict[int, set[int]] = {}
+        self._ended = False
+
+    # -- zones -------------------------------------------------------------------------------
+
+    @property
+    def zones(self) -> tuple[ZonePlan, ...]:
+        """The plan's zones, in plan order."""
+        return tuple(self._zones.values())
+
+    @property
+    def active_zone_id(self) -> int | None:
+        """The zone shots are attributed to now (None: no zone chosen)."""
+        with self._lock:
+            return self._activation_zones[-1] if self._activation_zones else None
+
+    def zone_at(self, at: datetime) -> int | None:
+        """The zone that was active at ``at``."""
+        with self._lock:
+            return self._zone_at(at)
+
+    def _zone_at(self, at: datetime) -> int | None:
+        index = bisect.bisect_right(self._activation_times, at) - 1
+        return self._activation_zones[index] if index >= 0 else None
+
+    def set_active_zone(
+        self, zone_id: int | None, *, at: datetime | None = None, actor: str = "recorder"
+    ) -> None:
+        """Make ``zone_id`` the active zone from ``at`` (default now); recorded and audited.
+
+        Shots are attributed by the time they were fired (``device_time``, else
+        ``received_at``), so shots still in flight when the zone changes land in the right one.
+        """
+        if zone_id is not None and zone_id not in self._zones:
+            raise InvalidValueError(
+                "zone_id", f"zone {zone_id} is not a zone of plan {self.plan_id}"
+            )
+        when = at or _now()
+        with self._lock, self._db.session() as session:
+            session.add(ZoneActivation(session_id=self.session_id, zone_id=zone_id, at=when))
+            row = session.get(TreatmentSession, self.session_id)
+            assert row is not None
+            row.active_zone_id = zone_id
+            session.add(row)
+            append_audit(
+                session.connection(),
+                actor=actor,
+                action="activate_zone",
+                entity="session",
+                entity_id=self.session_id,
+                payload={"zone_id": zone_id, "at": when},
+                at=when,
+            )
+            index = bisect.bisect_right(self._activation_times, when)
+            self._activation_times.insert(index, when)
+            self._activation_zones.insert(index, zone_id)
+
+    # -- shots -------------------------------------------------------------------------------
+
+    def _known_numbers(self, conn: Connection, boot_id: int) -> set[int]:
+        known = self._known.get(boot_id)
+        if known is None:
+            known = set(shot_numbers(conn, self.serial, boot_id))
+            self._known[boot_id] = known
+        return known
+
+    def add_shots(self, shots: Sequence[ShotIn]) -> BatchResult:
+        """Store a batch of shots in one transaction, each attributed to its zone.
+
+        Shots already stored (same serial, boot_id, shot_no) count as duplicates and change
+        nothing. Returns the counts, the plan limits this batch reached and whether the gun
+        should be locked (PLAN_LIMIT). A shot of another gun is refused (field ``serial``) and
+        then nothing of the batch is stored.
+        """
+        for shot in shots:
+            if shot.serial != self.serial:
+                raise InvalidValueError(
+                    "serial", f"shot of gun {shot.serial} given to the session of {self.serial}"
+                )
+            if shot.received_at.tzinfo is None:
+                raise InvalidValueError("received_at", "must be a timezone-aware UTC datetime")
+        with self._lock:
+            if self._ended:
+                raise InvalidValueError("session_id", f"session {self.session_id} has ended")
+            with self._db.begin() as conn:
+                outcome = self._add_shots(conn, shots)
+            # Only once the transaction has committed does the in-memory state move, so a
+            # failed commit leaves the tally matching the database.
+            self._tallies = outcome.tallies
+            for shot in outcome.fresh:
+                known = self._known.get(shot.boot_id)
+                if known is not None:
+                    known.add(shot.shot_no)
+            for boot_id in outcome.forget_boots:
+                self._known.pop(boot_id, None)
+            self._reached |= outcome.reached
+            return outcome.result
+
+    def _add_shots(self, conn: Connection, shots: Sequence[ShotIn]) -> _Outcome:
+        fresh: list[ShotIn] = []
+        zone_ids: list[int | None] = []
+        batch: dict[int | None, Tally] = {}
+        seen: set[tuple[int, int]] = set()
+        for shot in shots:
+            key = (shot.boot_id, shot.shot_no)
+            if key in seen or shot.shot_no in self._known_numbers(conn, shot.boot_id):
+                continue
+            seen.add(key)
+            zone_id = self._zone_at(shot.device_time or shot.received_at)
+            tally = batch.get(zone_id)
+            if tally is None:
+                tally = batch[zone_id] = Tally()
+            _shot_tally(shot, self._zones.get(zone_id) if zone_id else None, tally)
+            fresh.append(shot)
+            zone_ids.append(zone_id)
+        inserted = insert_shots(conn, self.session_id, fresh, zone_ids)
+        new_tallies = {zone: Tally() for zone in set(self._tallies) | set(batch)}
+        forget_boots: set[int] = set()
+        if inserted == len(fresh):
+            for zone, tally in new_tallies.items():
+                if zone in self._tallies:
+                    tally.add(self._tallies[zone])
+                if zone in batch:
+                    tally.add(batch[zone])
+        else:
+            # Another writer stored some of these shots first (two recorders on one gun): the
+            # database is the truth, so take the tally from it rather than guess.
+            new_tallies = _tallies_from_db(conn, self.session_id)
+            forget_boots = {shot.boot_id for shot in fresh}
+        alerts = self._check_limits(new_tallies, batch.keys())
+        if alerts:
+            insert_device_events(
+                conn,
+                [
+                    {
+                        "session_id": self.session_id,
+                        "serial": self.serial,
+                        "boot_id": None,
+                        "kind": DeviceEventKind.NOTE.value,
+                        "at": _now(),
+                        "detail": {
+                            "alert": alert.kind.value,
+                            "zone_id": alert.zone_id,
+                            "volume_nl": alert.volume_nl,
+                            "limit_nl": alert.limit_nl,
+                            "lock": alert.lock,
+                        },
+                    }
+                    for alert in alerts
+                ],
+            )
+        reached = {(a.kind.value, a.zone_id) for a in alerts}
+        lock = self._lock_wanted(self._reached | reached, batch.keys()) if inserted else False
+        return _Outcome(
+            result=BatchResult(
+                new=inserted,
+                duplicates=len(shots) - inserted,
+                alerts=tuple(alerts),
+                lock_requested=lock,
+            ),
+            tallies=new_tallies,
+            fresh=fresh,
+            forget_boots=forget_boots,
+            reached=reached,
+        )
+
+    def _check_limits(
+        self, tallies: dict[int | None, Tally], touched: Iterable[int | None]
+    ) -> list[PlanAlert]:
+        alerts: list[PlanAlert] = []
+        for zone_id in touched:
+            zone = self._zones.get(zone_id) if zone_id is not None else None
+            if zone is None or (AlertKind.ZONE_MAX_VOLUME.value, zone_id) in self._reached:
+                continue
+            volume = tallies[zone_id].volume_nl
+            if volume >= zone.max_volume_nl:
+                alerts.append(
+                    PlanAlert(
+                        AlertKind.ZONE_MAX_VOLUME,
+                        zone_id,
+                        volume,
+                        zone.max_volume_nl,
+                        self._lock_at_limit,
+                    )
+                )
+        limit = self._max_session_volume_nl
+        if limit is not None and (AlertKind.SESSION_MAX_VOLUME.value, None) not in self._reached:
+            total = sum(t.volume_nl for t in tallies.values())
+            if total >= limit:
+                alerts.append(
+                    PlanAlert(AlertKind.SESSION_MAX_VOLUME, None, total, limit, self._lock_at_limit)
+                )
+        return alerts
+
+    def _lock_wanted(self, reached: set[LimitKey], touched: Iterable[int | None]) -> bool:
+        if not self._lock_at_limit:
+            return False
+        touched_zones = set(touched)
+        for kind, zone_id in reached - self._overridden:
+            if kind == AlertKind.SESSION_MAX_VOLUME.value or zone_id in touched_zones:
+                return True
+        return False
+
+    # -- limits ------------------------------------------------------------------------------
+
+    def limits_reached(self) -> frozenset[LimitKey]:
+        """Every limit reached so far, as (alert kind, zone id or None)."""
+        with self._lock:
+            return frozenset(self._reached)
+
+    def lock_pending(self) -> bool:
+        """True while a reached limit asks for a lock and has not been overridden."""
+        with self._lock:
+            return self._lock_at_limit and bool(self._reached - self._overridden)
+
+    def override_lock(self, *, by: str, reason: str, at: datetime | None = None) -> None:
+        """The practitioner overrides every limit reached so far; recorded and audited.
+
+        The recorder may then unlock the gun. A limit reached later locks again.
+        """
+        if not by.strip():
+            raise InvalidValueError("by", "an override needs the practitioner's name")
+        if not reason.strip():
+            raise InvalidValueError("reason", "an override needs a reason")
+        when = at or _now()
+        with self._lock:
+            limits = sorted(self._reached - self._overridden, key=lambda k: (k[0], k[1] or 0))
+            detail = {"limits": [list(k) for k in limits], "by": by, "reason": reason}
+            with self._db.begin() as conn:
+                insert_device_events(
+                    conn,
+                    [
+                        {
+                            "session_id": self.session_id,
+                            "serial": self.serial,
+                            "boot_id": None,
+                            "kind": DeviceEventKind.LOCK_OVERRIDE.value,
+                            "at": when,
+                            "detail": detail,
+                        }
+                    ],
+                )
+                append_audit(
+                    conn,
+                    actor=by,
+                    action="override_lock",
+                    entity="session",
+                    entity_id=self.session_id,
+                    payload=detail,
+                    at=when,
+                )
+            self._overridden |= set(limits)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def add_events(self, events: Sequence[DeviceEventIn]) -> None:
+        """Store device events in one transaction; counts recovered and lost shots.
+
+        ``shots_recovered`` and ``shots_lost`` events carry ``detail["count"]``.
+        """
+        rows: list[dict[str, Any]] = []
+        recovered = lost = 0
+        for event in events:
+            if event.serial != self.serial:
+                raise InvalidValueError(
+                    "serial", f"event of gun {event.serial} given to the session of {self.serial}"
+                )
+            if event.at.tzinfo is None:
+                raise InvalidValueError("at", "must be a timezone-aware UTC datetime")
+            kind = DeviceEventKind(event.kind)
+            count = int(event.detail.get("count", 0) or 0)
+            if kind == DeviceEventKind.SHOTS_RECOVERED:
+                recovered += count
+            elif kind == DeviceEventKind.SHOTS_LOST:
+                lost += count
+            rows.append(
+                {
+                    "session_id": self.session_id,
+                    "serial": event.serial,
+                    "boot_id": event.boot_id,
+                    "kind": kind.value,
+                    "at": event.at,
+                    "detail": dict(event.detail),
+                }
+            )
+        with self._lock:
+            with self._db.begin() as conn:
+                insert_device_events(conn, rows)
+                add_shot_counters(conn, self.session_id, recovered, lost)
+            self._recovered += recovered
+            self._lost += lost
+
+    def known_shot_numbers(self, serial: str, boot_id: int) -> KnownShots:
+        """The highest stored shot number of a boot and the numbers missing below it, so a
+        restarted recorder can ask the gun (RESEND_REQ) for what it missed."""
+        with self._db.begin() as conn:
+            numbers = shot_numbers(conn, serial, boot_id)
+        return known_shots_from(serial, boot_id, numbers)
+
+    # -- progress and end --------------------------------------------------------------------
+
+    def progress(self) -> PlanProgress:
+        """Plan against actual now, per zone and in total (from memory; no database access)."""
+        with self._lock:
+            return build_progress(
+                self.session_id,
+                tuple(self._zones.values()),
+                self._tallies,
+                self._max_session_volume_nl,
+                self._recovered,
+                self._lost,
+            )
+
+    def end(
+        self,
+        *,
+        actor: str,
+        status: SessionStatus = SessionStatus.COMPLETED,
+        at: datetime | None = None,
+    ) -> None:
+        """End the session (completed or aborted); it records no more shots. Audited."""
+        if status not in (SessionStatus.COMPLETED, SessionStatus.ABORTED):
+            raise InvalidValueError("status", "a session ends as completed or aborted")
+        when = at or _now()
+        with self._lock, self._db.session() as session:
+            row = session.get(TreatmentSession, self.session_id)
+            assert row is not None
+            if row.status != SessionStatus.IN_PROGRESS:
+                raise InvalidValueError(
+                    "status", f"session {self.session_id} is {row.status}, not in progress"
+                )
+            row.status = status.value
+            row.ended_at = when
+            session.add(row)
+            append_audit(
+                session.connection(),
+                actor=actor,
+                action="end",
+                entity="session",
+                entity_id=self.session_id,
+                payload={"status": status.value, "ended_at": when},
+                at=when,
+            )
+            self._ended = True
+
+
+def known_shots_from(serial: str, boot_id: int, numbers: Sequence[int]) -> KnownShots:
+    """:class:`KnownShots` from the ascending stored shot numbers of one boot."""
+    if not numbers:
+        return KnownShots(serial, boot_id, 0, ())
+    present = set(numbers)
+    top = numbers[-1]
+    return KnownShots(serial, boot_id, top, tuple(n for n in range(1, top) if n not in present))
+
+
+def _tallies_from_db(conn: Connection, session_id: int) -> dict[int | None, Tally]:
+    return {
+        row.zone_id: Tally(
+            shots=row.shots,
+            points=row.points,
+            volume_nl=row.volume_nl,
+            air_shots=row.air_shots,
+            air_volume_nl=row.air_volume_nl,
+            partial_shots=row.partial_shots,
+            depth_out_of_tolerance=row.depth_out_of_tolerance,
+        )
+        for row in zone_tallies(conn, session_id)
+    }
+
+
+def build_progress(
+    session_id: int,
+    zones: Sequence[ZonePlan],
+    tallies: dict[int | None, Tally],
+    max_session_volume_nl: int | None,
+    recovered: int,
+    lost: int,
+) -> PlanProgress:
+    """Assemble :class:`PlanProgress` from a plan's zones and per-zone tallies."""
+    out: list[ZoneProgress] = []
+    for zone in zones:
+        tally = tallies.get(zone.id, Tally())
+        out.append(
+            _zone_progress(
+                zone.id,
+                zone.name,
+                zone.points,
+                zone.points * zone.volume_per_point_nl,
+                zone.max_volume_nl,
+                tally,
+            )
+        )
+    unzoned = tallies.get(None)
+    if unzoned is not None and unzoned.shots:
+        out.append(_zone_progress(None, "(no zone)", 0, 0, None, unzoned))
+    total = Tally()
+    for tally in tallies.values():
+        total.add(tally)
+    return PlanProgress(
+        session_id=session_id,
+        zones=tuple(out),
+        total=_zone_progress(
+            None,
+            "total",
+            sum(z.points for z in zones),
+            sum(z.points * z.volume_per_point_nl for z in zones),
+            max_session_volume_nl,
+            total,
+        ),
+        recovered_shots=recovered,
+        lost_shots=lost,
+    )
+
+
+def _zone_progress(
+    zone_id: int | None,
+    name: str,
+    points_planned: int,
+    volume_planned_nl: int,
+    max_volume_nl: int | None,
+    tally: Tally,
+) -> ZoneProgress:
+    return ZoneProgress(
+        zone_id=zone_id,
+        name=name,
+        points_planned=points_planned,
+        points=tally.points,
+        volume_planned_nl=volume_planned_nl,
+        volume_nl=tally.volume_nl,
+        max_volume_nl=max_volume_nl,
+        depth_out_of_tolerance=tally.depth_out_of_tolerance,
+        air_shots=tally.air_shots,
+        air_volume_nl=tally.air_volume_nl,
+        partial_shots=tally.partial_shots,
+        shots=tally.shots,
+    )
+
+
+def zone_plans(session: Session, plan_id: int | None) -> list[ZonePlan]:
+    """The zones of a plan as :class:`ZonePlan` (none without a plan)."""
+    if plan_id is None:
+        return []
+    rows = session.exec(
+        select(PlanZone).where(col(PlanZone.plan_id) == plan_id).order_by(col(PlanZone.position))
+    ).all()
+    return [
+        ZonePlan(
+            id=row.id or 0,
+            position=row.position,
+            name=row.name,
+            depth_um=row.depth_um,
+            depth_tolerance_um=row.depth_tolerance_um,
+            volume_per_point_nl=row.volume_per_point_nl,
+            points=row.points,
+            max_volume_nl=row.max_volume_nl,
+        )
+        for row in rows
+    ]
+
+
+def open_or_continue(
+    db: Database,
+    device: DeviceInfo,
+    plan_id: int | None = None,
+    session_id: int | None = None,
+    *,
+    actor: str = "recorder",
+    now: datetime | None = None,
+) -> LiveSession:
+    """The live session for a gun: the given one, else the gun's most recent in-progress
+    session (a restart continues it), else a new in-progress session (of ``plan_id`` if given).
+
+    A planned session given by ``session_id`` is started. Refuses (naming the field) a session
+    that has ended or is recording with another gun, and a ``plan_id`` that differs from the
+    session being continued. Creating or starting a session is audited with ``actor``.
+    """
+    when = now or _now()
+    with db.session() as session:
+        device_row = _upsert_device(session, device, when)
+        row = _load_or_create_row(session, device, device_row, plan_id, session_id, actor, when)
+        assert row.id is not None
+        sid = row.id
+        plan = session.get(TreatmentPlan, row.plan_id) if row.plan_id is not None else None
+        zones = zone_plans(session, row.plan_id)
+        activations = [
+            (a.at, a.zone_id)
+            for a in session.exec(
+                select(ZoneActivation).where(col(ZoneActivation.session_id) == sid)
+            ).all()
+        ]
+        tallies = _tallies_from_db(session.connection(), sid)
+        reached: set[LimitKey] = set()
+        overridden: set[LimitKey] = set()
+        events = session.exec(
+            select(DeviceEvent).where(
+                col(DeviceEvent.session_id) == sid,
+                col(DeviceEvent.kind).in_(
+                    [DeviceEventKind.NOTE.value, DeviceEventKind.LOCK_OVERRIDE.value]
+                ),
+            )
+        ).all()
+        for event in events:
+            if event.kind == DeviceEventKind.NOTE.value and "alert" in event.detail:
+                reached.add((str(event.detail["alert"]), event.detail.get("zone_id")))
+            elif event.kind == DeviceEventKind.LOCK_OVERRIDE.value:
+                overridden |= {(str(k), z) for k, z in event.detail.get("limits", [])}
+        return LiveSession(
+            db,
+            session_id=sid,
+            serial=device.serial,
+            plan_id=row.plan_id,
+            zones=zones,
+            max_session_volume_nl=plan.max_session_volume_nl if plan else None,
+            lock_at_limit=plan.lock_at_limit if plan else False,
+            activations=activations,
+            tallies=tallies,
+            recovered_shots=row.recovered_shots,
+            lost_shots=row.lost_shots,
+            reached=reached,
+            overridden=overridden,
+        )

@@ -1,0 +1,174 @@
+"""Opening the database: a SQLite file by default, PostgreSQL by URL.
+
+:func:`open_database` resolves where the database is, creates a SQLite file with mode 0600
+(patient data is health data), sets the SQLite pragmas (WAL, foreign keys, synchronous=NORMAL,
+a busy timeout), applies the Alembic migrations up to head and refuses a database that a newer
+program has migrated. There is no global engine: the returned :class:`Database` is passed to
+whoever needs it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlmodel import Session
+
+from injector.storage.errors import StorageError
+from injector.storage.migrate import migrate_to_head
+
+DB_ENV_VAR = "INJECTOR_DB"
+DEFAULT_FILE_NAME = "injector.sqlite3"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """An open database: the engine plus what kind it is. Pass it around; close it once."""
+
+    engine: Engine
+    url: URL
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password, fit for messages."""
+        return self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection inside one transaction, committed on success, rolled back on error.
+
+        On SQLite the transaction is ``BEGIN IMMEDIATE`` so that writers queue on the busy
+        timeout instead of failing when two of them upgrade a read lock at once.
+        """
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """An ORM session inside one transaction, committed on success."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+
+def default_database_path() -> Path:
+    """The default SQLite file: ``$INJECTOR_DB`` if it is a path, else the user data dir."""
+    return Path(platformdirs.user_data_dir("injector")) / DEFAULT_FILE_NAME
+
+
+def resolve_url(url: str | None) -> URL:
+    """The SQLAlchemy URL for a URL, a plain file path or None (``$INJECTOR_DB``, default)."""
+    if url is None:
+        url = os.environ.get(DB_ENV_VAR) or None
+    if url is None:
+        return _sqlite_url(default_database_path())
+    if "://" not in url:
+        return _sqlite_url(Path(url).expanduser())
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"database URL is not valid: {exc}") from None
+    if parsed.drivername == "postgresql" or parsed.drivername == "postgres":
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _sqlite_url(path: Path) -> URL:
+    return URL.create("sqlite", database=str(path.absolute()))
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its directory) readable by the owner only."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+    # The umask may have removed bits but never adds any; make the mode exact anyway.
+    os.chmod(path, 0o600)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE instead of pysqlite's own
+        # deferred BEGIN (the SQLAlchemy-documented recipe for pysqlite transactions).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
+    """Open (creating if needed) the database and bring its schema to this program's head.
+
+    ``url`` is a SQLAlchemy URL (``postgresql+psycopg://user@host/db``, ``sqlite:///path``), a
+    plain file path, or None for ``$INJECTOR_DB`` or the default file in the user data
+    directory. Raises :class:`StorageError` (one-line message) when the database cannot be
+    reached, and :class:`DatabaseTooNewError` when a newer program has migrated it.
+    """
+    resolved = resolve_url(url)
+    if resolved.get_backend_name() == "sqlite":
+        if not resolved.database or resolved.database == ":memory:":
+            raise StorageError("an in-memory SQLite database cannot be shared; give a file path")
+        try:
+            _create_private_file(Path(resolved.database))
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the database file {resolved.database}: {exc.strerror}"
+            ) from None
+        engine = _sqlite_engine(resolved)
+    elif resolved.get_backend_name() == "postgresql":
+        try:
+            engine = create_engine(resolved, pool_pre_ping=True)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise StorageError(f"cannot use the database URL: {exc}") from None
+    else:
+        raise StorageError(
+            f"unsupported database {resolved.get_backend_name()!r}: use a SQLite file path "
+            "or a postgresql+psycopg:// URL"
+        )
+    database = Database(engine=engine, url=resolved)
+    if migrate:
+        try:
+            migrate_to_head(database.engine)
+        except (OperationalError, DBAPIError) as exc:
+            engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StorageError(
+                f"cannot open the database at {database.display_url}: {reason}"
+            ) from None
+        except StorageError:
+            engine.dispose()
+            raise
+    return database

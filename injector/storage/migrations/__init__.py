@@ -1,0 +1,1 @@
+"""Alembic migrations of the injector database (run by :mod:`injector.storage.migrate`)."""

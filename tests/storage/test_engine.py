@@ -1,0 +1,102 @@
+"""Opening the database: file mode, pragmas, paths, migrations, refusals."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from injector.storage import DatabaseTooNewError, StorageError, open_database
+from injector.storage.engine import DB_ENV_VAR, resolve_url
+from injector.storage.migrate import head_revision
+
+
+def test_sqlite_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "clinic" / "record.sqlite3"
+    db = open_database(str(path))
+    try:
+        with db.begin() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            # synchronous NORMAL is 1
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == 1
+    finally:
+        db.close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    for sidecar in path.parent.glob("record.sqlite3-*"):
+        assert stat.S_IMODE(os.stat(sidecar).st_mode) & 0o077 == 0
+
+
+def test_default_path_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "from-env.sqlite3"
+    monkeypatch.setenv(DB_ENV_VAR, str(target))
+    assert resolve_url(None).database == str(target)
+    db = open_database(None)
+    db.close()
+    assert target.exists()
+
+
+def test_default_path_is_in_the_user_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DB_ENV_VAR, raising=False)
+    database = resolve_url(None).database
+    assert database is not None and "injector" in database
+
+
+def test_migrations_reach_head_and_reopening_changes_nothing(db_url: str) -> None:
+    open_database(db_url).close()
+    db = open_database(db_url)
+    try:
+        with db.begin() as conn:
+            assert MigrationContext.configure(conn).get_current_heads() == (head_revision(),)
+    finally:
+        db.close()
+
+
+def test_migrations_and_tables_agree(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        with db.begin() as conn:
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+            )
+    finally:
+        db.close()
+    assert diff == []
+
+
+def test_a_newer_database_is_refused(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        with db.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed9999'"))
+    finally:
+        db.close()
+    with pytest.raises(DatabaseTooNewError, match="newer than this program") as refused:
+        open_database(db_url)
+    assert "f00dfeed9999" in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_an_unreachable_server_is_one_clear_error() -> None:
+    with pytest.raises(StorageError, match=r"cannot open the database at .*127\.0\.0\.1:9"):
+        open_database("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2")
+
+
+def test_an_unwritable_place_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StorageError, match="cannot create the database file"):
+        open_database(str(blocker / "db.sqlite3"))
+
+
+def test_unknown_url_scheme_is_refused() -> None:
+    with pytest.raises(StorageError, match="unsupported database"):
+        open_database("mysql://localhost/x")
