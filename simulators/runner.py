@@ -1,0 +1,717 @@
+"""The simulator: a gun (or a capture replay) served on a pseudo-terminal, on one thread.
+
+:class:`Simulator` ties the pieces together. Its thread owns the gun, the scenario player and
+the pseudo-terminal; the public methods, callable from any thread, hand it commands and read
+ground truth under a lock. Scenario time runs ``speed`` times faster than the monotonic clock
+(or, at ``"max"``, as fast as the host reads), and every deadline is computed from the start,
+so nothing drifts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import select
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol, TypeVar
+
+from protocols.igp1 import FaultCode, Mode, Shot, State
+from simulators.builtin import resolve_scenario
+from simulators.faults import FaultConfig, LineFaults
+from simulators.gun import Fate, Gun, HostFrame, Outgoing, ShotRecord
+from simulators.player import ScenarioPlayer
+from simulators.pty_port import PtyPort
+from simulators.receiver import HostReceiver
+from simulators.replay import Capture, ReplaySource, load_capture
+from simulators.scenario import Scenario
+
+Speed = float | Literal["max"]
+_T = TypeVar("_T")
+
+DEFAULT_BAUD = 115_200
+MAX_BACKLOG = 256 * 1024
+"""Bytes held for a host that stopped reading; further frames are discarded (OVERFLOW)."""
+_IDLE_POLL_S = 0.02
+"""How often the loop looks for a host opening the port while none has it open."""
+_MAX_SLEEP_S = 0.1
+_MAX_BURST = 4096
+"""At speed ``max``, scenario time moves on while less than this is waiting for the host."""
+
+
+class _Source(Protocol):
+    @property
+    def done(self) -> bool: ...
+
+    def next_event_ms(self) -> float | None: ...
+
+    def advance_to(self, t: int) -> None: ...
+
+    def take_output(self) -> list[Outgoing]: ...
+
+    def on_host_frame(self, frame: HostFrame) -> None: ...
+
+
+@dataclass(slots=True)
+class _Pending:
+    item: Outgoing
+    data: bytes
+    written: int = 0
+
+
+class _LinkControl:
+    """The player's handle on the link; runs on the simulator's thread."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self._sim = sim
+
+    def unplug(self) -> None:
+        self._sim._do_unplug()
+
+    def replug(self) -> None:
+        self._sim._do_replug()
+
+    def set_line_faults(self, config: FaultConfig) -> None:
+        self._sim._set_line_faults(config)
+
+
+class Simulator:
+    """A virtual MG-400 on a real pseudo-terminal, usable in-process or from ``injector sim``.
+
+    ``scenario`` is a built-in name (``idle``, ``demo``, ``stress``), a scenario file or a
+    :class:`Scenario`; ``replay`` plays a capture file instead of a gun. ``speed`` is a factor
+    on scenario time or ``"max"``; ``seed`` makes a run repeat exactly (random if ``None``;
+    see :attr:`seed`); ``faults`` adds line faults and scheduled unplugs and power cycles;
+    ``link`` is a symbolic link made to point at the device; ``baud`` paces output to a line
+    speed (``None``: 115200 at speed 1, unpaced otherwise; 0: never paced). ``record`` keeps
+    every shot and transmission for :meth:`shots` and :meth:`sent_frames`.
+
+    Bad scenarios raise :class:`~simulators.scenario.ScenarioError`, bad captures
+    :class:`~simulators.replay.ReplayError`, other bad arguments ``ValueError``.
+    """
+
+    def __init__(
+        self,
+        scenario: str | Path | Scenario = "idle",
+        *,
+        speed: Speed = 1.0,
+        seed: int | None = None,
+        faults: FaultConfig | None = None,
+        link: str | Path | None = None,
+        baud: int | None = None,
+        replay: str | Path | None = None,
+        record: bool = True,
+    ) -> None:
+        if speed != "max" and not (isinstance(speed, int | float) and speed > 0):
+            raise ValueError(f"speed {speed!r} must be a number above 0 or 'max'")
+        if baud is not None and baud < 0:
+            raise ValueError(f"baud {baud} must be 0 (unpaced) or above")
+        self.speed: Speed = speed
+        self.seed = seed if seed is not None else random.SystemRandom().randrange(1 << 31)
+        """The seed in use (drawn when none was given), to repeat this run."""
+        self.faults = faults or FaultConfig()
+        self.link = Path(link) if link is not None else None
+        if baud is None:
+            baud = DEFAULT_BAUD if speed == 1 else 0
+        self.baud = baud
+        self.record = record
+        rng = random.Random(self.seed)
+        self._line = LineFaults(self.faults, random.Random(rng.randrange(1 << 62)))
+        gun_rng = random.Random(rng.randrange(1 << 62))
+        self.capture: Capture | None = None
+        self.gun: Gun | None = None
+        self._player: ScenarioPlayer | None = None
+        self._source: _Source
+        if replay is not None:
+            if not self.faults.line_clean or self.faults.events:
+                raise ValueError("faults cannot be injected into a replay")
+            self.capture = load_capture(replay)
+            self._source = ReplaySource(self.capture)
+            self.scenario: Scenario | None = None
+        else:
+            self.scenario = resolve_scenario(scenario)
+            self.gun = Gun(self.scenario.gun, gun_rng, record=record)
+            link_control = _LinkControl(self)
+            self._player = ScenarioPlayer(self.scenario, self.gun, link_control, self.faults.events)
+            self._source = self._player
+        self._port = PtyPort(self.link)
+        self._receiver = HostReceiver()
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._commands: deque[tuple[Callable[[], object], list[object], threading.Event]] = deque()
+        self._wake_r, self._wake_w = -1, -1
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._started = threading.Event()
+        self.error: BaseException | None = None
+        """What stopped the simulator's thread, if it failed."""
+        self._queue: deque[_Pending] = deque()
+        self._backlog = 0
+        self._log: list[Outgoing] = []
+        self._written = bytearray()
+        self._host_frames: list[HostFrame] = []
+        self._connected = False
+        self._host_spoke = False
+        self._plugged = False
+        self._t0 = 0.0
+        self._now_ms = 0.0
+        self._line_free_at = 0.0
+        self._shot_index: dict[tuple[int, int], ShotRecord] = {}
+        self._indexed = 0
+
+    # --- life cycle --------------------------------------------------------------------------
+
+    def start(self, timeout: float = 5.0) -> str:
+        """Open the pseudo-terminal, power the gun up and start the thread; return the path.
+
+        The path is the link if one was given, else the pseudo-terminal's name. Raises
+        ``OSError`` if the pseudo-terminal or link cannot be made.
+        """
+        if self._thread is not None:
+            raise RuntimeError("the simulator was already started")
+        self._port.open()
+        self._plugged = True
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._t0 = time.monotonic()
+        if self.gun is not None:
+            self.gun.power_on()
+        self._collect()
+        self._thread = threading.Thread(target=self._run, name="mg400-simulator", daemon=True)
+        self._thread.start()
+        self._started.wait(timeout)
+        path = self._port.path
+        assert path is not None
+        return path
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread, close the pseudo-terminal and remove the link. Safe to call twice."""
+        thread = self._thread
+        if thread is None:
+            self._port.close()
+            return
+        self._stopping = True
+        self._wake()
+        thread.join(timeout)
+        self._port.close()
+        for fd in (self._wake_r, self._wake_w):
+            if fd >= 0:
+                os.close(fd)
+        self._wake_r = self._wake_w = -1
+        self._thread = None
+
+    def __enter__(self) -> Simulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """True while the thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def done(self) -> bool:
+        """True once the scenario (or replay) has run to its end."""
+        with self._lock:
+            return self._source.done
+
+    def wait_done(self, timeout: float | None = None) -> bool:
+        """Wait until the scenario has finished; False on timeout or if the thread died."""
+        return self.wait_until(lambda s: s._source.done, timeout)
+
+    def wait_until(
+        self, predicate: Callable[[Simulator], bool], timeout: float | None = None
+    ) -> bool:
+        """Wait until ``predicate(self)`` holds (checked after every step of the loop)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while not predicate(self):
+                if not self.running:
+                    return predicate(self)
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._changed.wait(0.05 if left is None else min(left, 0.05))
+            return True
+
+    # --- where the gun is ----------------------------------------------------------------------
+
+    @property
+    def path(self) -> str | None:
+        """Where hosts open the gun (the link, or the pseudo-terminal); None while unplugged."""
+        with self._lock:
+            return self._port.path
+
+    @property
+    def pty_name(self) -> str | None:
+        """The current pseudo-terminal's name (``/dev/pts/N``); None while unplugged."""
+        with self._lock:
+            return self._port.slave_name if self._port.is_open else None
+
+    @property
+    def plugged(self) -> bool:
+        """True while the cable is in (a pseudo-terminal exists)."""
+        with self._lock:
+            return self._plugged
+
+    @property
+    def host_connected(self) -> bool:
+        """True while a host has the port open."""
+        with self._lock:
+            return self._connected
+
+    @property
+    def scenario_ms(self) -> float:
+        """Scenario time reached."""
+        with self._lock:
+            return self._now_ms
+
+    # --- live control (any thread) ---------------------------------------------------------
+
+    def press_trigger(
+        self, n_shots: int = 1, *, no_skin: bool = False, interval_ms: int | None = None
+    ) -> None:
+        """Fire ``n_shots`` in the current mode (fires nothing while locked or faulted)."""
+        gun = self._need_gun()
+        self._call(lambda: gun.press_trigger(n_shots, no_skin=no_skin, interval_ms=interval_ms))
+
+    def release_trigger(self) -> None:
+        """Abandon the rest of the shots pressed for."""
+        gun = self._need_gun()
+        self._call(gun.release_trigger)
+
+    def set_settings(
+        self,
+        *,
+        mode: Mode | None = None,
+        depth_um: int | None = None,
+        volume_nl: int | None = None,
+        rate_spm: int | None = None,
+    ) -> None:
+        """Change settings as on the gun (SETTINGS goes out); ``ValueError`` if refused."""
+        gun = self._need_gun()
+        self._call(
+            lambda: gun.set_settings(
+                mode=mode, depth_um=depth_um, volume_nl=volume_nl, rate_spm=rate_spm
+            )
+        )
+
+    def raise_fault(self, code: FaultCode, detail: int | None = None) -> None:
+        """Raise a device fault (FAULT active 1)."""
+        gun = self._need_gun()
+        self._call(lambda: gun.raise_fault(code, detail))
+
+    def clear_fault(self, code: FaultCode) -> None:
+        """Clear a device fault (FAULT active 0)."""
+        gun = self._need_gun()
+        self._call(lambda: gun.clear_fault(code))
+
+    def swap_syringe(self, capacity_ul: int | None = None) -> None:
+        """Put in a full syringe."""
+        gun = self._need_gun()
+        self._call(lambda: gun.swap_syringe(capacity_ul))
+
+    def set_battery(self, pct: float | None) -> None:
+        """Set the battery level in percent (None: mains)."""
+        gun = self._need_gun()
+        self._call(lambda: gun.set_battery(pct))
+
+    def power_cycle(self, off_ms: int = 1000) -> None:
+        """Switch off now and on again after ``off_ms`` of scenario time (new boot_id)."""
+        gun = self._need_gun()
+        player = self._player
+        assert player is not None
+
+        def cycle() -> None:
+            gun.power_off()
+            player.at(gun.now + off_ms, gun.power_on)
+
+        self._call(cycle)
+
+    def power_off(self) -> None:
+        """Switch the gun off (until :meth:`power_on`)."""
+        gun = self._need_gun()
+        self._call(gun.power_off)
+
+    def power_on(self) -> None:
+        """Switch the gun on (a new boot)."""
+        gun = self._need_gun()
+        self._call(gun.power_on)
+
+    def unplug(self) -> None:
+        """Pull the cable: the pseudo-terminal and the link go away (returns once they have)."""
+        self._call(self._do_unplug)
+
+    def replug(self) -> None:
+        """Plug back in: a new pseudo-terminal behind the same link (returns once it exists)."""
+        self._call(self._do_replug)
+
+    def set_faults(self, config: FaultConfig) -> None:
+        """Use these line fault probabilities from now on (its events are ignored)."""
+        self._call(lambda: self._set_line_faults(config))
+
+    def _set_line_faults(self, config: FaultConfig) -> None:
+        self._line.config = config
+
+    def _do_unplug(self) -> None:
+        if not self._plugged:
+            return
+        self._port.close()
+        self._plugged = False
+        self._set_connected(False)
+        while self._queue:
+            self._finish(self._queue.popleft().item, Fate.UNPLUGGED)
+        self._backlog = 0
+
+    def _do_replug(self) -> None:
+        if self._plugged:
+            return
+        self._port.open()
+        self._plugged = True
+
+    # --- ground truth (any thread) ---------------------------------------------------------
+
+    @property
+    def boot_id(self) -> int:
+        """The gun's current boot_id (0 while off; the last HELLO's during a replay)."""
+        with self._lock:
+            if self.gun is not None:
+                return self.gun.boot_id
+            assert isinstance(self._source, ReplaySource)
+            return self._source.boot_id
+
+    @property
+    def boot_ids(self) -> list[int]:
+        """Every boot_id the gun has had, in order."""
+        with self._lock:
+            return list(self.gun.boots) if self.gun else []
+
+    @property
+    def locked(self) -> bool:
+        """True while the host has the trigger locked."""
+        with self._lock:
+            return bool(self.gun and self.gun.locked)
+
+    @property
+    def state(self) -> State:
+        """The state the next HEARTBEAT will report."""
+        gun = self._need_gun()
+        with self._lock:
+            return gun.state
+
+    @property
+    def uptime_ms(self) -> int:
+        """Device uptime now."""
+        gun = self._need_gun()
+        with self._lock:
+            return gun.uptime_ms
+
+    def shots(self) -> list[ShotRecord]:
+        """Every shot the gun originally fired, all boots, in order (needs ``record``)."""
+        with self._lock:
+            return list(self.gun.history) if self.gun else []
+
+    def shots_by_boot(self) -> dict[int, list[ShotRecord]]:
+        """:meth:`shots` grouped by boot_id, boots in order."""
+        out: dict[int, list[ShotRecord]] = {}
+        with self._lock:
+            for boot in self.gun.boots if self.gun else []:
+                out[boot] = []
+            for record in self.shots():
+                out[record.boot_id].append(record)
+        return out
+
+    def resendable_shots(self) -> list[ShotRecord]:
+        """The shots the gun can still resend: its ring for the current boot."""
+        with self._lock:
+            return self.gun.held_shots() if self.gun else []
+
+    def unrecoverable_shots(self) -> list[ShotRecord]:
+        """Shots never delivered intact that the gun can no longer resend (a previous boot,
+        or fallen out of the ring): the host can only count them as lost."""
+        with self._lock:
+            held = {(r.boot_id, r.shot.shot_no) for r in self.resendable_shots()}
+            return [
+                r
+                for r in self.shots()
+                if not r.delivered and (r.boot_id, r.shot.shot_no) not in held
+            ]
+
+    def sent_frames(self) -> list[Outgoing]:
+        """Every transmission (banner, frame, noise, duplicate) with its fate, in order."""
+        with self._lock:
+            return list(self._log)
+
+    def sent_messages(self, kind: type | None = None) -> list[Outgoing]:
+        """Transmitted frames carrying a message (of ``kind`` if given)."""
+        with self._lock:
+            return [
+                o
+                for o in self._log
+                if o.message is not None and (kind is None or isinstance(o.message, kind))
+            ]
+
+    def sent_bytes(self) -> bytes:
+        """Every byte written to the pseudo-terminals, in order (needs ``record``)."""
+        with self._lock:
+            return bytes(self._written)
+
+    def host_frames(self) -> list[HostFrame]:
+        """Every frame received from the host, in order."""
+        with self._lock:
+            return list(self._host_frames)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Scenario steps skipped because the gun refused them at the time."""
+        with self._lock:
+            return list(self._player.warnings) if self._player else []
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _need_gun(self) -> Gun:
+        if self.gun is None:
+            raise RuntimeError("a replay has no gun to control")
+        return self.gun
+
+    def _call(self, fn: Callable[[], _T]) -> _T:
+        if not self.running:
+            raise RuntimeError("the simulator is not running (call start() first)")
+        box: list[object] = []
+        done = threading.Event()
+        with self._lock:
+            self._commands.append((fn, box, done))
+        self._wake()
+        if not done.wait(10.0):
+            raise TimeoutError("the simulator did not run the command within 10 s")
+        if box and isinstance(box[0], BaseException):
+            raise box[0]
+        return box[0] if box else None  # type: ignore[return-value]
+
+    def _wake(self) -> None:
+        if self._wake_w >= 0:
+            with contextlib.suppress(BlockingIOError, OSError):
+                os.write(self._wake_w, b"!")
+
+    def _run(self) -> None:
+        try:
+            self._started.set()
+            while not self._stopping:
+                timeout = self._step()
+                self._sleep(timeout)
+        except BaseException as exc:  # the thread must record, not vanish
+            self.error = exc
+        finally:
+            with self._changed:
+                self._changed.notify_all()
+
+    def _virtual_now(self, mono: float) -> float:
+        if self.speed == "max":
+            return self._now_ms
+        return max(self._now_ms, (mono - self._t0) * 1000.0 * self.speed)
+
+    def _step(self) -> float:
+        """One turn of the loop; returns how long to sleep at most."""
+        with self._changed:
+            while self._commands:
+                fn, box, done = self._commands.popleft()
+                try:
+                    box.append(fn())
+                except Exception as exc:
+                    box.append(exc)
+                done.set()
+            self._update_connection()
+            mono = time.monotonic()
+            self._now_ms = self._virtual_now(mono)
+            self._source.advance_to(int(self._now_ms))
+            if self.speed == "max":
+                self._advance_max()
+            self._collect()
+            if self._connected:
+                self._read_host()
+            self._write()
+            self._index_new_shots()
+            self._changed.notify_all()
+            return self._timeout(mono)
+
+    def _advance_max(self) -> None:
+        if not self._connected:
+            return
+        for _ in range(1000):
+            if self._backlog >= _MAX_BURST:
+                return
+            nxt = self._source.next_event_ms()
+            if nxt is None:
+                return
+            self._now_ms = max(self._now_ms, float(nxt))
+            self._source.advance_to(int(self._now_ms) if nxt == int(nxt) else int(nxt) + 1)
+            self._collect()
+
+    def _timeout(self, mono: float) -> float:
+        timeout = _MAX_SLEEP_S
+        if self._queue and self._connected and self.baud:
+            timeout = min(timeout, max(0.0, self._line_free_at - mono))
+            # otherwise poll() wakes on POLLOUT
+        if self.speed == "max":
+            if self._connected and not self._queue and self._source.next_event_ms() is not None:
+                timeout = 0.0
+        else:
+            nxt = self._source.next_event_ms()
+            if nxt is not None:
+                due = self._t0 + nxt / (1000.0 * self.speed)
+                timeout = min(timeout, max(0.0, due - time.monotonic()))
+        if not self._connected:
+            timeout = min(timeout, _IDLE_POLL_S)
+        return timeout
+
+    def _sleep(self, timeout: float) -> None:
+        poller = select.poll()
+        poller.register(self._wake_r, select.POLLIN)
+        fd = self._port.fd
+        if fd is not None and self._connected:
+            mask = select.POLLIN
+            if self._queue and not self.baud:
+                mask |= select.POLLOUT
+            poller.register(fd, mask)
+        events = poller.poll(timeout * 1000.0)
+        if any(f == self._wake_r for f, _ in events):
+            try:
+                while os.read(self._wake_r, 4096):
+                    pass
+            except BlockingIOError:
+                pass
+
+    def _update_connection(self) -> None:
+        self._set_connected(self._plugged and self._port.host_connected())
+
+    def _set_connected(self, connected: bool) -> None:
+        if connected == self._connected:
+            return
+        self._connected = connected
+        self._host_spoke = False
+        self._receiver.reset()
+        if not connected:
+            # Bytes queued for a host that left are as good as flushed.
+            while self._queue:
+                self._finish(self._queue.popleft().item, Fate.UNHEARD)
+            self._backlog = 0
+
+    def _read_host(self) -> None:
+        for _ in range(16):
+            data = self._port.read()
+            if not data:
+                return
+            for frame in self._receiver.feed(data):
+                self._host_spoke = True
+                self._host_frames.append(frame)
+                self._source.on_host_frame(frame)
+            self._collect()
+
+    def _collect(self) -> None:
+        """Move what the gun transmitted through the line faults onto the output queue."""
+        boot = self.gun.boot_id if self.gun is not None else None
+        if boot is not None and self._queue:
+            # A power cut loses what the gun had not yet put on the line.
+            kept: deque[_Pending] = deque()
+            for p in self._queue:
+                if p.item.boot_id != boot and p.written == 0:
+                    self._finish(p.item, Fate.POWER_OFF)
+                    self._backlog -= len(p.data)
+                else:
+                    kept.append(p)
+            self._queue = kept
+        for item in self._source.take_output():
+            if item.message is None:
+                self._enqueue(item)
+                continue
+            out = self._line.apply(item.data)
+            if out.noise:
+                self._enqueue(Outgoing(out.noise, None, None, item.boot_id, item.at_ms))
+            if out.data is None:
+                self._finish(item, Fate.DROPPED)
+                continue
+            if out.corrupted:
+                item.data = out.data
+            self._enqueue(item, Fate.CORRUPTED if out.corrupted else None)
+            if out.copies > 1:
+                copy = Outgoing(
+                    out.data, item.message, item.seq, item.boot_id, item.at_ms, duplicate=True
+                )
+                self._enqueue(copy, Fate.CORRUPTED if out.corrupted else None)
+
+    def _enqueue(self, item: Outgoing, fate: Fate | None = None) -> None:
+        if fate is not None:
+            item.fate = fate  # decided already; still goes on the line
+        if not self._plugged:
+            self._finish(item, Fate.UNPLUGGED)
+            return
+        if not self._connected:
+            self._finish(item, Fate.UNHEARD)
+            return
+        if self._backlog + len(item.data) > MAX_BACKLOG:
+            self._finish(item, Fate.OVERFLOW)
+            return
+        self._queue.append(_Pending(item, item.data))
+        self._backlog += len(item.data)
+
+    def _write(self) -> None:
+        if not self._connected:
+            return
+        while self._queue:
+            pending = self._queue[0]
+            now = time.monotonic()
+            if self.baud:
+                if now < self._line_free_at:
+                    return
+                self._line_free_at = (
+                    max(self._line_free_at, now)
+                    + (len(pending.data) - pending.written) * 10.0 / self.baud
+                )
+            chunk = memoryview(pending.data)[pending.written :]
+            n = self._port.write(chunk) if chunk else 0
+            if n and self.record:
+                self._written += chunk[:n]
+            pending.written += n
+            self._backlog -= n
+            if pending.written < len(pending.data):
+                return
+            self._queue.popleft()
+            fate = pending.item.fate
+            if fate is Fate.PENDING:
+                fate = Fate.SENT if self._host_spoke else Fate.UNHEARD
+            self._finish(pending.item, fate)
+
+    def _finish(self, item: Outgoing, fate: Fate) -> None:
+        item.fate = fate
+        if self.record:
+            self._log.append(item)
+        if fate is Fate.SENT and isinstance(item.message, Shot) and self.gun is not None:
+            record = self._find_shot(item.boot_id, item.message.shot_no)
+            if record is not None:
+                record.delivered = True
+
+    def _index_new_shots(self) -> None:
+        if self.gun is None or not self.record:
+            return
+        history = self.gun.history
+        for record in history[self._indexed :]:
+            self._shot_index[(record.boot_id, record.shot.shot_no)] = record
+        self._indexed = len(history)
+
+    def _find_shot(self, boot_id: int, shot_no: int) -> ShotRecord | None:
+        self._index_new_shots()
+        record = self._shot_index.get((boot_id, shot_no))
+        if record is None and self.gun is not None and boot_id == self.gun.boot_id:
+            for held in self.gun.held_shots():
+                if held.shot.shot_no == shot_no:
+                    return held
+        return record

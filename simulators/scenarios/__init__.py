@@ -1,0 +1,1 @@
+"""The built-in scenarios, as scenario files (see ``docs/scenario-format.md``)."""
