@@ -19,6 +19,7 @@ from injector.cli.errors import UserError
 # Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMANDS: list[str] = [
     "injector.cli.record",
+    "injector.cli.sim",
 ]
 
 

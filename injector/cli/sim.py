@@ -1,0 +1,154 @@
+"""``injector sim``: a virtual MG-400 gun on a pseudo-terminal, until Ctrl-C, SIGTERM or the end.
+
+Prints one line saying where the gun is (``MG-400 SN0042 ready at /tmp/gun (pty /dev/pts/5);
+Ctrl-C to stop``), then runs the scenario, or replays a capture, until it ends or is stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from injector.cli.errors import UserError
+from simulators import (
+    BUILTIN_SCENARIOS,
+    FaultConfig,
+    ReplayError,
+    ScenarioError,
+    Simulator,
+    parse_fault_spec,
+)
+from simulators.runner import Speed
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sim`` subcommand."""
+    names = ", ".join(BUILTIN_SCENARIOS)
+    parser = subparsers.add_parser(
+        "sim",
+        help="run a simulated gun on a pseudo-terminal",
+        description="Serve the device side of IGP/1 on a pseudo-terminal that any program opens "
+        "like a USB serial port: a simulated MG-400 running a scenario, or a capture replayed.",
+    )
+    parser.add_argument(
+        "--link", metavar="PATH", help="make PATH a symbolic link to the device (atomically)"
+    )
+    parser.add_argument(
+        "--scenario",
+        default="idle",
+        metavar="NAME|FILE",
+        help=f"built-in scenario ({names}) or scenario file (default: idle)",
+    )
+    parser.add_argument(
+        "--speed",
+        default="1",
+        metavar="X|max",
+        help="run scenario time X times faster, or as fast as the host reads (max); default 1",
+    )
+    parser.add_argument("--seed", type=int, metavar="N", help="repeat a run exactly")
+    parser.add_argument(
+        "--faults",
+        metavar="SPEC",
+        help="line faults and link events, e.g. noise=0.01,bitflip=0.001,drop=0.01,dup=0.01,"
+        "unplug@30s/2s,powercycle@60s",
+    )
+    parser.add_argument("--replay", metavar="CAPTURE", help="replay a capture file instead")
+    parser.add_argument(
+        "--baud",
+        type=int,
+        metavar="N",
+        help="pace output to N baud (default: 115200 at speed 1, unpaced faster; 0: unpaced)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def parse_speed(text: str) -> Speed:
+    """``--speed``: a factor above 0 or ``max``; raises :class:`UserError` otherwise."""
+    if text.strip().lower() == "max":
+        return "max"
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value != value or value == float("inf"):
+        raise UserError(f"--speed {text} is not a factor above 0 or 'max'; try --speed 10")
+    return value
+
+
+def _faults(spec: str | None) -> FaultConfig:
+    if not spec:
+        return FaultConfig()
+    try:
+        return parse_fault_spec(spec)
+    except ValueError as exc:
+        raise UserError(f"--faults: {exc}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the simulator until the scenario ends or a signal arrives; returns the exit code."""
+    speed = parse_speed(args.speed)
+    faults = _faults(args.faults)
+    if args.baud is not None and args.baud < 0:
+        raise UserError(f"--baud {args.baud} is not a baud rate; try --baud 115200")
+    if args.replay and args.faults:
+        raise UserError("--faults cannot be combined with --replay")
+    link = Path(args.link) if args.link else None
+    if link is not None and not link.parent.is_dir():
+        raise UserError(f"--link {link}: the directory {link.parent} does not exist")
+    try:
+        sim = Simulator(
+            args.scenario,
+            speed=speed,
+            seed=args.seed,
+            faults=faults,
+            link=link,
+            baud=args.baud,
+            replay=args.replay,
+            record=False,
+        )
+    except (ScenarioError, ReplayError) as exc:
+        raise UserError(str(exc)) from None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if sim.capture is not None and sim.capture.warning:
+        print(f"injector sim: warning: {sim.capture.warning}", file=sys.stderr)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            path = sim.start()
+        except OSError as exc:
+            raise UserError(f"cannot create the device: {exc.strerror or exc}") from None
+        print(_ready_line(sim, path), flush=True)
+        while not stop.is_set():
+            if sim.wait_done(0.2) or not sim.running:
+                break
+    finally:
+        sim.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if sim.error is not None:
+        raise UserError(f"the simulator stopped: {sim.error}", exit_code=1)
+    return 0
+
+
+def _ready_line(sim: Simulator, path: str) -> str:
+    pty = sim.pty_name
+    notes = [f"pty {pty}"] if pty and pty != path else []
+    if sim.capture is not None:
+        notes.append(f"{len(sim.capture.chunks)} records")
+        about = ", ".join(notes)
+        return f"replaying {sim.capture.path} at {path} ({about}); Ctrl-C to stop"
+    assert sim.scenario is not None
+    ident = sim.scenario.gun.identity
+    notes += [f"scenario {sim.scenario.name}", f"seed {sim.seed}"]
+    return f"{ident.model} {ident.serial} ready at {path} ({', '.join(notes)}); Ctrl-C to stop"
