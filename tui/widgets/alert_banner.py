@@ -13,7 +13,7 @@ class AlertBanner(Static):
 
     DEFAULT_CSS = """
     AlertBanner {
-        display: none; width: 1fr; height: 3; content-align: center middle;
+        display: none; width: 1fr; height: auto; min-height: 3; content-align: center middle;
         text-style: bold; border: heavy $error; background: $error 30%; color: $text;
     }
     AlertBanner.-shown { display: block; }

@@ -13,8 +13,8 @@ class DepthSparkline(Vertical):
     """The last shots' depths (oldest left), with their range in mm."""
 
     DEFAULT_CSS = """
-    DepthSparkline { height: 5; }
-    DepthSparkline Sparkline { height: 3; }
+    DepthSparkline { height: 5; border: round $panel; padding: 0 1; }
+    DepthSparkline Sparkline { height: 1fr; }
     DepthSparkline .caption { color: $text-muted; }
     """
 

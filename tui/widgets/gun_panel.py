@@ -27,7 +27,7 @@ def _battery(pct: int | None) -> Text:
 def gun_table(gun: GunView) -> Table:
     """Two columns of what the gun last said about itself."""
     table = Table.grid(padding=(0, 1))
-    table.add_column(style="dim", no_wrap=True)
+    table.add_column(style="dim", no_wrap=True, min_width=8)
     table.add_column(no_wrap=True, overflow="ellipsis")
     table.add_row("link", Text(str(gun.link), style=_LINK_STYLES.get(gun.link, "")))
     table.add_row("port", gun.port or "-")
@@ -47,7 +47,7 @@ def gun_table(gun: GunView) -> Table:
     if gun.depth_set_um is not None:
         settings += f" {mm(gun.depth_set_um)} mm"
     if gun.volume_set_nl is not None:
-        settings += f" {ml(gun.volume_set_nl)} mL"
+        settings += f" {gun.volume_set_nl / 1_000_000:.3f} mL"
     if gun.rate_spm:
         settings += f" {gun.rate_spm}/min"
     table.add_row("settings", settings)

@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from tui.state import LiveView, ZoneView, ml, mm
 
-BAR_WIDTH = 16
+BAR_WIDTH = 10
 
 
 def bar(done: int, planned: int, width: int = BAR_WIDTH) -> Text:
@@ -44,9 +44,9 @@ def _zone_row(zone: ZoneView, active: bool) -> list[Text | str]:
 def progress_table(view: LiveView) -> Table:
     """The zones table: key, name, depth band, points and volume bars, shots off band."""
     table = Table(expand=True, box=None, pad_edge=False, header_style="dim")
-    table.add_column("key", width=3, no_wrap=True)
-    table.add_column("zone", ratio=2, no_wrap=True, overflow="ellipsis")
-    table.add_column("depth mm", no_wrap=True)
+    table.add_column("#", width=2, no_wrap=True)
+    table.add_column("zone", min_width=12, ratio=1, no_wrap=True, overflow="ellipsis")
+    table.add_column("depth mm", width=9, no_wrap=True)
     table.add_column("points", width=BAR_WIDTH, no_wrap=True)
     table.add_column("", no_wrap=True, justify="right")
     table.add_column("volume mL", width=BAR_WIDTH, no_wrap=True)
@@ -56,9 +56,6 @@ def progress_table(view: LiveView) -> Table:
         table.add_row(*_zone_row(zone, zone.zone_id == view.active_zone_id))
     planned_points = sum(z.points_planned for z in view.zones)
     planned_volume = sum(z.volume_planned_nl for z in view.zones)
-    limit = (
-        f" (max {ml(view.session_max_volume_nl)})" if view.session_max_volume_nl is not None else ""
-    )
     table.add_row(
         "",
         Text("session", style="bold"),
@@ -66,7 +63,7 @@ def progress_table(view: LiveView) -> Table:
         bar(view.session_points, planned_points),
         f"{view.session_points}/{planned_points}",
         bar(view.session_volume_nl, planned_volume),
-        f"{ml(view.session_volume_nl)}/{ml(planned_volume)}{limit}",
+        f"{ml(view.session_volume_nl)}/{ml(planned_volume)}",
         str(sum(z.out_of_band for z in view.zones)),
         style="bold",
     )
@@ -88,3 +85,5 @@ class ZoneProgress(Static):
     def show(self, view: LiveView) -> None:
         """Redraw from a live view."""
         self.update(progress_table(view))
+        if view.session_max_volume_nl is not None:
+            self.border_subtitle = f"session max {ml(view.session_max_volume_nl)} mL"

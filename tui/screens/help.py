@@ -1,0 +1,72 @@
+"""The help screen: what each screen is for and every key."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown
+
+HELP = """\
+# injector — help
+
+**Every action is also in the command palette: press `ctrl+p` and type.**
+
+## Patients and plans (home)
+| key | action |
+|---|---|
+| `/` | find a patient by name or identifier |
+| `p` | new patient |
+| `P` | edit the selected patient |
+| `t` | new treatment plan for the selected patient |
+| `s` | prepare the next session of the selected plan |
+| `r` | replay a capture file |
+| `d` | demo: a session against the built-in simulated gun |
+
+## Before the session
+Answer the checklist, read the warnings, pick the gun (a serial port or the built-in
+simulator) and press **Start** (`ctrl+s`).
+
+## Live session
+| key | action |
+|---|---|
+| `1`–`9` | make that zone the active one: new shots are attributed to it |
+| `l` | lock or unlock the gun's trigger |
+| `n` | add a note to the session's record |
+| `a` | record an adverse event |
+| `e` | end the session: the gun is locked, everything committed, then the review |
+
+The banner at the top turns **red** when the gun's link is lost (the gun keeps its shots and
+they are recovered on reconnect) and **amber** when a plan limit is reached. Neither blocks a key.
+
+## End of session
+Plan against actual per zone, deviations and adverse events. Type your name and press
+**Sign** (`ctrl+s`) to sign the record; the next session's due date is shown.
+
+## Replay (technicians)
+`space` pauses and resumes, `s` cycles the speed (1×, 10×, max). A replay writes into a
+scratch database, never into a patient's record.
+
+## Everywhere
+`?` this help · `ctrl+p` command palette · `escape` back · `q` quit (everything recorded is
+committed first)
+"""
+
+
+class HelpScreen(Screen[None]):
+    """Keys and what each screen does."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "back")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Markdown(HELP)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "injector"
+        self.sub_title = "help"

@@ -1,0 +1,462 @@
+"""The real live feed: a gun (serial port, built-in simulator or capture replay) recorded
+through the driver, the recorder and the session logic, on a Textual thread worker.
+
+Threads: the driver reads the port on its reader thread, the recorder commits on its own; both
+only put what happened on this feed's queue. The feed's thread (the worker) folds that into a
+:class:`~tui.live_model.LiveModel`, runs the UI's commands, and posts messages to the screen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from injector.driver import Driver, DriverEvent, PortError, StoredShots
+from injector.driver.events import (
+    DecoderStatistics,
+    DeviceIdentified,
+    DeviceRebooted,
+    FaultChanged,
+    LinkChanged,
+    LockChanged,
+    SettingsChanged,
+    ShotReceived,
+    ShotsLost,
+    ShotsRecovered,
+    Status,
+    UnrecognisedData,
+)
+from injector.recorder import Commit, DatabaseStore, Recorder
+from injector.session import (
+    BatchResult,
+    DeviceEventIn,
+    DeviceEventKind,
+    DeviceInfo,
+    LiveSession,
+    ShotIn,
+    open_or_continue,
+)
+from injector.storage.engine import Database
+from protocols.igp1 import LockReason
+from tui.live import (
+    VIEW_INTERVAL_S,
+    AddNote,
+    Alerted,
+    Command,
+    EndSession,
+    FeedEnded,
+    LogAdded,
+    Poster,
+    RecordAdverseEvent,
+    ReplaySpeed,
+    SelectZone,
+    SetLock,
+    SetReplay,
+    Stop,
+    ViewChanged,
+)
+from tui.live_model import LiveModel, Notice, zone_views
+from tui.state import LogLine, Severity, ZoneView
+
+_DRIVER_EVENTS = (
+    LinkChanged,
+    DeviceIdentified,
+    SettingsChanged,
+    ShotReceived,
+    FaultChanged,
+    Status,
+    DeviceRebooted,
+    ShotsRecovered,
+    ShotsLost,
+    LockChanged,
+    DecoderStatistics,
+    UnrecognisedData,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SerialGun:
+    """A real gun on a serial port (a device path or a pyserial URL)."""
+
+    port: str
+    baud: int = 115200
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedGun:
+    """The built-in simulator running a scenario (a built-in name or a file)."""
+
+    scenario: str = "demo"
+    speed: float | None = 1.0
+    """Scenario time factor; None runs as fast as the link takes it."""
+    seed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureReplay:
+    """A capture file played back through the simulator."""
+
+    path: Path
+    speed: ReplaySpeed = ReplaySpeed.X1
+
+
+GunSource = SerialGun | SimulatedGun | CaptureReplay
+Speed = float | Literal["max"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _local(line: str, severity: Severity = Severity.INFO) -> LogLine:
+    return LogLine(datetime.now().astimezone(), line, severity)
+
+
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    live: LiveSession
+
+
+class _TappedSession:
+    """The session the recorder writes through; tells the feed about plan alerts."""
+
+    def __init__(self, live: LiveSession, tell: Callable[[object], None]) -> None:
+        self._live = live
+        self._tell = tell
+
+    def add_shots(self, shots: Sequence[ShotIn]) -> BatchResult:
+        result = self._live.add_shots(shots)
+        if result.alerts:
+            self._tell(result)
+        return result
+
+    def add_events(self, events: Sequence[DeviceEventIn]) -> None:
+        self._live.add_events(events)
+
+
+class _TappedStore:
+    """A :class:`~injector.recorder.DatabaseStore` that opens the session the UI chose."""
+
+    def __init__(
+        self,
+        db: Database,
+        plan_id: int | None,
+        session_id: int | None,
+        actor: str,
+        tell: Callable[[object], None],
+    ) -> None:
+        self._db = db
+        self._plan_id = plan_id
+        self._session_id = session_id
+        self._actor = actor
+        self._tell = tell
+        self._known = DatabaseStore(db, plan_id)
+
+    def open_session(self, device: DeviceIdentified) -> _TappedSession:
+        info = DeviceInfo(serial=device.serial, model=device.model, firmware=device.firmware)
+        live = open_or_continue(
+            self._db, info, plan_id=self._plan_id, session_id=self._session_id, actor=self._actor
+        )
+        self._tell(_Opened(live))
+        return _TappedSession(live, self._tell)
+
+    def known_shots(self, serial: str, boot_id: int) -> StoredShots | None:
+        return self._known.known_shots(serial, boot_id)
+
+
+class SessionFeed:
+    """Records one session from a gun and feeds the live screen.
+
+    ``zones`` (from the plan) are shown before the gun connects; once it identifies itself the
+    session logic's own list replaces them. ``session_id`` names a planned session to start (as
+    prepared on the before-session screen); without it the gun's in-progress session is
+    continued or a new one of ``plan_id`` is created.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        gun: GunSource,
+        *,
+        title: str,
+        actor: str,
+        plan_id: int | None = None,
+        session_id: int | None = None,
+        zones: Sequence[ZoneView] = (),
+        driver_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.db = db
+        self.gun = gun
+        self.actor = actor
+        self.plan_id = plan_id
+        self.session_id = session_id
+        self.model = LiveModel(title, zones)
+        self.simulator: Any = None
+        """The built-in simulator while it runs (tests drive faults through it)."""
+        self.live: LiveSession | None = None
+        self._driver_options = driver_options or {}
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._pending_zone: int | None = None
+        self._paused = False
+        self._post: Poster | None = None
+        self._driver: Driver | None = None
+        self._recorder: Recorder | None = None
+
+    # --- UI side ---------------------------------------------------------------------------
+
+    def submit(self, command: Command) -> None:
+        """Queue a command from the UI; never blocks."""
+        self._queue.put(command)
+
+    # --- worker side -----------------------------------------------------------------------
+
+    def run(self, post: Poster, cancelled: Callable[[], bool]) -> None:
+        """Record until the session ends, the app stops, or the worker is cancelled."""
+        self._post = post
+        ended: FeedEnded | None = None
+        try:
+            port = self._start_gun()
+            driver = Driver(port, baud=self._baud(), **self._driver_options)
+            self._driver = driver
+            recorder = Recorder(
+                driver,
+                _TappedStore(self.db, self.plan_id, self.session_id, self.actor, self._queue.put),
+            )
+            self._recorder = recorder
+            driver.subscribe(self._queue.put)
+            recorder.subscribe(self._queue.put)
+            try:
+                recorder.start()
+            except PortError as exc:
+                ended = FeedEnded(self.session_id, error=str(exc), finished=False)
+                return
+            self._log(_local(f"recording from {port}"))
+            ended = self._loop(cancelled)
+        finally:
+            self._shutdown()
+            self._publish()
+            if ended is not None:
+                post.post_message(ended)
+
+    def _baud(self) -> int:
+        return self.gun.baud if isinstance(self.gun, SerialGun) else 115200
+
+    def _start_gun(self) -> str:
+        if isinstance(self.gun, SerialGun):
+            return self.gun.port
+        from simulators.runner import Simulator  # only when a simulated gun is asked for
+
+        # A stable link path lets the driver reopen the gun after an unplug (a new pty).
+        link = Path(tempfile.mkdtemp(prefix="injector-gun-")) / "gun"
+        if isinstance(self.gun, SimulatedGun):
+            speed: Speed = "max" if self.gun.speed is None else self.gun.speed
+            sim = Simulator(self.gun.scenario, speed=speed, seed=self.gun.seed, link=link)
+        else:
+            speed = "max" if self.gun.speed is ReplaySpeed.MAX else self.gun.speed.value
+            sim = Simulator(replay=self.gun.path, speed=speed, link=link)
+            self.model.set_replay(f"replay {self.gun.path.name} · {self.gun.speed.label}")
+        self.simulator = sim
+        return sim.start()
+
+    def _loop(self, cancelled: Callable[[], bool]) -> FeedEnded | None:
+        last_post = 0.0
+        while not cancelled():
+            wait = 0.1
+            if self.model.changed:
+                wait = max(0.0, last_post + VIEW_INTERVAL_S - time.monotonic())
+            try:
+                item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                item = None
+            if item is not None:
+                outcome = self._handle(item)
+                if outcome is not None:
+                    return outcome
+            if self.model.changed and time.monotonic() - last_post >= VIEW_INTERVAL_S:
+                self._publish()
+                last_post = time.monotonic()
+            self._check_replay_done()
+        return None
+
+    def _publish(self) -> None:
+        if self._post is not None:
+            self._post.post_message(ViewChanged(self.model.view()))
+
+    def _log(self, line: LogLine | Notice | None) -> None:
+        if line is None or self._post is None:
+            return
+        if isinstance(line, Notice):
+            self._post.post_message(LogAdded(line.line))
+            self._post.post_message(Alerted(line.line.text, line.line.severity))
+        else:
+            self._post.post_message(LogAdded(line))
+
+    def _handle(self, item: object) -> FeedEnded | None:
+        if isinstance(item, _DRIVER_EVENTS):
+            self._log(self.model.apply(item))
+        elif isinstance(item, Commit):
+            if self.live is not None:
+                self.model.apply_progress(self.live.progress())
+        elif isinstance(item, BatchResult):
+            for alert in item.alerts:
+                self._log(self.model.apply_alert(alert))
+        elif isinstance(item, _Opened):
+            self._opened(item.live)
+        elif isinstance(item, Stop):
+            return FeedEnded(self.session_id, finished=False)
+        elif isinstance(item, EndSession):
+            return self._end()
+        elif isinstance(item, SelectZone | SetLock | AddNote | RecordAdverseEvent | SetReplay):
+            try:
+                self._command(item)
+            except Exception as exc:  # a refused command is told, never fatal
+                self._log(Notice(_local(f"{type(item).__name__}: {exc}", Severity.ERROR)))
+        return None
+
+    def _opened(self, live: LiveSession) -> None:
+        self.live = live
+        self.session_id = live.session_id
+        progress = live.progress()
+        self.model.set_zones(zone_views(live.zones), progress.total.max_volume_nl)
+        self.model.apply_progress(progress)
+        self.model.set_active_zone(live.active_zone_id)
+        self._log(_local(f"recording session {live.session_id}"))
+        if self._pending_zone is not None:
+            self._command(SelectZone(self._pending_zone))
+            self._pending_zone = None
+
+    def _command(self, command: Command) -> None:
+        live = self.live
+        if isinstance(command, SelectZone):
+            zone = next((z for z in self.model.current.zones if z.key == command.key), None)
+            if zone is None:
+                return
+            if live is None:
+                # The session opens when the gun identifies itself; apply the choice then.
+                self._pending_zone = command.key
+            else:
+                live.set_active_zone(zone.zone_id, actor=self.actor)
+            self.model.set_active_zone(zone.zone_id)
+            self._log(_local(f"zone {zone.key} {zone.name} active"))
+        elif isinstance(command, SetLock):
+            self._set_lock(command.locked)
+        elif isinstance(command, AddNote):
+            if live is None:
+                raise RuntimeError("no session yet: the gun has not identified itself")
+            live.add_events(
+                [
+                    DeviceEventIn(
+                        DeviceEventKind.NOTE, _now(), live.serial, None, {"text": command.text}
+                    )
+                ]
+            )
+            self._log(_local(f"note: {command.text}"))
+        elif isinstance(command, RecordAdverseEvent):
+            self._record_adverse(command)
+        elif isinstance(command, SetReplay):
+            self._set_replay(command)
+
+    def _set_lock(self, locked: bool) -> None:
+        driver = self._driver
+        if driver is None:
+            return
+        live = self.live
+        if not locked and live is not None and live.lock_pending():
+            # Unlocking past a plan limit is an override: recorded with who and why.
+            live.override_lock(by=self.actor, reason="unlocked from the live screen")
+            self._log(_local("plan limit overridden by the practitioner", Severity.WARNING))
+
+        def send() -> None:
+            # LOCK waits for the gun's ACK; never on the feed's thread.
+            if locked:
+                driver.lock(LockReason.MANUAL)
+            else:
+                driver.unlock(LockReason.MANUAL)
+
+        threading.Thread(target=send, name="lock", daemon=True).start()
+
+    def _record_adverse(self, command: RecordAdverseEvent) -> None:
+        live = self.live
+        if live is None:
+            raise RuntimeError("no session yet: the gun has not identified itself")
+        from tui.clinic import record_adverse_event
+
+        record_adverse_event(
+            self.db, live.session_id, command.kind, command.severity, command.notes, self.actor
+        )
+        self._log(
+            Notice(_local(f"adverse event: {command.kind} ({command.severity})", Severity.WARNING))
+        )
+
+    def _set_replay(self, command: SetReplay) -> None:
+        sim = self.simulator
+        if sim is None:
+            return
+        speed: Speed = "max" if command.speed is ReplaySpeed.MAX else command.speed.value
+        set_speed = getattr(sim, "set_speed", None)
+        pause = getattr(sim, "pause", None)
+        resume = getattr(sim, "resume", None)
+        if set_speed is None or pause is None or resume is None:
+            raise RuntimeError("this simulator cannot pause or change speed while playing")
+        set_speed(speed)
+        (pause if command.paused else resume)()
+        self._paused = command.paused
+        state = "paused" if command.paused else "playing"
+        name = self.gun.path.name if isinstance(self.gun, CaptureReplay) else "replay"
+        self.model.set_replay(f"replay {name} · {command.speed.label} · {state}")
+
+    def _check_replay_done(self) -> None:
+        sim = self.simulator
+        if (
+            isinstance(self.gun, CaptureReplay)
+            and sim is not None
+            and sim.done
+            and "finished" not in self.model.current.replay
+        ):
+            self.model.set_replay(f"replay {self.gun.path.name} · finished")
+            self._log(_local("replay finished"))
+
+    def _end(self) -> FeedEnded:
+        driver = self._driver
+        if driver is not None:
+            # The gun fires nothing more once the session is over.
+            driver.lock(LockReason.SESSION_ENDED)
+        self._shutdown()
+        live = self.live
+        if live is None:
+            return FeedEnded(self.session_id, error="the gun never connected: nothing recorded")
+        live.end(actor=self.actor)
+        self.model.apply_progress(live.progress())
+        return FeedEnded(live.session_id, finished=True)
+
+    def _shutdown(self) -> None:
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None:
+            if not recorder.stop():
+                self._log(
+                    Notice(_local("some events could not be stored; see the log", Severity.ERROR))
+                )
+            # The last commits arrived after the loop stopped reading the queue.
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    item = self._queue.get_nowait()
+                    if isinstance(item, _DRIVER_EVENTS):
+                        self.model.apply(item)
+            if self.live is not None:
+                self.model.apply_progress(self.live.progress())
+        sim, self.simulator = self.simulator, None
+        if sim is not None:
+            sim.stop()
+
+
+def driver_event_types() -> tuple[type[DriverEvent], ...]:
+    """The driver events the feed folds into the view (for tests that record messages)."""
+    return _DRIVER_EVENTS
