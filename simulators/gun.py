@@ -72,9 +72,10 @@ class Fate(enum.Enum):
     PENDING = "pending"
     """Not yet written to the line."""
     SENT = "sent"
-    """Written intact to a host that had the port open and had spoken to the gun."""
+    """Written intact to a host that had the port open (and had spoken, or had had it open
+    for 0.2 s, so its open-time input flush was over)."""
     UNHEARD = "unheard"
-    """Written intact while no host had spoken since opening the port (flushed or unread)."""
+    """Not written: no host had the port open, or it closed with the bytes still queued."""
     DROPPED = "dropped"
     """Removed by the ``drop`` line fault."""
     CORRUPTED = "corrupted"

@@ -108,8 +108,9 @@ class ScenarioPlayer:
         times = [t for t in candidates if t is not None]
         return min(times) if times else None
 
-    def advance_to(self, t: int) -> None:
-        """Run everything due up to scenario time ``t``, in time order."""
+    def advance_to(self, now: float) -> None:
+        """Run everything due up to scenario time ``now`` (ms), in time order."""
+        t = int(now)
         gun = self.gun
         while True:
             self._run_steps()

@@ -41,6 +41,10 @@ _IDLE_POLL_S = 0.02
 """How often the loop looks for a host opening the port while none has it open."""
 _MAX_SLEEP_S = 0.1
 _MAX_BURST = 4096
+_HOST_SETTLE_S = 0.2
+"""After a host opens the port, output waits until it speaks (it sends IDENT_REQ once its open
+and input flush are done) or this long, so nothing is written into a buffer about to be
+flushed and every byte marked sent is one the host can read."""
 """At speed ``max``, scenario time moves on while less than this is waiting for the host."""
 
 
@@ -50,7 +54,7 @@ class _Source(Protocol):
 
     def next_event_ms(self) -> float | None: ...
 
-    def advance_to(self, t: int) -> None: ...
+    def advance_to(self, t: float) -> None: ...
 
     def take_output(self) -> list[Outgoing]: ...
 
@@ -156,6 +160,7 @@ class Simulator:
         self._written = bytearray()
         self._host_frames: list[HostFrame] = []
         self._connected = False
+        self._connected_at = 0.0
         self._host_spoke = False
         self._plugged = False
         self._t0 = 0.0
@@ -367,10 +372,10 @@ class Simulator:
             return
         self._port.close()
         self._plugged = False
-        self._set_connected(False)
         while self._queue:
             self._finish(self._queue.popleft().item, Fate.UNPLUGGED)
         self._backlog = 0
+        self._set_connected(False)
 
     def _do_replug(self) -> None:
         if self._plugged:
@@ -512,6 +517,10 @@ class Simulator:
             self.error = exc
         finally:
             with self._changed:
+                while self._commands:
+                    _fn, box, done = self._commands.popleft()
+                    box.append(RuntimeError("the simulator stopped"))
+                    done.set()
                 self._changed.notify_all()
 
     def _virtual_now(self, mono: float) -> float:
@@ -522,6 +531,10 @@ class Simulator:
     def _step(self) -> float:
         """One turn of the loop; returns how long to sleep at most."""
         with self._changed:
+            self._update_connection()
+            mono = time.monotonic()
+            self._now_ms = self._virtual_now(mono)
+            self._source.advance_to(self._now_ms)
             while self._commands:
                 fn, box, done = self._commands.popleft()
                 try:
@@ -529,10 +542,6 @@ class Simulator:
                 except Exception as exc:
                     box.append(exc)
                 done.set()
-            self._update_connection()
-            mono = time.monotonic()
-            self._now_ms = self._virtual_now(mono)
-            self._source.advance_to(int(self._now_ms))
             if self.speed == "max":
                 self._advance_max()
             self._collect()
@@ -553,13 +562,16 @@ class Simulator:
             if nxt is None:
                 return
             self._now_ms = max(self._now_ms, float(nxt))
-            self._source.advance_to(int(self._now_ms) if nxt == int(nxt) else int(nxt) + 1)
+            self._source.advance_to(self._now_ms)
             self._collect()
 
     def _timeout(self, mono: float) -> float:
         timeout = _MAX_SLEEP_S
-        if self._queue and self._connected and self.baud:
-            timeout = min(timeout, max(0.0, self._line_free_at - mono))
+        if self._queue and self._connected:
+            if not self._host_spoke:
+                timeout = min(timeout, max(0.0, self._connected_at + _HOST_SETTLE_S - mono))
+            if self.baud:
+                timeout = min(timeout, max(0.0, self._line_free_at - mono))
             # otherwise poll() wakes on POLLOUT
         if self.speed == "max":
             if self._connected and not self._queue and self._source.next_event_ms() is not None:
@@ -579,7 +591,7 @@ class Simulator:
         fd = self._port.fd
         if fd is not None and self._connected:
             mask = select.POLLIN
-            if self._queue and not self.baud:
+            if self._queue and not self.baud and self._host_spoke:
                 mask |= select.POLLOUT
             poller.register(fd, mask)
         events = poller.poll(timeout * 1000.0)
@@ -597,6 +609,7 @@ class Simulator:
         if connected == self._connected:
             return
         self._connected = connected
+        self._connected_at = time.monotonic()
         self._host_spoke = False
         self._receiver.reset()
         if not connected:
@@ -666,9 +679,11 @@ class Simulator:
     def _write(self) -> None:
         if not self._connected:
             return
+        now = time.monotonic()
+        if not self._host_spoke and now - self._connected_at < _HOST_SETTLE_S:
+            return
         while self._queue:
             pending = self._queue[0]
-            now = time.monotonic()
             if self.baud:
                 if now < self._line_free_at:
                     return
@@ -686,9 +701,7 @@ class Simulator:
                 return
             self._queue.popleft()
             fate = pending.item.fate
-            if fate is Fate.PENDING:
-                fate = Fate.SENT if self._host_spoke else Fate.UNHEARD
-            self._finish(pending.item, fate)
+            self._finish(pending.item, Fate.SENT if fate is Fate.PENDING else fate)
 
     def _finish(self, item: Outgoing, fate: Fate) -> None:
         item.fate = fate
