@@ -75,6 +75,7 @@ KnownShots = Callable[[str, int], StoredShots | None]
 Listener = Callable[[DriverEvent], None]
 
 _RETRANSMIT = int(ShotFlags.RETRANSMIT)
+_UPTIME_SLACK_MS = 500  # how far back a fresh uptime may step before a reboot is suspected
 _MAX_PENDING = 50_000  # frames held while waiting for HELLO; beyond that, the oldest go
 
 
@@ -154,6 +155,14 @@ class Driver:
         self._reopens = 0
         self._recovered_in_read = 0
         self._ever_identified = False
+        self._replaying = False
+        self._opened_at = 0.0
+        self._last_frame = 0.0
+        self._last_ident = 0.0
+        self._frames_at_open = 0
+        self._garbage_at_open = 0
+        self._garbage_sample = bytearray()
+        self._garbage_reported = False
 
     # --- public API -----------------------------------------------------------------------
 
@@ -494,10 +503,20 @@ class Driver:
         self._pending.append(msg)
 
     def _went_back(self, uptime_ms: int) -> bool:
-        """Whether a fresh uptime lies before the last one: the gun restarted unannounced."""
+        """Whether a fresh uptime lies well before the last one: the gun restarted unannounced.
+
+        A small step back is tolerated (a firmware may stamp a heartbeat just before a shot
+        and send it just after), and frames replayed after a HELLO confirmed the same boot
+        are not checked again, so a false alarm cannot loop.
+        """
         last = self._last_uptime
-        self._last_uptime = uptime_ms
-        return last is not None and DeviceClock.elapsed_ms(last, uptime_ms) < 0
+        if last is None or self._replaying:
+            self._last_uptime = uptime_ms
+            return False
+        step = DeviceClock.elapsed_ms(last, uptime_ms)
+        if step >= 0:
+            self._last_uptime = uptime_ms
+        return step < -_UPTIME_SLACK_MS
 
     def _suspect_reboot(self, msg: Message) -> None:
         # The HELLO of a power-up may have been lost on the line: stop attributing frames to the
@@ -546,9 +565,13 @@ class Driver:
         if ident is None:
             return  # the heartbeat after the HELLO will say the same
         ledger = self._ledgers[ident.serial]
-        if self._went_back(msg.uptime_ms) or msg.last_shot_no < ledger.highest:
+        if self._went_back(msg.uptime_ms):
             self._suspect_reboot(msg)
             return
+        if msg.last_shot_no < ledger.highest:
+            if not self._replaying:
+                self._suspect_reboot(msg)
+            return  # a heartbeat held back while shots were replayed: stale
         self._clock.anchor(msg.uptime_ms, wall)
         ledger.announce(msg.last_shot_no)
         self._emit(
@@ -600,8 +623,12 @@ class Driver:
                 daemon=True,
             ).start()
         pending, self._pending = self._pending, []
-        for held_msg in pending:
-            self._handle(held_msg, 0, wall, time.monotonic_ns())
+        self._replaying = True
+        try:
+            for held_msg in pending:
+                self._handle(held_msg, 0, wall, time.monotonic_ns())
+        finally:
+            self._replaying = False
 
     def _stored(self, serial: str, boot_id: int) -> StoredShots | None:
         if self.known_shots is None:

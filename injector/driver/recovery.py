@@ -89,23 +89,21 @@ class BootLedger:
         """Whether ``shot_no`` is already resolved (held or lost)."""
         return shot_no <= self._done or shot_no in self._above
 
-    def missing_ranges(self, limit: int | None = None) -> list[Range]:
-        """Missing numbers as inclusive ranges, lowest first, at most ``limit`` of them."""
+    def missing_ranges(self, start: int = 1) -> list[Range]:
+        """Missing numbers from ``start`` on, as inclusive ranges, lowest first."""
         out: list[Range] = []
-        start: int | None = None
+        first: int | None = None
         above = self._above
-        for n in range(self._done + 1, self.highest + 1):
+        for n in range(max(self._done + 1, start), self.highest + 1):
             if n in above:
-                if start is not None:
-                    out.append((start, n - 1))
-                    start = None
-                    if limit is not None and len(out) >= limit:
-                        return out
-            elif start is None:
-                start = n
-        if start is not None:
-            out.append((start, self.highest))
-        return out if limit is None else out[:limit]
+                if first is not None:
+                    out.append((first, n - 1))
+                    first = None
+            elif first is None:
+                first = n
+        if first is not None:
+            out.append((first, self.highest))
+        return out
 
     # --- input ----------------------------------------------------------------------------
 
@@ -148,31 +146,34 @@ class BootLedger:
     # --- output ---------------------------------------------------------------------------
 
     def due(self, now: float) -> list[Range]:
-        """Ranges to request now (coalesced), scheduling the next retry with backoff."""
-        if self.highest <= self._done + len(self._above):
+        """Ranges to request now (coalesced), scheduling the next retry with backoff.
+
+        Called after every read, so the common cases return without scanning: nothing
+        missing, or nothing new since the last request and no retry due yet.
+        """
+        if self.missing_count == 0:
             return []
         retry = now >= self._next_at
-        if not retry and self.highest <= self._asked_up_to:
+        if retry:
+            ranges = self._coalesce(self.missing_ranges())
+        elif self.highest <= self._asked_up_to:
             return []
-        ranges = self._coalesce(self.missing_ranges())
-        if not retry:
+        else:
             # Only the shots that went missing since the last request; the rest wait.
-            fresh = self._asked_up_to + 1
-            ranges = [(max(a, fresh), b) for a, b in ranges if b >= fresh]
+            ranges = self._coalesce(self.missing_ranges(self._asked_up_to + 1))
+        self._asked_up_to = self.highest
         if not ranges:
             return []
         if self._probing:
             a, b = ranges[0]
             ranges[0] = (a + (b - a + 1) // 2, b)
-        ranges = ranges[: self._max_ranges]
-        self._asked_up_to = max(self._asked_up_to, self.highest)
         if retry:
             delay = min(self._retry_max, self._retry_first * (2**self._attempt))
             self._attempt += 1
             self._next_at = now + delay
         else:
             self._next_at = max(self._next_at, now + self._retry_first)
-        return ranges
+        return ranges[: self._max_ranges]
 
     # --- internals ------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from protocols.igp1 import (
     Ack,
     AckStatus,
     Decoder,
+    Frame,
     Heartbeat,
     Hello,
     IdentReq,
@@ -41,7 +42,7 @@ class FakeGun:
         self.locked = False
         self.ignore_resend = False
         self._seq = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -55,6 +56,10 @@ class FakeGun:
                     os.write(self.master, frame)
 
     def fire(self, n: int = 1) -> None:
+        with self._lock:
+            self._fire(n)
+
+    def _fire(self, n: int) -> None:
         for _ in range(n):
             no = len(self.shots) + 1
             shot = Shot(no, 1000 + no, 2000 + no % 100, 0, 50_000, 1_000_000)
@@ -75,7 +80,8 @@ class FakeGun:
         self.hb()
 
     def hb(self) -> None:
-        self._send(Heartbeat(len(self.shots) + 1000, len(self.shots), 1, 80, 0, 1_000_000))
+        with self._lock:
+            self._send(Heartbeat(len(self.shots) + 1000, len(self.shots), 1, 80, 0, 1_000_000))
 
     def _run(self) -> None:
         decoder = Decoder()
@@ -93,23 +99,27 @@ class FakeGun:
                 time.sleep(0.02)  # no host on the other end
                 continue
             for frame in decoder.feed(data):
-                msg = frame.message
-                if isinstance(msg, IdentReq):
-                    self._send(Ack(msg.MSG_ID, frame.seq, AckStatus.OK))
-                    self._identity()
-                elif isinstance(msg, ResendReq) and not self.ignore_resend:
-                    first_held = max(1, len(self.shots) - self.ring + 1)
-                    partial = msg.from_shot_no < first_held
-                    status = AckStatus.PARTIAL if partial else AckStatus.OK
-                    self._send(Ack(msg.MSG_ID, frame.seq, status))
-                    lo = max(msg.from_shot_no, first_held)
-                    for no in range(lo, min(msg.to_shot_no, len(self.shots)) + 1):
-                        s = self.shots[no - 1]
-                        flags = s.flags | ShotFlags.RETRANSMIT
-                        self._send(Shot(s.shot_no, s.uptime_ms, s.depth_um, flags, s.volume_nl, 0))
-                elif isinstance(msg, Lock):
-                    self.locked = bool(msg.lock)
-                    self._send(Ack(msg.MSG_ID, frame.seq, AckStatus.OK))
+                with self._lock:
+                    self._answer(frame)
+
+    def _answer(self, frame: Frame) -> None:
+        msg = frame.message
+        if isinstance(msg, IdentReq):
+            self._send(Ack(msg.MSG_ID, frame.seq, AckStatus.OK))
+            self._identity()
+        elif isinstance(msg, ResendReq) and not self.ignore_resend:
+            first_held = max(1, len(self.shots) - self.ring + 1)
+            partial = msg.from_shot_no < first_held
+            status = AckStatus.PARTIAL if partial else AckStatus.OK
+            self._send(Ack(msg.MSG_ID, frame.seq, status))
+            lo = max(msg.from_shot_no, first_held)
+            for no in range(lo, min(msg.to_shot_no, len(self.shots)) + 1):
+                s = self.shots[no - 1]
+                flags = s.flags | ShotFlags.RETRANSMIT
+                self._send(Shot(s.shot_no, s.uptime_ms, s.depth_um, flags, s.volume_nl, 0))
+        elif isinstance(msg, Lock):
+            self.locked = bool(msg.lock)
+            self._send(Ack(msg.MSG_ID, frame.seq, AckStatus.OK))
 
     def close(self) -> None:
         self._stop.set()
