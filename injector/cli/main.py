@@ -20,6 +20,9 @@ from injector.cli.errors import UserError
 SUBCOMMANDS: list[str] = [
     "injector.cli.record",
     "injector.cli.sim",
+    "injector.cli.patient",
+    "injector.cli.plan",
+    "injector.cli.audit",
 ]
 
 

@@ -327,6 +327,8 @@ class LiveSession:
             )
         when = at or _now()
         with self._lock, self._db.session() as session:
+            if self._ended:
+                raise InvalidValueError("session_id", f"session {self.session_id} has ended")
             session.add(ZoneActivation(session_id=self.session_id, zone_id=zone_id, at=when))
             row = session.get(TreatmentSession, self.session_id)
             assert row is not None
@@ -546,7 +548,8 @@ class LiveSession:
     def add_events(self, events: Sequence[DeviceEventIn]) -> None:
         """Store device events in one transaction; counts recovered and lost shots.
 
-        ``shots_recovered`` and ``shots_lost`` events carry ``detail["count"]``.
+        ``shots_recovered`` and ``shots_lost`` events carry ``detail["count"]``. After
+        :meth:`end` events are still stored, in the gun's log but outside the session.
         """
         rows: list[dict[str, Any]] = []
         recovered = lost = 0
@@ -574,6 +577,12 @@ class LiveSession:
                 }
             )
         with self._lock:
+            if self._ended:
+                # The gun keeps talking after the session ended: keep its events in the
+                # device log, but not in (or counted against) a session that may be signed.
+                for row in rows:
+                    row["session_id"] = None
+                recovered = lost = 0
             with self._db.begin() as conn:
                 insert_device_events(conn, rows)
                 add_shot_counters(conn, self.session_id, recovered, lost)

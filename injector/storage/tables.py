@@ -54,7 +54,7 @@ class TreatmentPlan(SQLModel, table=True):
     indication: str
     indication_area: str | None = None
     product_name: str
-    components: str = ""
+    components: list[str] = Field(default_factory=list, sa_type=JSON)
     manufacturer: str = ""
     lot_number: str = Field(index=True)
     lot_expiry: date

@@ -72,7 +72,7 @@ def upgrade() -> None:
         sa.Column("indication", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("indication_area", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("product_name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("components", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("components", sa.JSON(), nullable=False),
         sa.Column("manufacturer", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("lot_number", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("lot_expiry", sa.Date(), nullable=False),

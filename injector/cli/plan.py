@@ -1,0 +1,205 @@
+"""``injector plan add|import|show``: treatment plans, from options or from a plan file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from injector.cli.errors import UserError
+from injector.cli.records_db import (
+    actor,
+    add_actor_argument,
+    add_db_argument,
+    database,
+    refusals,
+)
+from injector.domain.inputs import PlanInput, parse
+from injector.domain.planfile import read_plan_file
+from injector.session.planfile import import_plan
+from injector.session.records import create_plan, get_plan
+from injector.session.series import series_status
+
+# --zone keys and the plan fields they fill.
+ZONE_KEYS = {
+    "name": "name",
+    "area": "body_area",
+    "technique": "technique",
+    "depth": "depth_mm",
+    "tolerance": "tolerance_mm",
+    "volume": "volume_per_point_ml",
+    "points": "points",
+    "max": "max_volume_ml",
+}
+ZONE_HELP = (
+    "a zone as key=value pairs: name=,area=,technique=,depth= (mm),tolerance= (mm),"
+    "volume= (mL per point),points=,max= (mL); repeat for each zone"
+)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``plan`` and its subcommands."""
+    parser = subparsers.add_parser("plan", help="add, import and show treatment plans")
+    commands = parser.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
+
+    add = commands.add_parser("add", help="add a plan from options")
+    add.add_argument("--patient", required=True, metavar="ID", help="the patient's identifier")
+    add.add_argument("--indication", required=True, help="fat_reduction, cellulite, …")
+    add.add_argument("--area", help="the named area (needed for fat_reduction)")
+    add.add_argument("--product", required=True, help="product name of the solution")
+    add.add_argument("--component", action="append", default=[], help="a component (repeat)")
+    add.add_argument("--manufacturer", default="")
+    add.add_argument("--lot", required=True, help="lot/batch number")
+    add.add_argument("--expiry", required=True, metavar="YYYY-MM-DD", help="lot expiry date")
+    add.add_argument("--sessions", required=True, type=_int, help="sessions in the series (3–15)")
+    add.add_argument("--initial-sessions", type=_int, help="sessions at the first interval")
+    add.add_argument("--interval", default="7-10", metavar="MIN-MAX", help="days (default 7-10)")
+    add.add_argument("--then", type=_int, metavar="DAYS", help="later interval in days")
+    add.add_argument("--zone", action="append", default=[], metavar="SPEC", help=ZONE_HELP)
+    add.add_argument("--max-session-ml", type=float, help="maximum volume of one session (mL)")
+    add.add_argument(
+        "--lock-at-limit", action="store_true", help="lock the gun when a maximum is reached"
+    )
+    add.add_argument("--notes", default="")
+    add_db_argument(add)
+    add_actor_argument(add)
+    add.set_defaults(handler=run_add)
+
+    imp = commands.add_parser("import", help="add a plan (and its patient) from a plan file")
+    imp.add_argument("file", type=Path, help="a .toml or .json plan file (docs/plan-format.md)")
+    imp.add_argument("--check", action="store_true", help="only validate the file; record nothing")
+    add_db_argument(imp)
+    add_actor_argument(imp)
+    imp.set_defaults(handler=run_import)
+
+    show = commands.add_parser("show", help="show a plan, its zones and its series")
+    show.add_argument("plan_id", type=_int, metavar="ID")
+    add_db_argument(show)
+    show.set_defaults(handler=run_show)
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _zone(spec: str, index: int) -> dict[str, str]:
+    zone: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise UserError(f"--zone {index + 1}: {part!r} is not key=value")
+        field = ZONE_KEYS.get(key.strip())
+        if field is None:
+            raise UserError(
+                f"--zone {index + 1}: unknown key {key.strip()!r}; use {', '.join(ZONE_KEYS)}"
+            )
+        zone[field] = value.strip()
+    return zone
+
+
+def _interval(text: str) -> list[str]:
+    low, sep, high = text.partition("-")
+    return [low, high] if sep else [low, low]
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """Validate the options as a plan and record it; prints the id and any warnings."""
+    if not args.zone:
+        raise UserError("zones: give at least one --zone")
+    data: dict[str, Any] = {
+        "patient": args.patient,
+        "indication": args.indication,
+        "indication_area": args.area,
+        "solution": {
+            "product_name": args.product,
+            "components": args.component,
+            "manufacturer": args.manufacturer,
+            "lot_number": args.lot,
+            "expiry": args.expiry,
+        },
+        "series": {
+            "sessions": args.sessions,
+            "initial_interval_days": _interval(args.interval),
+        },
+        "zones": [_zone(spec, i) for i, spec in enumerate(args.zone)],
+        "lock_at_limit": args.lock_at_limit,
+        "notes": args.notes,
+    }
+    if args.initial_sessions is not None:
+        data["series"]["initial_sessions"] = args.initial_sessions
+    if args.then is not None:
+        data["series"]["later_interval_days"] = args.then
+    if args.max_session_ml is not None:
+        data["max_session_volume_ml"] = args.max_session_ml
+    with refusals():
+        plan = parse(PlanInput, data)
+    with database(args) as db:
+        created = create_plan(db, plan, actor=actor(args))
+    _warn(created.warnings)
+    print(f"plan {created.plan_id} added for patient {plan.patient}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Validate a plan file and record its patient (if new) and plan."""
+    with refusals():
+        plan_file = read_plan_file(args.file)
+    if args.check:
+        print(f"{args.file}: valid")
+        return 0
+    with database(args) as db:
+        imported = import_plan(db, plan_file, actor=actor(args))
+    _warn(imported.warnings)
+    if imported.patient_created:
+        print(f"patient {plan_file.plan.patient} added (record {imported.patient_id})")
+    print(f"plan {imported.plan.plan_id} added for patient {plan_file.plan.patient}")
+    return 0
+
+
+def _ml(nl: int | None) -> str:
+    return "—" if nl is None else f"{nl / 1_000_000:g} mL"
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print a plan: indication, solution, series with its status, zones."""
+    with database(args) as db:
+        plan = get_plan(db, args.plan_id)
+        series = series_status(db, args.plan_id)
+    area = f" ({plan.indication_area})" if plan.indication_area else ""
+    print(f"plan {plan.id} for patient {plan.patient_identifier}: {plan.indication}{area}")
+    components = f" [{', '.join(plan.components)}]" if plan.components else ""
+    maker = f" by {plan.manufacturer}" if plan.manufacturer else ""
+    print(f"  solution: {plan.product_name}{components}{maker}")
+    print(f"  lot {plan.lot_number}, expires {plan.lot_expiry.isoformat()}")
+    low, high = plan.initial_interval_days
+    later = f", then every {plan.later_interval_days} days" if plan.later_interval_days else ""
+    print(
+        f"  series: {plan.sessions_planned} sessions, the first {plan.initial_sessions} every "
+        f"{low}–{high} days{later}"
+    )
+    status = f"  {series.label}; {series.completed} completed, {series.skipped} skipped"
+    if series.next_due is not None:
+        status += f"; due {series.next_due[0].isoformat()} – {series.next_due[1].isoformat()}"
+    if series.overdue:
+        status += f" (overdue by {series.overdue_days} days)"
+    print(status)
+    limit = _ml(plan.max_session_volume_nl)
+    lock = ", locks the gun at a limit" if plan.lock_at_limit else ""
+    print(f"  session maximum: {limit}{lock}")
+    print("  zones:")
+    for zone in plan.zones:
+        print(
+            f"    {zone.position + 1}. {zone.name} ({zone.body_area}, {zone.technique}): "
+            f"{zone.depth_um / 1000:g} ± {zone.depth_tolerance_um / 1000:g} mm, "
+            f"{zone.points} × {_ml(zone.volume_per_point_nl)}, max {_ml(zone.max_volume_nl)}"
+        )
+    return 0

@@ -1,0 +1,68 @@
+"""What the clinical-record subcommands share: the --db and --by options, opening the
+database, and turning refusals into the one-line :class:`UserError`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from injector.cli.errors import UserError
+from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
+from injector.storage import Database, StorageError, open_database
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--db URL``, the same option ``injector record`` takes."""
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLite file path or database URL (default: $INJECTOR_DB, else a file in the user "
+        "data directory)",
+    )
+
+
+def add_actor_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--by NAME``: who does it, for the audit trail (default: the login name)."""
+    parser.add_argument(
+        "--by", metavar="NAME", help="who does this, for the audit trail (default: login name)"
+    )
+
+
+def actor(args: argparse.Namespace) -> str:
+    """The name recorded in the audit trail."""
+    name = getattr(args, "by", None) or getpass.getuser()
+    if not name.strip():
+        raise UserError("--by: give your name for the audit trail")
+    return str(name)
+
+
+@contextmanager
+def database(args: argparse.Namespace) -> Iterator[Database]:
+    """The database of ``--db``, closed afterwards; refusals become one-line errors."""
+    try:
+        db = open_database(args.db)
+    except StorageError as exc:
+        raise UserError(f"{exc}; check the URL or pass --db with another SQLite file") from None
+    try:
+        with refusals():
+            yield db
+    finally:
+        db.close()
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Turn a refusal of the record (field and reason) into a :class:`UserError`."""
+    try:
+        yield
+    except InvalidValueError as exc:
+        raise UserError(str(exc)) from None
+    except AcknowledgementRequiredError as exc:
+        raise UserError(str(exc)) from None
+    except StorageError as exc:
+        raise UserError(str(exc)) from None
+
+
+Handler = Callable[[argparse.Namespace], int]

@@ -1,0 +1,731 @@
+"""The clinical workflow of a session: plan, checklist and start, end, sign-off, amendments,
+adverse events. Every create, change and sign-off is written with its audit entry in one
+transaction.
+
+A signed session is never edited in place: :func:`amend_session` stores what changed (old and
+new values) with a reason in its own row, and :func:`session_view` shows the amended values
+next to the untouched original.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
+from injector.domain.inputs import AdverseEventInput, Checklist, SessionChanges
+from injector.domain.vocabulary import SessionStatus
+from injector.session.live import ENDED_STATUSES, DeviceInfo, next_sequence_no
+from injector.storage.audit import append_audit, canonical_json
+from injector.storage.engine import Database
+from injector.storage.errors import RecordNotFoundError
+from injector.storage.tables import (
+    AdverseEvent,
+    Device,
+    Patient,
+    SessionAmendment,
+    Shot,
+    TreatmentPlan,
+    TreatmentSession,
+    table_of,
+)
+
+NSAID_WINDOW_DAYS = 7
+SIGNABLE = frozenset({SessionStatus.COMPLETED, SessionStatus.ABORTED})
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentView:
+    """One amendment of a signed session: who, when, why, and each field's old and new value."""
+
+    id: int
+    amended_by: str
+    amended_at: datetime
+    reason: str
+    changes: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """A session as it stands: the signed original with any amendments applied.
+
+    ``original`` holds the values as signed for every field an amendment changed.
+    """
+
+    id: int
+    plan_id: int | None
+    sequence_no: int | None
+    status: str
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    practitioner: str
+    device_serial: str | None
+    device_model: str | None
+    device_firmware: str | None
+    lot_number: str | None
+    lot_expiry: date | None
+    nsaid_last_7_days: bool | None
+    numbing_applied: bool | None
+    consent_recorded: bool | None
+    before_photos_taken: bool | None
+    checklist_warnings: tuple[str, ...]
+    warnings_acknowledged_by: str | None
+    notes: str
+    signed_by: str | None
+    signed_at: datetime | None
+    signature_meaning: str | None
+    recovered_shots: int
+    lost_shots: int
+    amendments: tuple[AmendmentView, ...]
+    original: dict[str, Any]
+
+    @property
+    def signed(self) -> bool:
+        """True once the session has been signed."""
+        return self.signed_at is not None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _session_row(session: Session, session_id: int) -> TreatmentSession:
+    row = session.get(TreatmentSession, session_id)
+    if row is None:
+        raise RecordNotFoundError(f"session: there is no session {session_id}")
+    return row
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def check_start(
+    db: Database,
+    plan_id: int,
+    checklist: Checklist,
+    *,
+    lot_number: str | None = None,
+    lot_expiry: date | None = None,
+    today: date | None = None,
+) -> tuple[str, ...]:
+    """The warnings a practitioner must acknowledge before starting a session of this plan.
+
+    An NSAID (aspirin included) in the last 7 days, an expired lot, a lot other than the
+    plan's, no consent recorded, no before-photos, and the patient's recorded contraindications
+    (anticoagulants, pregnancy, allergies).
+    """
+    day = today or _now().date()
+    with db.session() as session:
+        plan = session.get(TreatmentPlan, plan_id)
+        if plan is None:
+            raise RecordNotFoundError(f"plan: there is no treatment plan {plan_id}")
+        patient = session.get(Patient, plan.patient_id)
+        assert patient is not None
+        return _warnings(plan, patient, checklist, lot_number, lot_expiry, day)
+
+
+def _warnings(
+    plan: TreatmentPlan,
+    patient: Patient,
+    checklist: Checklist,
+    lot_number: str | None,
+    lot_expiry: date | None,
+    day: date,
+) -> tuple[str, ...]:
+    lot = lot_number or plan.lot_number
+    expiry = lot_expiry or (plan.lot_expiry if lot == plan.lot_number else None)
+    found: list[str] = []
+    if checklist.nsaid_last_7_days:
+        found.append(
+            f"nsaid_last_7_days: aspirin or another NSAID was taken in the last "
+            f"{NSAID_WINDOW_DAYS} days (bleeding and bruising risk)"
+        )
+    if expiry is None:
+        found.append(f"lot_expiry: the expiry date of lot {lot} is not known")
+    elif expiry < day:
+        found.append(f"lot_expiry: lot {lot} expired on {expiry.isoformat()}")
+    if lot != plan.lot_number:
+        found.append(f"lot_number: lot {lot} differs from the plan's lot {plan.lot_number}")
+    if not checklist.consent_recorded:
+        found.append("consent_recorded: no consent is recorded")
+    if not checklist.before_photos_taken:
+        found.append("before_photos_taken: no before-photos were taken")
+    if patient.on_anticoagulants:
+        found.append("patient: the patient takes anticoagulants")
+    if patient.pregnant:
+        found.append("patient: the patient is pregnant")
+    if patient.allergies.strip():
+        found.append("patient: the patient has recorded allergies")
+    return tuple(found)
+
+
+def plan_session(
+    db: Database,
+    plan_id: int,
+    *,
+    scheduled_at: datetime,
+    actor: str,
+    now: datetime | None = None,
+) -> int:
+    """Schedule the next session of a plan's series; returns its id (status planned)."""
+    if scheduled_at.tzinfo is None:
+        raise InvalidValueError("scheduled_at", "needs a time zone")
+    when = now or _now()
+    with db.session() as session:
+        plan = session.get(TreatmentPlan, plan_id)
+        if plan is None:
+            raise RecordNotFoundError(f"plan: there is no treatment plan {plan_id}")
+        sequence_no = next_sequence_no(session, plan_id)
+        if sequence_no > plan.sessions_planned:
+            raise InvalidValueError(
+                "plan_id",
+                f"plan {plan_id} has all its {plan.sessions_planned} sessions already",
+            )
+        row = TreatmentSession(
+            plan_id=plan_id,
+            sequence_no=sequence_no,
+            status=SessionStatus.PLANNED.value,
+            scheduled_at=scheduled_at,
+            lot_number=plan.lot_number,
+            lot_expiry=plan.lot_expiry,
+            created_at=when,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        append_audit(
+            session.connection(),
+            actor=actor,
+            action="create",
+            entity="session",
+            entity_id=row.id,
+            payload=row.model_dump(exclude={"id"}),
+            at=when,
+        )
+        return row.id
+
+
+def start_session(
+    db: Database,
+    plan_id: int,
+    checklist: Checklist,
+    *,
+    practitioner: str,
+    acknowledged: bool = False,
+    session_id: int | None = None,
+    device: DeviceInfo | None = None,
+    lot_number: str | None = None,
+    lot_expiry: date | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Start a session of a plan after its checklist; returns the session id.
+
+    Starts the planned session ``session_id`` or creates the next one of the series. When the
+    checklist raises warnings and ``acknowledged`` is False, raises
+    :class:`AcknowledgementRequiredError` and stores nothing; acknowledged warnings are stored
+    with the practitioner's name. With ``device`` the gun is bound to the session, so the
+    recorder's :func:`~injector.session.live.open_or_continue` continues it.
+    """
+    if not practitioner.strip():
+        raise InvalidValueError("practitioner", "a session needs the practitioner's name")
+    when = now or _now()
+    with db.session() as session:
+        plan = session.get(TreatmentPlan, plan_id)
+        if plan is None:
+            raise RecordNotFoundError(f"plan: there is no treatment plan {plan_id}")
+        patient = session.get(Patient, plan.patient_id)
+        assert patient is not None
+        warnings = _warnings(plan, patient, checklist, lot_number, lot_expiry, when.date())
+        if warnings and not acknowledged:
+            raise AcknowledgementRequiredError(warnings)
+        if device is not None:
+            running = session.exec(
+                select(TreatmentSession.id).where(
+                    col(TreatmentSession.device_serial) == device.serial,
+                    col(TreatmentSession.status) == SessionStatus.IN_PROGRESS.value,
+                )
+            ).first()
+            if running is not None:
+                raise InvalidValueError(
+                    "device", f"gun {device.serial} is recording session {running}; end it first"
+                )
+        if session_id is not None:
+            row = _session_row(session, session_id)
+            if row.plan_id != plan_id:
+                raise InvalidValueError(
+                    "session_id", f"session {session_id} is not a session of plan {plan_id}"
+                )
+            if row.status != SessionStatus.PLANNED:
+                raise InvalidValueError(
+                    "session_id", f"session {session_id} is {row.status}, not planned"
+                )
+            action = "start"
+        else:
+            sequence_no = next_sequence_no(session, plan_id)
+            row = TreatmentSession(
+                plan_id=plan_id,
+                sequence_no=sequence_no,
+                status=SessionStatus.PLANNED.value,
+                created_at=when,
+            )
+            action = "create"
+        lot = lot_number or plan.lot_number
+        row.status = SessionStatus.IN_PROGRESS.value
+        row.started_at = when
+        row.practitioner = practitioner
+        row.lot_number = lot
+        row.lot_expiry = lot_expiry or (plan.lot_expiry if lot == plan.lot_number else None)
+        row.nsaid_last_7_days = checklist.nsaid_last_7_days
+        row.numbing_applied = checklist.numbing_applied
+        row.consent_recorded = checklist.consent_recorded
+        row.before_photos_taken = checklist.before_photos_taken
+        row.checklist_warnings = list(warnings)
+        row.warnings_acknowledged_by = practitioner if warnings else None
+        if device is not None:
+            device_row = session.exec(
+                select(Device).where(col(Device.serial) == device.serial)
+            ).first()
+            if device_row is None:
+                device_row = Device(
+                    serial=device.serial,
+                    model=device.model,
+                    firmware=device.firmware,
+                    first_seen_at=when,
+                    last_seen_at=when,
+                )
+                session.add(device_row)
+                session.flush()
+            row.device_id = device_row.id
+            row.device_serial = device.serial
+            row.device_model = device.model
+            row.device_firmware = device.firmware
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        append_audit(
+            session.connection(),
+            actor=practitioner,
+            action=action,
+            entity="session",
+            entity_id=row.id,
+            payload=row.model_dump(exclude={"id"}),
+            at=when,
+        )
+        return row.id
+
+
+def update_session(db: Database, session_id: int, changes: SessionChanges, *, actor: str) -> None:
+    """Change fields of a session not yet signed (audited with old and new values)."""
+    given = changes.given()
+    if not given:
+        raise InvalidValueError("changes", "nothing to change")
+    when = _now()
+    with db.session() as session:
+        row = _session_row(session, session_id)
+        if row.signed_at is not None:
+            raise InvalidValueError(
+                "session_id", f"session {session_id} is signed; amend it with a reason instead"
+            )
+        diff = {
+            name: {"from": _jsonable(getattr(row, name)), "to": _jsonable(value)}
+            for name, value in given.items()
+        }
+        for name, value in given.items():
+            setattr(row, name, value)
+        session.add(row)
+        session.flush()
+        append_audit(
+            session.connection(),
+            actor=actor,
+            action="update",
+            entity="session",
+            entity_id=session_id,
+            payload=diff,
+            at=when,
+        )
+
+
+def skip_session(
+    db: Database, session_id: int, *, actor: str, reason: str, now: datetime | None = None
+) -> None:
+    """Mark a planned session as skipped, with the reason (audited)."""
+    if not reason.strip():
+        raise InvalidValueError("reason", "skipping a session needs a reason")
+    when = now or _now()
+    with db.session() as session:
+        row = _session_row(session, session_id)
+        if row.status != SessionStatus.PLANNED:
+            raise InvalidValueError(
+                "session_id", f"session {session_id} is {row.status}; only a planned one is skipped"
+            )
+        row.status = SessionStatus.SKIPPED.value
+        row.notes = (row.notes + "\n" if row.notes else "") + f"skipped: {reason}"
+        session.add(row)
+        append_audit(
+            session.connection(),
+            actor=actor,
+            action="skip",
+            entity="session",
+            entity_id=session_id,
+            payload={"status": SessionStatus.SKIPPED.value, "reason": reason},
+            at=when,
+        )
+
+
+def end_session(
+    db: Database,
+    session_id: int,
+    *,
+    actor: str,
+    status: SessionStatus = SessionStatus.COMPLETED,
+    now: datetime | None = None,
+) -> None:
+    """End an in-progress session as completed or aborted (audited).
+
+    A recorder attached to it should use :meth:`LiveSession.end` instead, which also stops it.
+    """
+    if status not in SIGNABLE:
+        raise InvalidValueError("status", "a session ends as completed or aborted")
+    when = now or _now()
+    with db.session() as session:
+        row = _session_row(session, session_id)
+        if row.status != SessionStatus.IN_PROGRESS:
+            raise InvalidValueError(
+                "session_id", f"session {session_id} is {row.status}, not in progress"
+            )
+        row.status = status.value
+        row.ended_at = when
+        session.add(row)
+        append_audit(
+            session.connection(),
+            actor=actor,
+            action="end",
+            entity="session",
+            entity_id=session_id,
+            payload={"status": status.value, "ended_at": when},
+            at=when,
+        )
+
+
+def shots_digest(conn: Connection, session_id: int) -> tuple[int, str]:
+    """The number of a session's shots and a SHA-256 over all their stored values.
+
+    Put in the sign-off's audit entry, it lets a verification show that no shot of a signed
+    session was added, removed or changed afterwards.
+    """
+    table = table_of(Shot)
+    columns = [c for c in table.c if c.name != "id"]
+    digest = hashlib.sha256()
+    count = 0
+    rows = conn.execute(
+        sa_select(*columns)
+        .where(table.c.session_id == session_id)
+        .order_by(table.c.serial, table.c.boot_id, table.c.shot_no)
+    )
+    for row in rows:
+        count += 1
+        digest.update(canonical_json({"v": [_jsonable(v) for v in row]}).encode())
+        digest.update(b"\n")
+    return count, digest.hexdigest()
+
+
+def sign_session(
+    db: Database,
+    session_id: int,
+    *,
+    name: str,
+    meaning: str = "performed and reviewed",
+    now: datetime | None = None,
+) -> None:
+    """Sign an ended session: name, time and meaning of the signature (audited).
+
+    The audit entry carries the session as signed and a digest of its shots. A session is
+    signed once; later changes are amendments.
+    """
+    if not name.strip():
+        raise InvalidValueError("name", "a signature needs the signer's name")
+    if not meaning.strip():
+        raise InvalidValueError("meaning", "a signature needs its meaning")
+    when = now or _now()
+    with db.session() as session:
+        row = _session_row(session, session_id)
+        if row.signed_at is not None:
+            raise InvalidValueError(
+                "session_id", f"session {session_id} was signed by {row.signed_by} already"
+            )
+        if row.status not in SIGNABLE:
+            raise InvalidValueError(
+                "session_id", f"session {session_id} is {row.status}; end it before signing"
+            )
+        row.signed_by = name
+        row.signed_at = when
+        row.signature_meaning = meaning
+        session.add(row)
+        session.flush()
+        count, digest = shots_digest(session.connection(), session_id)
+        append_audit(
+            session.connection(),
+            actor=name,
+            action="sign",
+            entity="session",
+            entity_id=session_id,
+            payload={
+                "session": row.model_dump(exclude={"id"}),
+                "shots": count,
+                "shots_sha256": digest,
+                "meaning": meaning,
+            },
+            at=when,
+        )
+
+
+def amend_session(
+    db: Database,
+    session_id: int,
+    changes: SessionChanges,
+    *,
+    by: str,
+    reason: str,
+    now: datetime | None = None,
+) -> int:
+    """Amend a signed session: the original row stays as signed; returns the amendment id."""
+    if not by.strip():
+        raise InvalidValueError("by", "an amendment needs the name of who makes it")
+    if not reason.strip():
+        raise InvalidValueError("reason", "an amendment needs a reason")
+    given = changes.given()
+    if not given:
+        raise InvalidValueError("changes", "nothing to amend")
+    when = now or _now()
+    with db.session() as session:
+        row = _session_row(session, session_id)
+        if row.signed_at is None:
+            raise InvalidValueError(
+                "session_id", f"session {session_id} is not signed; update it directly"
+            )
+        current = _effective_values(row, _amendments(session, session_id))
+        diff = {
+            name: {"from": _jsonable(current[name]), "to": _jsonable(value)}
+            for name, value in given.items()
+        }
+        amendment = SessionAmendment(
+            session_id=session_id, amended_by=by, amended_at=when, reason=reason, changes=diff
+        )
+        session.add(amendment)
+        session.flush()
+        assert amendment.id is not None
+        append_audit(
+            session.connection(),
+            actor=by,
+            action="amend",
+            entity="session",
+            entity_id=session_id,
+            payload={"amendment": amendment.id, "reason": reason, "changes": diff},
+            at=when,
+        )
+        return amendment.id
+
+
+def _amendments(session: Session, session_id: int) -> list[SessionAmendment]:
+    return list(
+        session.exec(
+            select(SessionAmendment)
+            .where(col(SessionAmendment.session_id) == session_id)
+            .order_by(col(SessionAmendment.id))
+        ).all()
+    )
+
+
+_DATETIME_FIELDS = frozenset({"scheduled_at", "started_at", "ended_at"})
+
+
+def _effective_values(row: TreatmentSession, amendments: list[SessionAmendment]) -> dict[str, Any]:
+    values = row.model_dump()
+    for amendment in amendments:
+        for name, change in amendment.changes.items():
+            value = change["to"]
+            if value is not None and name in _DATETIME_FIELDS:
+                value = datetime.fromisoformat(value)
+            elif value is not None and name == "lot_expiry":
+                value = date.fromisoformat(value)
+            values[name] = value
+    return values
+
+
+def session_view(db: Database, session_id: int) -> SessionView:
+    """A session with its amendments applied, the signed original kept in ``original``."""
+    with db.session() as session:
+        return load_session_view(session, session_id)
+
+
+def load_session_view(session: Session, session_id: int) -> SessionView:
+    """:func:`session_view` inside an open ORM session."""
+    row = _session_row(session, session_id)
+    amendments = _amendments(session, session_id)
+    values = _effective_values(row, amendments)
+    original = {name: getattr(row, name) for amendment in amendments for name in amendment.changes}
+    return SessionView(
+        id=session_id,
+        plan_id=row.plan_id,
+        sequence_no=row.sequence_no,
+        status=row.status,
+        scheduled_at=values["scheduled_at"],
+        started_at=values["started_at"],
+        ended_at=values["ended_at"],
+        practitioner=values["practitioner"],
+        device_serial=row.device_serial,
+        device_model=row.device_model,
+        device_firmware=row.device_firmware,
+        lot_number=values["lot_number"],
+        lot_expiry=values["lot_expiry"],
+        nsaid_last_7_days=values["nsaid_last_7_days"],
+        numbing_applied=values["numbing_applied"],
+        consent_recorded=values["consent_recorded"],
+        before_photos_taken=values["before_photos_taken"],
+        checklist_warnings=tuple(row.checklist_warnings),
+        warnings_acknowledged_by=row.warnings_acknowledged_by,
+        notes=values["notes"],
+        signed_by=row.signed_by,
+        signed_at=row.signed_at,
+        signature_meaning=row.signature_meaning,
+        recovered_shots=row.recovered_shots,
+        lost_shots=row.lost_shots,
+        amendments=tuple(
+            AmendmentView(
+                id=a.id or 0,
+                amended_by=a.amended_by,
+                amended_at=a.amended_at,
+                reason=a.reason,
+                changes=dict(a.changes),
+            )
+            for a in amendments
+        ),
+        original=original,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AdverseEventView:
+    """An adverse event as stored."""
+
+    id: int
+    session_id: int
+    kind: str
+    severity: str
+    onset: datetime
+    recorded_at: datetime
+    recorded_by: str
+    at_later_visit: bool
+    lot_number: str | None
+    notes: str
+
+
+def record_adverse_event(
+    db: Database,
+    session_id: int,
+    event: AdverseEventInput,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> int:
+    """Record a side effect against a session (signed or not: it does not edit the session).
+
+    The onset cannot be before the session started nor in the future. The session's lot is
+    kept with the event, so a lot's adverse events can be found.
+    """
+    when = now or _now()
+    if event.onset > when + timedelta(minutes=5):
+        raise InvalidValueError("onset", "is in the future")
+    with db.session() as session:
+        row = _session_row(session, session_id)
+        if row.status in (SessionStatus.PLANNED, SessionStatus.SKIPPED):
+            raise InvalidValueError(
+                "session_id", f"session {session_id} is {row.status}; nothing was injected"
+            )
+        if row.started_at is not None and event.onset < row.started_at:
+            raise InvalidValueError(
+                "onset", f"is before the session started ({row.started_at.isoformat()})"
+            )
+        lot = _effective_values(row, _amendments(session, session_id))["lot_number"]
+        adverse = AdverseEvent(
+            session_id=session_id,
+            kind=event.kind.value,
+            severity=event.severity.value,
+            onset=event.onset,
+            recorded_at=when,
+            recorded_by=actor,
+            at_later_visit=event.at_later_visit,
+            lot_number=lot,
+            notes=event.notes,
+        )
+        session.add(adverse)
+        session.flush()
+        assert adverse.id is not None
+        append_audit(
+            session.connection(),
+            actor=actor,
+            action="create",
+            entity="adverse_event",
+            entity_id=adverse.id,
+            payload=adverse.model_dump(exclude={"id"}),
+            at=when,
+        )
+        return adverse.id
+
+
+def adverse_events(db: Database, session_id: int) -> list[AdverseEventView]:
+    """A session's adverse events, by onset."""
+    with db.session() as session:
+        rows = session.exec(
+            select(AdverseEvent)
+            .where(col(AdverseEvent.session_id) == session_id)
+            .order_by(col(AdverseEvent.onset))
+        ).all()
+        return [
+            AdverseEventView(
+                id=r.id or 0,
+                session_id=r.session_id,
+                kind=r.kind,
+                severity=r.severity,
+                onset=r.onset,
+                recorded_at=r.recorded_at,
+                recorded_by=r.recorded_by,
+                at_later_visit=r.at_later_visit,
+                lot_number=r.lot_number,
+                notes=r.notes,
+            )
+            for r in rows
+        ]
+
+
+__all__ = [
+    "ENDED_STATUSES",
+    "AdverseEventView",
+    "AmendmentView",
+    "SessionView",
+    "adverse_events",
+    "amend_session",
+    "check_start",
+    "end_session",
+    "load_session_view",
+    "plan_session",
+    "record_adverse_event",
+    "session_view",
+    "shots_digest",
+    "sign_session",
+    "skip_session",
+    "start_session",
+    "update_session",
+]

@@ -1,0 +1,306 @@
+"""Patients and treatment plans: creating them (audited) and reading them as plain views.
+
+The TUI, the CLI and the exports read the record through these views, never through SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from injector.domain.errors import InvalidValueError
+from injector.domain.inputs import PatientInput, PlanInput
+from injector.storage.audit import append_audit
+from injector.storage.engine import Database
+from injector.storage.errors import RecordNotFoundError
+from injector.storage.tables import Patient, PlanZone, TreatmentPlan
+
+
+@dataclass(frozen=True, slots=True)
+class PatientView:
+    """A patient as stored."""
+
+    id: int
+    identifier: str
+    name: str
+    date_of_birth: date
+    contact: str
+    on_anticoagulants: bool
+    pregnant: bool
+    allergies: str
+    contraindication_notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneView:
+    """A plan zone as stored (storage units: µm, nL)."""
+
+    id: int
+    position: int
+    name: str
+    body_area: str
+    technique: str
+    depth_um: int
+    depth_tolerance_um: int
+    volume_per_point_nl: int
+    points: int
+    max_volume_nl: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """A treatment plan with its zones, in plan order."""
+
+    id: int
+    patient_id: int
+    patient_identifier: str
+    indication: str
+    indication_area: str | None
+    product_name: str
+    components: tuple[str, ...]
+    manufacturer: str
+    lot_number: str
+    lot_expiry: date
+    sessions_planned: int
+    initial_sessions: int
+    initial_interval_days: tuple[int, int]
+    later_interval_days: int | None
+    max_session_volume_nl: int | None
+    lock_at_limit: bool
+    notes: str
+    created_by: str
+    created_at: datetime
+    zones: tuple[ZoneView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCreated:
+    """A new plan's id and the warnings its input raised (an expired lot, unusual depths)."""
+
+    plan_id: int
+    warnings: tuple[str, ...]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def patient_view(row: Patient) -> PatientView:
+    """The view of a patient row."""
+    assert row.id is not None
+    return PatientView(
+        id=row.id,
+        identifier=row.identifier,
+        name=row.name,
+        date_of_birth=row.date_of_birth,
+        contact=row.contact,
+        on_anticoagulants=row.on_anticoagulants,
+        pregnant=row.pregnant,
+        allergies=row.allergies,
+        contraindication_notes=row.contraindication_notes,
+    )
+
+
+def create_patient(
+    db: Database, patient: PatientInput, *, actor: str, now: datetime | None = None
+) -> int:
+    """Record a new patient; returns its id. Refuses an identifier already in use."""
+    try:
+        with db.session() as session:
+            return add_patient(session, patient, actor=actor, now=now or _now())
+    except IntegrityError:
+        # Another room added the same identifier between our check and our insert.
+        raise InvalidValueError(
+            "identifier", f"a patient with identifier {patient.identifier} already exists"
+        ) from None
+
+
+def add_patient(session: Session, patient: PatientInput, *, actor: str, now: datetime) -> int:
+    """:func:`create_patient` inside the caller's ORM session (and transaction)."""
+    if _patient_by_identifier(session, patient.identifier) is not None:
+        raise InvalidValueError(
+            "identifier", f"a patient with identifier {patient.identifier} already exists"
+        )
+    row = Patient(**patient.model_dump(), created_at=now)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    append_audit(
+        session.connection(),
+        actor=actor,
+        action="create",
+        entity="patient",
+        entity_id=row.id,
+        payload=patient.model_dump(mode="json"),
+        at=now,
+    )
+    return row.id
+
+
+def _patient_by_identifier(session: Session, identifier: str) -> Patient | None:
+    return session.exec(select(Patient).where(col(Patient.identifier) == identifier)).first()
+
+
+def list_patients(db: Database) -> list[PatientView]:
+    """Every patient, by identifier."""
+    with db.session() as session:
+        rows = session.exec(select(Patient).order_by(col(Patient.identifier))).all()
+        return [patient_view(row) for row in rows]
+
+
+def get_patient(db: Database, identifier: str) -> PatientView:
+    """The patient with this identifier; :class:`RecordNotFoundError` if there is none."""
+    with db.session() as session:
+        row = _patient_by_identifier(session, identifier)
+        if row is None:
+            raise RecordNotFoundError(f"patient: there is no patient with identifier {identifier}")
+        return patient_view(row)
+
+
+def create_plan(
+    db: Database, plan: PlanInput, *, actor: str, now: datetime | None = None
+) -> PlanCreated:
+    """Record a plan and its zones for the patient it names; returns the id and warnings.
+
+    Warnings (an expired lot, a depth outside 1–4 mm) do not stop the plan; the caller shows
+    them. A patient that does not exist is refused (field ``patient``).
+    """
+    with db.session() as session:
+        return add_plan(session, plan, actor=actor, now=now or _now())
+
+
+def add_plan(session: Session, plan: PlanInput, *, actor: str, now: datetime) -> PlanCreated:
+    """:func:`create_plan` inside the caller's ORM session (and transaction)."""
+    when = now
+    patient = _patient_by_identifier(session, plan.patient)
+    if patient is None or patient.id is None:
+        raise InvalidValueError("patient", f"there is no patient with identifier {plan.patient}")
+    series = plan.series
+    row = TreatmentPlan(
+        patient_id=patient.id,
+        indication=plan.indication.value,
+        indication_area=plan.indication_area,
+        product_name=plan.solution.product_name,
+        components=list(plan.solution.components),
+        manufacturer=plan.solution.manufacturer,
+        lot_number=plan.solution.lot_number,
+        lot_expiry=plan.solution.expiry,
+        sessions_planned=series.sessions,
+        initial_sessions=(
+            series.initial_sessions
+            if series.initial_sessions is not None
+            else series.sessions
+            if series.later_interval_days is None
+            else min(3, series.sessions)
+        ),
+        initial_interval_min_days=series.initial_interval_days[0],
+        initial_interval_max_days=series.initial_interval_days[1],
+        later_interval_days=series.later_interval_days,
+        max_session_volume_nl=plan.max_session_volume_nl,
+        lock_at_limit=plan.lock_at_limit,
+        notes=plan.notes,
+        created_by=actor,
+        created_at=when,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    for position, zone in enumerate(plan.zones):
+        session.add(
+            PlanZone(
+                plan_id=row.id,
+                position=position,
+                name=zone.name,
+                body_area=zone.body_area.value,
+                technique=zone.technique.value,
+                depth_um=zone.depth_um,
+                depth_tolerance_um=zone.tolerance_um,
+                volume_per_point_nl=zone.volume_per_point_nl,
+                points=zone.points,
+                max_volume_nl=zone.max_volume_nl,
+            )
+        )
+    session.flush()
+    append_audit(
+        session.connection(),
+        actor=actor,
+        action="create",
+        entity="plan",
+        entity_id=row.id,
+        payload=plan.model_dump(mode="json"),
+        at=when,
+    )
+    return PlanCreated(plan_id=row.id, warnings=plan.warnings(when.date()))
+
+
+def _zone_view(row: PlanZone) -> ZoneView:
+    assert row.id is not None
+    return ZoneView(
+        id=row.id,
+        position=row.position,
+        name=row.name,
+        body_area=row.body_area,
+        technique=row.technique,
+        depth_um=row.depth_um,
+        depth_tolerance_um=row.depth_tolerance_um,
+        volume_per_point_nl=row.volume_per_point_nl,
+        points=row.points,
+        max_volume_nl=row.max_volume_nl,
+    )
+
+
+def load_plan(session: Session, plan_id: int) -> PlanView:
+    """The plan with its zones, inside an open ORM session."""
+    row = session.get(TreatmentPlan, plan_id)
+    if row is None or row.id is None:
+        raise RecordNotFoundError(f"plan: there is no treatment plan {plan_id}")
+    patient = session.get(Patient, row.patient_id)
+    assert patient is not None
+    zones = session.exec(
+        select(PlanZone).where(col(PlanZone.plan_id) == plan_id).order_by(col(PlanZone.position))
+    ).all()
+    return PlanView(
+        id=row.id,
+        patient_id=row.patient_id,
+        patient_identifier=patient.identifier,
+        indication=row.indication,
+        indication_area=row.indication_area,
+        product_name=row.product_name,
+        components=tuple(row.components),
+        manufacturer=row.manufacturer,
+        lot_number=row.lot_number,
+        lot_expiry=row.lot_expiry,
+        sessions_planned=row.sessions_planned,
+        initial_sessions=row.initial_sessions,
+        initial_interval_days=(row.initial_interval_min_days, row.initial_interval_max_days),
+        later_interval_days=row.later_interval_days,
+        max_session_volume_nl=row.max_session_volume_nl,
+        lock_at_limit=row.lock_at_limit,
+        notes=row.notes,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        zones=tuple(_zone_view(zone) for zone in zones),
+    )
+
+
+def get_plan(db: Database, plan_id: int) -> PlanView:
+    """The plan with its zones; :class:`RecordNotFoundError` if there is none."""
+    with db.session() as session:
+        return load_plan(session, plan_id)
+
+
+def plans_of_patient(db: Database, identifier: str) -> list[PlanView]:
+    """Every plan of a patient, oldest first."""
+    with db.session() as session:
+        patient = _patient_by_identifier(session, identifier)
+        if patient is None:
+            raise RecordNotFoundError(f"patient: there is no patient with identifier {identifier}")
+        ids = session.exec(
+            select(TreatmentPlan.id)
+            .where(col(TreatmentPlan.patient_id) == patient.id)
+            .order_by(col(TreatmentPlan.id))
+        ).all()
+        return [load_plan(session, plan_id) for plan_id in ids if plan_id is not None]
