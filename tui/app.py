@@ -6,15 +6,29 @@ The app holds no clinical state of its own: screens get what they show from
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import tempfile
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from injector.storage.engine import Database, open_database
+from tui.demo import start_demo_session
+from tui.live import ReplaySpeed
+from tui.screens.before import BeforeSessionScreen
+from tui.screens.end import EndOfSessionScreen
 from tui.screens.help import HelpScreen
+from tui.screens.home import HomeScreen
 from tui.screens.live import LiveScreen
+from tui.screens.replay import ReplayScreen
+from tui.services import Services
+from tui.session_feed import CaptureReplay, GunSource, SessionFeed, SimulatedGun
+from tui.state import LiveView
 
 
 def _binding_commands(screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -27,7 +41,9 @@ def _binding_commands(screen: Screen[object]) -> Iterable[SystemCommand]:
         if action in seen:
             continue
         seen.add(action)
-        if screen.check_action(action.split("(")[0], ()) is False:
+        name, _, arg = action.partition("(")
+        params: tuple[object, ...] = (int(arg.rstrip(")")),) if arg.rstrip(")").isdigit() else ()
+        if screen.check_action(name, params) is not True:
             continue
         description = binding.description
         if binding.group is not None:
@@ -42,8 +58,10 @@ def _binding_commands(screen: Screen[object]) -> Iterable[SystemCommand]:
 class InjectorApp(App[None]):
     """The practitioner's and technician's terminal UI.
 
-    ``home`` builds the first screen (the patients screen, the live demo, a replay); the app
-    itself only routes between screens.
+    ``services`` gives the screens the database and the clinic's records; ``first`` builds the
+    first screen (default: patients and plans); ``start_demo`` opens the demo session on top.
+    Without services only the screen ``first`` builds works (snapshot tests feed the live
+    screen directly).
     """
 
     CSS_PATH = "app.tcss"
@@ -53,36 +71,156 @@ class InjectorApp(App[None]):
         Binding("q", "quit", "quit"),
     ]
 
-    def __init__(self, home: Callable[[], Screen[object]]) -> None:
+    def __init__(
+        self,
+        services: Services | None = None,
+        first: Callable[[InjectorApp], Screen[object]] | None = None,
+        *,
+        start_demo: bool = False,
+    ) -> None:
         super().__init__()
-        self._home = home
+        self.services = services
+        self._first = first
+        self._start_demo = start_demo
+        self._scratch: list[Database] = []
 
     def on_mount(self) -> None:
-        self.push_screen(self._home())
+        if self._first is not None:
+            self.push_screen(self._first(self))
+        elif self.services is not None:
+            self.push_screen(HomeScreen(self.services.clinic))
+            if self._start_demo:
+                self.call_after_refresh(self.run_action, "demo")
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The screen's own actions first, then help and the built-in commands."""
+        """The screen's own actions, then the app's, then the built-in commands."""
         yield from _binding_commands(screen)
-        palette = getattr(screen, "palette_commands", None)
-        if palette is not None:
-            yield from palette()
+        if self.services is not None:
+            yield SystemCommand("Patients and plans", "the home screen", self.action_home)
+            yield SystemCommand(
+                "Demo session", "a session against the built-in simulated gun", self.action_demo
+            )
+            yield SystemCommand(
+                "Replay a capture", "technicians: play a capture file", self.action_replay
+            )
         yield SystemCommand("Help", "every key and what each screen does", self.action_help)
         yield from super().get_system_commands(screen)
+
+    def _need_services(self) -> Services:
+        if self.services is None:
+            raise RuntimeError("this app was started without a database")
+        return self.services
+
+    # --- routing -------------------------------------------------------------------------
 
     def action_help(self) -> None:
         """Show the help screen (once)."""
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    async def action_quit(self) -> None:
-        """Stop every live feed (committing what it recorded), then exit."""
+    async def action_home(self) -> None:
+        """Back to patients and plans (stopping a live feed first)."""
+        services = self._need_services()
+        await self._stop_feeds()
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if isinstance(self.screen, HomeScreen):
+            return
+        await self.switch_screen(HomeScreen(services.clinic))
+
+    def action_prepare_session(self, plan_id: int) -> None:
+        """The before-session screen of a plan's next session."""
+        services = self._need_services()
+        self.push_screen(BeforeSessionScreen(services.clinic, plan_id, services.simulator_speed))
+
+    def action_review_session(self, session_id: int) -> None:
+        """The review of a past session."""
+        self.push_screen(EndOfSessionScreen(self._need_services().clinic, session_id))
+
+    def action_replay(self) -> None:
+        """The replay screen."""
+        services = self._need_services()
+        note = (
+            f"It records into {services.replay_db_url}."
+            if services.replay_db_url
+            else "It records into a scratch database, never into a patient's record."
+        )
+        self.push_screen(ReplayScreen(note))
+
+    async def action_demo(self) -> None:
+        """A session of the sample plan against the built-in simulator's demo scenario."""
+        services = self._need_services()
+        plan_id, session_id, title = await asyncio.to_thread(start_demo_session, services.clinic)
+        gun = SimulatedGun("demo", speed=services.simulator_speed)
+        await self.start_session(session_id, plan_id, title, gun, follow_gun_settings=True)
+
+    async def start_session(
+        self,
+        session_id: int | None,
+        plan_id: int | None,
+        title: str,
+        gun: GunSource,
+        *,
+        follow_gun_settings: bool = False,
+    ) -> None:
+        """Open the live view recording ``session_id`` (prepared) from ``gun``."""
+        services = self._need_services()
+        zones = services.clinic.plan_zones(plan_id) if plan_id is not None else ()
+        feed = SessionFeed(
+            services.db,
+            gun,
+            title=title,
+            actor=services.actor,
+            plan_id=plan_id,
+            session_id=session_id,
+            zones=zones,
+            clinic=services.clinic,
+            follow_gun_settings=follow_gun_settings,
+        )
+        screen = LiveScreen(feed, LiveView(title=title, zones=zones))
+        await self._replace_top(screen)
+
+    async def start_replay(self, path: Path, speed: ReplaySpeed) -> None:
+        """Play a capture into the live view, recording into the scratch database."""
+        services = self._need_services()
+        if services.replay_db_url is not None:
+            db = open_database(services.replay_db_url)
+        else:
+            scratch = Path(tempfile.mkdtemp(prefix="injector-replay-")) / "replay.sqlite3"
+            db = open_database(str(scratch))
+        self._scratch.append(db)
+        title = f"replay · {path.name}"
+        feed = SessionFeed(db, CaptureReplay(path, speed), title=title, actor=services.actor)
+        await self._replace_top(LiveScreen(feed, LiveView(title=title), replay=True))
+
+    async def _replace_top(self, screen: Screen[None]) -> None:
+        # A session screen replaces the form that led to it; escape from it is not "back".
+        if len(self.screen_stack) > 2:
+            await self.switch_screen(screen)
+        else:
+            await self.push_screen(screen)
+
+    def show_end_of_session(self, session_id: int) -> None:
+        """Replace the live screen with the review of the session it recorded."""
+        services = self._need_services()
+        screen = self.screen
+        if isinstance(screen, LiveScreen):
+            progress = getattr(screen.feed, "live", None)
+            if progress is not None:
+                services.clinic.remember_progress(progress.progress())
+        self.switch_screen(EndOfSessionScreen(services.clinic, session_id))
+
+    # --- quitting --------------------------------------------------------------------------
+
+    async def _stop_feeds(self) -> None:
         for screen in self.screen_stack:
             if isinstance(screen, LiveScreen):
                 await screen.stop_feed()
-        self.exit()
 
-    def show_end_of_session(self, session_id: int) -> None:
-        """Replace the live screen with the end-of-session review of ``session_id``."""
-        review = getattr(self, "end_of_session_screen", None)
-        if review is not None:
-            self.switch_screen(review(session_id))
+    async def action_quit(self) -> None:
+        """Stop every live feed (committing what it recorded), then exit."""
+        await self._stop_feeds()
+        for db in self._scratch:
+            with contextlib.suppress(Exception):
+                db.close()
+        self.exit()

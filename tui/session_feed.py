@@ -46,6 +46,7 @@ from injector.session import (
 )
 from injector.storage.engine import Database
 from protocols.igp1 import LockReason
+from tui.clinic import Clinic
 from tui.live import (
     VIEW_INTERVAL_S,
     AddNote,
@@ -192,12 +193,18 @@ class SessionFeed:
         session_id: int | None = None,
         zones: Sequence[ZoneView] = (),
         driver_options: dict[str, Any] | None = None,
+        clinic: Clinic | None = None,
+        follow_gun_settings: bool = False,
     ) -> None:
         self.db = db
         self.gun = gun
         self.actor = actor
         self.plan_id = plan_id
         self.session_id = session_id
+        self.clinic = clinic
+        self.follow_gun_settings = follow_gun_settings
+        """Demo only: when the gun's depth setting changes, make the first unfinished zone of
+        that depth active, as a practitioner moving to the next zone would."""
         self.model = LiveModel(title, zones)
         self.simulator: Any = None
         """The built-in simulator while it runs (tests drive faults through it)."""
@@ -302,6 +309,8 @@ class SessionFeed:
     def _handle(self, item: object) -> FeedEnded | None:
         if isinstance(item, _DRIVER_EVENTS):
             self._log(self.model.apply(item))
+            if isinstance(item, SettingsChanged) and self.follow_gun_settings:
+                self._follow(item.depth_set_um)
         elif isinstance(item, Commit):
             if self.live is not None:
                 self.model.apply_progress(self.live.progress())
@@ -332,6 +341,14 @@ class SessionFeed:
         if self._pending_zone is not None:
             self._command(SelectZone(self._pending_zone))
             self._pending_zone = None
+
+    def _follow(self, depth_um: int) -> None:
+        view = self.model.current
+        for zone in view.zones:
+            if zone.depth_um == depth_um and zone.points_done < zone.points_planned:
+                if zone.zone_id != view.active_zone_id:
+                    self._command(SelectZone(zone.key))
+                return
 
     def _command(self, command: Command) -> None:
         live = self.live
@@ -387,10 +404,10 @@ class SessionFeed:
         live = self.live
         if live is None:
             raise RuntimeError("no session yet: the gun has not identified itself")
-        from tui.clinic import record_adverse_event
-
-        record_adverse_event(
-            self.db, live.session_id, command.kind, command.severity, command.notes, self.actor
+        if self.clinic is None:
+            raise RuntimeError("adverse events cannot be recorded here (no clinic records)")
+        self.clinic.record_adverse_event(
+            live.session_id, command.kind, command.severity, command.notes
         )
         self._log(
             Notice(_local(f"adverse event: {command.kind} ({command.severity})", Severity.WARNING))

@@ -184,15 +184,19 @@ class PlanRow:
     sessions_planned: int
     next_due: date | None
     overdue: bool
+    due_until: date | None = None
+    """End of the due window (the window is next_due … due_until)."""
     zones: tuple[str, ...] = ()
     sessions: tuple[SessionRow, ...] = ()
 
     @property
     def series_text(self) -> str:
-        """E.g. ``session 3 of 6 · next due 2026-12-01 (overdue)``."""
+        """E.g. ``2 of 6 done · next due 2026-12-01–2026-12-04 (OVERDUE)``."""
         text = f"{self.sessions_done} of {self.sessions_planned} done"
         if self.next_due is not None:
             text += f" · next due {self.next_due.isoformat()}"
+            if self.due_until is not None and self.due_until != self.next_due:
+                text += f"–{self.due_until.isoformat()}"
             if self.overdue:
                 text += " (OVERDUE)"
         elif self.sessions_done >= self.sessions_planned:

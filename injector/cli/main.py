@@ -23,6 +23,8 @@ SUBCOMMANDS: list[str] = [
     "injector.cli.patient",
     "injector.cli.plan",
     "injector.cli.audit",
+    "injector.cli.tui",
+    "injector.cli.demo",
 ]
 
 

@@ -1,0 +1,429 @@
+"""The clinic's records as the screens need them, through the session logic (never SQL).
+
+:class:`Clinic` is what the screens call: find and edit patients and plans, prepare a session
+with its checklist, review and sign a session, record adverse events. Each call is short and
+the screens run it off the UI thread (``asyncio.to_thread``) so a slow database never freezes
+the screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+from injector.domain.errors import InvalidValueError
+from injector.domain.inputs import (
+    AdverseEventInput,
+    Checklist,
+    PatientInput,
+    PlanInput,
+    SeriesInput,
+    SolutionInput,
+    ZoneInput,
+    parse,
+)
+from injector.domain.vocabulary import BodyArea, Indication, Technique
+from injector.session import PlanProgress, clinical, records, series
+from injector.session.records import PatientView, PlanView
+from injector.storage.engine import Database
+from tui.state import (
+    ChecklistView,
+    PatientDetail,
+    PatientRow,
+    PlanRow,
+    SessionRow,
+    SessionSummary,
+    ZoneOutcome,
+    ZoneView,
+    ml,
+    mm,
+)
+
+
+class Clinic(Protocol):
+    """The records side of the UI."""
+
+    actor: str
+    """Who is using the terminal (recorded in the audit trail)."""
+
+    def today(self) -> date:
+        """Today's date where the clinic is (for due dates and overdue)."""
+        ...
+
+    def find_patients(self, query: str) -> list[PatientRow]:
+        """Patients whose name or identifier contains ``query`` (all when empty)."""
+        ...
+
+    def patient_detail(self, identifier: str) -> PatientDetail:
+        """A patient with plans, series state and past sessions."""
+        ...
+
+    def remember_progress(self, progress: PlanProgress) -> None:
+        """The final tally of a session just recorded, for its review."""
+        ...
+
+    def patient_input(self, identifier: str) -> PatientInput:
+        """The patient as the form edits it."""
+        ...
+
+    def save_patient(self, data: PatientInput, identifier: str | None) -> str:
+        """Create (``identifier`` None) or update a patient; returns its identifier."""
+        ...
+
+    def plan_input(self, plan_id: int) -> PlanInput:
+        """The plan as the form edits it."""
+        ...
+
+    def save_plan(self, data: PlanInput, plan_id: int | None) -> int:
+        """Create (``plan_id`` None) or update a plan with its zones; returns its id."""
+        ...
+
+    def plan_zones(self, plan_id: int) -> tuple[ZoneView, ...]:
+        """The plan's zones, keys 1–9 in plan order, nothing done yet."""
+        ...
+
+    def next_session(self, plan_id: int) -> ChecklistView:
+        """What the before-session screen shows for the plan's next session."""
+        ...
+
+    def checklist_warnings(self, plan_id: int, answers: Checklist) -> tuple[str, ...]:
+        """Warnings these answers raise (NSAIDs in the last 7 days, lot expired or changed)."""
+        ...
+
+    def prepare_session(
+        self, plan_id: int, answers: Checklist, acknowledged: bool
+    ) -> tuple[int, str]:
+        """Create the planned session with its checklist; returns (session id, title).
+
+        Raises :class:`~injector.domain.errors.AcknowledgementRequiredError` when warnings
+        need acknowledging and ``acknowledged`` is False.
+        """
+        ...
+
+    def session_summary(self, session_id: int) -> SessionSummary:
+        """Plan against actual, deviations, adverse events, sign-off, next due date."""
+        ...
+
+    def sign_session(self, session_id: int, signed_by: str, meaning: str) -> None:
+        """Sign the session record; it is not edited afterwards."""
+        ...
+
+    def record_adverse_event(self, session_id: int, kind: str, severity: str, notes: str) -> None:
+        """A side effect against the session (and its lot)."""
+        ...
+
+
+def _zone_views(plan: PlanView) -> tuple[ZoneView, ...]:
+    return tuple(
+        ZoneView(
+            zone_id=z.id,
+            key=i + 1,
+            name=z.name,
+            technique=z.technique,
+            depth_um=z.depth_um,
+            tolerance_um=z.depth_tolerance_um,
+            points_planned=z.points,
+            volume_planned_nl=z.points * z.volume_per_point_nl,
+            max_volume_nl=z.max_volume_nl,
+        )
+        for i, z in enumerate(plan.zones[:9])
+    )
+
+
+def _patient_input(p: PatientView) -> PatientInput:
+    return PatientInput(
+        identifier=p.identifier,
+        name=p.name,
+        date_of_birth=p.date_of_birth,
+        contact=p.contact,
+        on_anticoagulants=p.on_anticoagulants,
+        pregnant=p.pregnant,
+        allergies=p.allergies,
+        contraindication_notes=p.contraindication_notes,
+    )
+
+
+def _plan_input(plan: PlanView) -> PlanInput:
+    return PlanInput(
+        patient=plan.patient_identifier,
+        indication=Indication(plan.indication),
+        indication_area=plan.indication_area,
+        solution=SolutionInput(
+            product_name=plan.product_name,
+            components=list(plan.components),
+            manufacturer=plan.manufacturer,
+            lot_number=plan.lot_number,
+            expiry=plan.lot_expiry,
+        ),
+        series=SeriesInput(
+            sessions=plan.sessions_planned,
+            initial_sessions=plan.initial_sessions,
+            initial_interval_days=plan.initial_interval_days,
+            later_interval_days=plan.later_interval_days,
+        ),
+        zones=[
+            ZoneInput(
+                name=z.name,
+                body_area=BodyArea(z.body_area),
+                technique=Technique(z.technique),
+                depth_mm=z.depth_um / 1000,
+                tolerance_mm=z.depth_tolerance_um / 1000,
+                volume_per_point_ml=z.volume_per_point_nl / 1_000_000,
+                points=z.points,
+                max_volume_ml=z.max_volume_nl / 1_000_000,
+            )
+            for z in plan.zones
+        ],
+        max_session_volume_ml=(
+            None if plan.max_session_volume_nl is None else plan.max_session_volume_nl / 1e6
+        ),
+        lock_at_limit=plan.lock_at_limit,
+        notes=plan.notes,
+    )
+
+
+def _patient_notes(p: PatientView) -> tuple[str, ...]:
+    notes = []
+    if p.on_anticoagulants:
+        notes.append("takes anticoagulants")
+    if p.pregnant:
+        notes.append("pregnant")
+    if p.allergies.strip():
+        notes.append(f"allergies: {p.allergies}")
+    if p.contraindication_notes.strip():
+        notes.append(p.contraindication_notes)
+    return tuple(notes)
+
+
+def deviations(progress: PlanProgress, zones: tuple[ZoneView, ...]) -> tuple[str, ...]:
+    """Where the session departed from the plan, one line each, for the review."""
+    found: list[str] = []
+    planned = {z.zone_id: z for z in zones}
+    for zp in progress.zones:
+        if zp.zone_id is None:
+            if zp.shots:
+                found.append(f"{zp.shots} shots were fired with no zone active")
+            continue
+        label = zp.name
+        if zp.points < zp.points_planned:
+            found.append(f"{label}: {zp.points} of {zp.points_planned} points (fewer than planned)")
+        elif zp.points > zp.points_planned:
+            found.append(f"{label}: {zp.points} of {zp.points_planned} points (more than planned)")
+        if zp.max_volume_reached:
+            found.append(f"{label}: maximum volume reached ({ml(zp.volume_nl)} mL)")
+        if zp.depth_out_of_tolerance:
+            zone = planned.get(zp.zone_id)
+            band = f" (plan {mm(zone.depth_um)} ± {mm(zone.tolerance_um)} mm)" if zone else ""
+            found.append(f"{label}: {zp.depth_out_of_tolerance} shots outside the depth band{band}")
+        if zp.partial_shots:
+            found.append(f"{label}: {zp.partial_shots} partial shots")
+    total = progress.total
+    if total.max_volume_reached:
+        found.append(f"session: maximum volume reached ({ml(total.volume_nl)} mL)")
+    if total.air_shots:
+        found.append(f"{total.air_shots} air shots (no skin contact)")
+    if progress.lost_shots:
+        found.append(f"{progress.lost_shots} shots were lost on the link and are not recorded")
+    if progress.recovered_shots:
+        found.append(f"{progress.recovered_shots} shots were recovered after link problems")
+    return tuple(found)
+
+
+class DatabaseClinic:
+    """:class:`Clinic` on the session logic's record functions and one open database."""
+
+    def __init__(self, db: Database, actor: str, today: Callable[[], date] | None = None) -> None:
+        self.db = db
+        self.actor = actor
+        self._today = today or date.today
+        self._progress: dict[int, PlanProgress] = {}
+
+    def today(self) -> date:
+        """Today's date (a fixed one in tests)."""
+        return self._today()
+
+    def find_patients(self, query: str) -> list[PatientRow]:
+        """Patients whose name or identifier contains ``query`` (case-insensitive)."""
+        needle = query.strip().casefold()
+        return [
+            PatientRow(p.id, p.identifier, p.name, p.date_of_birth)
+            for p in records.list_patients(self.db)
+            if needle in p.name.casefold() or needle in p.identifier.casefold()
+        ]
+
+    def patient_detail(self, identifier: str) -> PatientDetail:
+        """The patient and each plan's series and sessions."""
+        p = records.get_patient(self.db, identifier)
+        plans = tuple(
+            self._plan_row(plan) for plan in records.plans_of_patient(self.db, identifier)
+        )
+        return PatientDetail(
+            PatientRow(p.id, p.identifier, p.name, p.date_of_birth), _patient_notes(p), plans
+        )
+
+    def _plan_row(self, plan: PlanView) -> PlanRow:
+        status = series.series_status(self.db, plan.id, today=self.today())
+        due = status.next_due
+        return PlanRow(
+            plan_id=plan.id,
+            indication=plan.indication.replace("_", " "),
+            product_name=plan.product_name,
+            lot_number=plan.lot_number,
+            sessions_done=status.completed + status.skipped,
+            sessions_planned=plan.sessions_planned,
+            next_due=due[0] if due else None,
+            due_until=due[1] if due else None,
+            overdue=status.overdue,
+            zones=tuple(z.name for z in plan.zones),
+            sessions=tuple(self._session_row(entry) for entry in reversed(status.sessions)),
+        )
+
+    def _session_row(self, entry: series.SeriesEntry) -> SessionRow:
+        progress = series.session_progress(self.db, entry.session_id)
+        view = clinical.session_view(self.db, entry.session_id)
+        return SessionRow(
+            session_id=entry.session_id,
+            sequence_no=entry.sequence_no,
+            status=entry.status,
+            started_at=entry.started_at,
+            shots=progress.total.shots,
+            volume_nl=progress.total.volume_nl,
+            signed=view.signed,
+        )
+
+    def patient_input(self, identifier: str) -> PatientInput:
+        """The stored patient as the form's input model."""
+        return _patient_input(records.get_patient(self.db, identifier))
+
+    def save_patient(self, data: PatientInput, identifier: str | None) -> str:
+        """Create, or update through the session logic when it offers it."""
+        if identifier is None:
+            records.create_patient(self.db, data, actor=self.actor)
+            return data.identifier
+        update = getattr(records, "update_patient", None)
+        if update is None:
+            raise InvalidValueError("identifier", "editing a patient is not available yet")
+        update(self.db, identifier, data, actor=self.actor)
+        return data.identifier
+
+    def plan_input(self, plan_id: int) -> PlanInput:
+        """The stored plan as the form's input model."""
+        return _plan_input(records.get_plan(self.db, plan_id))
+
+    def save_plan(self, data: PlanInput, plan_id: int | None) -> int:
+        """Create, or update through the session logic when it offers it."""
+        if plan_id is None:
+            return records.create_plan(self.db, data, actor=self.actor).plan_id
+        update = getattr(records, "update_plan", None)
+        if update is None:
+            raise InvalidValueError("plan", "editing a plan is not available yet")
+        update(self.db, plan_id, data, actor=self.actor)
+        return plan_id
+
+    def plan_zones(self, plan_id: int) -> tuple[ZoneView, ...]:
+        """The plan's zones for the live view."""
+        return _zone_views(records.get_plan(self.db, plan_id))
+
+    def next_session(self, plan_id: int) -> ChecklistView:
+        """Title, lot and expiry of the plan's next session."""
+        plan = records.get_plan(self.db, plan_id)
+        patient = self._patient_name(plan.patient_identifier)
+        done = series.series_status(self.db, plan_id, today=self.today()).next_sequence_no
+        indication = plan.indication.replace("_", " ")
+        title = f"{patient} · {indication} · session {done or 'extra'} of {plan.sessions_planned}"
+        return ChecklistView(title, plan.lot_number, plan.lot_expiry)
+
+    def _patient_name(self, identifier: str) -> str:
+        return records.get_patient(self.db, identifier).name
+
+    def checklist_warnings(self, plan_id: int, answers: Checklist) -> tuple[str, ...]:
+        """The warnings the session logic finds for these answers."""
+        return clinical.check_start(self.db, plan_id, answers, today=self.today())
+
+    def prepare_session(
+        self, plan_id: int, answers: Checklist, acknowledged: bool
+    ) -> tuple[int, str]:
+        """Start the plan's next session (the gun binds to it when it connects)."""
+        session_id = clinical.start_session(
+            self.db, plan_id, answers, practitioner=self.actor, acknowledged=acknowledged
+        )
+        view = clinical.session_view(self.db, session_id)
+        plan = records.get_plan(self.db, plan_id)
+        title = (
+            f"{self._patient_name(plan.patient_identifier)} · session {view.sequence_no} "
+            f"of {plan.sessions_planned}"
+        )
+        return session_id, title
+
+    def remember_progress(self, progress: PlanProgress) -> None:
+        """Keep the live session's final tally for its review (no re-reading of shots)."""
+        self._progress[progress.session_id] = progress
+
+    def session_summary(self, session_id: int) -> SessionSummary:
+        """The review of a session: per zone, deviations, adverse events, sign-off."""
+        view = clinical.session_view(self.db, session_id)
+        plan = records.get_plan(self.db, view.plan_id) if view.plan_id is not None else None
+        zones = _zone_views(plan) if plan is not None else ()
+        progress = self._progress.get(session_id) or series.session_progress(self.db, session_id)
+        outcomes: list[ZoneOutcome] = []
+        found: list[str] = []
+        total_shots = total_volume = 0
+        if progress is not None:
+            planned = {z.zone_id: z for z in zones}
+            for zp in progress.zones:
+                zone = planned.get(zp.zone_id) if zp.zone_id is not None else None
+                outcomes.append(
+                    ZoneOutcome(
+                        name=zp.name,
+                        points_planned=zp.points_planned,
+                        points_done=zp.points,
+                        volume_planned_nl=zp.volume_planned_nl,
+                        volume_done_nl=zp.volume_nl,
+                        depth_planned_um=zone.depth_um if zone else 0,
+                        depth_mean_um=None,
+                        out_of_band=zp.depth_out_of_tolerance,
+                    )
+                )
+            found.extend(deviations(progress, zones))
+            total_shots, total_volume = progress.total.shots, progress.total.volume_nl
+        found.extend(f"checklist: {w}" for w in view.checklist_warnings)
+        adverse = tuple(
+            f"{a.onset.astimezone().strftime('%H:%M')} {a.kind.replace('_', ' ')} "
+            f"({a.severity}){': ' + a.notes if a.notes else ''}"
+            for a in clinical.adverse_events(self.db, session_id)
+        )
+        title = f"session {view.sequence_no or view.id}"
+        if plan is not None:
+            title = (
+                f"{self._patient_name(plan.patient_identifier)} · session {view.sequence_no} "
+                f"of {plan.sessions_planned}"
+            )
+        next_due = None
+        if plan is not None:
+            window = series.series_status(self.db, plan.id, today=self.today()).next_due
+            next_due = window[0] if window else None
+        return SessionSummary(
+            session_id=session_id,
+            title=title,
+            zones=tuple(outcomes),
+            total_shots=total_shots,
+            total_volume_nl=total_volume,
+            deviations=tuple(found),
+            adverse_events=adverse,
+            next_due=next_due,
+            signed_by=view.signed_by,
+            signed_at=view.signed_at,
+        )
+
+    def sign_session(self, session_id: int, signed_by: str, meaning: str) -> None:
+        """Sign through the session logic (it refuses an empty name or a second signature)."""
+        clinical.sign_session(self.db, session_id, name=signed_by, meaning=meaning)
+
+    def record_adverse_event(self, session_id: int, kind: str, severity: str, notes: str) -> None:
+        """Record a side effect seen now."""
+        event = parse(
+            AdverseEventInput,
+            {"kind": kind, "severity": severity, "onset": datetime.now(UTC), "notes": notes},
+        )
+        clinical.record_adverse_event(self.db, session_id, event, actor=self.actor)

@@ -1,0 +1,149 @@
+"""End of session: plan against actual per zone, deviations, adverse events, sign-off, next due."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+
+from injector.domain.errors import InvalidValueError
+from tui.clinic import Clinic
+from tui.screens.entry import AdverseEntry, AdverseEventScreen
+from tui.state import SessionSummary, ml, mm
+
+SIGNATURE_MEANING = "performed and reviewed"
+
+
+class EndOfSessionScreen(Screen[None]):
+    """The review of one session, and its signature."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "sign", "sign"),
+        Binding("a", "adverse", "adverse event"),
+        Binding("escape", "home", "patients"),
+    ]
+
+    def __init__(self, clinic: Clinic, session_id: int) -> None:
+        super().__init__()
+        self.clinic = clinic
+        self.session_id = session_id
+        self.summary: SessionSummary | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(classes="form"):
+            yield Static("", id="end-title")
+            yield DataTable(id="outcome", cursor_type="none", zebra_stripes=True)
+            yield Label("Deviations from the plan", classes="section")
+            yield Static("", id="deviations")
+            yield Label("Adverse events", classes="section")
+            yield Static("", id="adverse")
+            yield Static("", id="next-due")
+            yield Label("Sign-off", classes="section")
+            yield Static("", id="signed")
+            with Horizontal(id="sign-row", classes="buttons"):
+                yield Input(self.clinic.actor, placeholder="your name", id="signer")
+                yield Button("Sign (ctrl+s)", variant="primary", id="sign")
+            yield Label("", id="sign-error", classes="error")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.sub_title = "end of session"
+        self.query_one("#outcome", DataTable).add_columns(
+            "Zone", "Points", "of plan", "mL", "of plan", "Depth plan mm", "Off band"
+        )
+        await self.reload()
+
+    async def reload(self) -> None:
+        """Read the session's review again (after a signature or an adverse event)."""
+        self.summary = await asyncio.to_thread(self.clinic.session_summary, self.session_id)
+        self.show(self.summary)
+
+    def show(self, s: SessionSummary) -> None:
+        """Fill the screen from a summary."""
+        self.query_one("#end-title", Static).update(
+            f"[b]{s.title}[/b]\n{s.total_shots} shots · {ml(s.total_volume_nl)} mL delivered"
+        )
+        table = self.query_one("#outcome", DataTable)
+        table.clear()
+        for z in s.zones:
+            table.add_row(
+                z.name,
+                str(z.points_done),
+                str(z.points_planned),
+                ml(z.volume_done_nl),
+                ml(z.volume_planned_nl),
+                mm(z.depth_planned_um) if z.depth_planned_um else "-",
+                str(z.out_of_band),
+            )
+        self.query_one("#deviations", Static).update(
+            "\n".join(f"• {d}" for d in s.deviations) or "none"
+        )
+        self.query_one("#adverse", Static).update(
+            "\n".join(f"• {a}" for a in s.adverse_events) or "none recorded"
+        )
+        due = s.next_due.isoformat() if s.next_due else "not scheduled (series complete or unknown)"
+        self.query_one("#next-due", Static).update(f"[b]Next session due:[/b] {due}")
+        signed = s.signed_at is not None
+        self.query_one("#signed", Static).update(
+            f"[b green]Signed by {s.signed_by} at "
+            f"{s.signed_at.astimezone().strftime('%Y-%m-%d %H:%M')}[/]"
+            if s.signed_at is not None
+            else "Not signed yet: type your name and press ctrl+s."
+        )
+        self.query_one("#sign-row").display = not signed
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        """The sign button."""
+        await self.action_sign()
+
+    async def on_input_submitted(self) -> None:
+        """Enter in the name signs."""
+        await self.action_sign()
+
+    async def action_sign(self) -> None:
+        """Sign the record; the session logic refuses an empty name or a second signature."""
+        if self.summary is not None and self.summary.signed_at is not None:
+            self.notify("Already signed.")
+            return
+        name = self.query_one("#signer", Input).value.strip()
+        try:
+            await asyncio.to_thread(
+                self.clinic.sign_session, self.session_id, name, SIGNATURE_MEANING
+            )
+        except InvalidValueError as exc:
+            self.query_one("#sign-error", Label).update(exc.reason)
+            return
+        self.query_one("#sign-error", Label).update("")
+        self.notify("Session signed.")
+        await self.reload()
+
+    def action_adverse(self) -> None:
+        """Record an adverse event seen at the end of the session."""
+
+        async def save(entry: AdverseEntry | None) -> None:
+            if entry is None:
+                return
+            try:
+                await asyncio.to_thread(
+                    self.clinic.record_adverse_event,
+                    self.session_id,
+                    entry.kind,
+                    entry.severity,
+                    entry.notes,
+                )
+            except InvalidValueError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            await self.reload()
+
+        self.app.push_screen(AdverseEventScreen(), save)
+
+    async def action_home(self) -> None:
+        """Back to the patients screen."""
+        await self.app.run_action("home")

@@ -1,0 +1,81 @@
+"""Replay for technicians: pick a capture file and a speed, then watch it in the live view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, RadioButton, RadioSet, Static
+
+from tui.live import ReplaySpeed
+
+
+class ReplayScreen(Screen[None]):
+    """Choose what to replay; the replay records into a scratch database, never a patient's."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "play", "play"),
+        Binding("escape", "app.pop_screen", "back"),
+    ]
+
+    def __init__(self, scratch_note: str) -> None:
+        super().__init__()
+        self.scratch_note = scratch_note
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(classes="form"):
+            yield Static(
+                "[b]Replay a capture file[/b] through the built-in simulator into the live view.\n"
+                + self.scratch_note
+            )
+            yield Label("Capture file", classes="section")
+            yield Input(placeholder="path/to/session.igpcap", id="capture-path")
+            yield Label("Speed", classes="section")
+            with RadioSet(id="speed"):
+                yield RadioButton("1× (as recorded)", value=True, id="speed-X1")
+                yield RadioButton("10×", id="speed-X10")
+                yield RadioButton("max", id="speed-MAX")
+            yield Label("", id="replay-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Play (ctrl+s)", variant="primary", id="play")
+                yield Button("Back (esc)", id="back")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "replay"
+        self.query_one("#capture-path").focus()
+
+    def speed(self) -> ReplaySpeed:
+        """The speed picked."""
+        pressed = self.query_one("#speed", RadioSet).pressed_button
+        name = (pressed.id or "speed-X1").removeprefix("speed-") if pressed else "X1"
+        return ReplaySpeed[name]
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Play or go back."""
+        if event.button.id == "play":
+            await self.action_play()
+        else:
+            self.app.pop_screen()
+
+    async def on_input_submitted(self) -> None:
+        """Enter plays."""
+        await self.action_play()
+
+    async def action_play(self) -> None:
+        """Start the replay if the file is there."""
+        text = self.query_one("#capture-path", Input).value.strip()
+        path = Path(text).expanduser()
+        if not text or not path.is_file():
+            self.query_one("#replay-error", Label).update(
+                f"No file at {text!r}: give the path of a capture (.igpcap) file."
+            )
+            return
+        start = getattr(self.app, "start_replay", None)
+        if start is not None:
+            await start(path, self.speed())

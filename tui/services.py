@@ -1,0 +1,24 @@
+"""What the app is given to work with: the database, the clinic's records, who is at the
+terminal, and how the built-in gun runs. One object, built by the command that starts the app
+and passed to the screens that need it (no global state)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from injector.storage.engine import Database
+from tui.clinic import Clinic
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The app's collaborators."""
+
+    db: Database
+    clinic: Clinic
+    actor: str
+    """The practitioner's name, for the audit trail and the sign-off default."""
+    simulator_speed: float | None = 1.0
+    """Scenario time factor of the built-in gun (None: as fast as the link takes it)."""
+    replay_db_url: str | None = None
+    """Where replays record (None: a scratch database in a temporary directory)."""
