@@ -7,6 +7,7 @@ from typing import Any
 
 from injector.cli.errors import UserError
 from injector.cli.records_db import actor, add_actor_argument, add_db_argument, database
+from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PatientInput, parse
 from injector.session.records import create_patient, list_patients
 
@@ -54,14 +55,18 @@ def run_add(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(_with_options(str(exc))) from None
     with database(args) as db:
-        patient_id = create_patient(db, patient, actor=actor(args))
+        try:
+            patient_id = create_patient(db, patient, actor=actor(args))
+        except InvalidValueError as exc:
+            raise UserError(_with_options(str(exc))) from None
     print(f"patient {patient.identifier} added (record {patient_id})")
     return 0
 
 
 def _with_options(message: str) -> str:
     for field, option in _OPTION_OF_FIELD.items():
-        message = message.replace(f"{field}:", f"{option} ({field}):")
+        if message.startswith(f"{field}:") or f"; {field}:" in message:
+            message = message.replace(f"{field}:", f"{option} ({field}):")
     return message
 
 
