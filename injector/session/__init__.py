@@ -20,6 +20,12 @@ For the recorder (driver events → session logic → storage)::
     live.override_lock(by="Dr X", reason="...")       # recorded; then the recorder may unlock
     live.end(actor="Dr X")                            # completed (or status=ABORTED)
 
+``known_shots(db, serial, boot_id)`` answers the same question as ``known_shot_numbers``
+without a live session. The clinical record is in ``records`` (patients, plans),
+``clinical`` (checklist, start, end, sign, amend, adverse events), ``series`` (n of N, next
+due, comparison), ``trace`` (lot traceability), ``history`` (sessions, shots, events as
+views), ``planfile`` (import) and ``audit`` (verification).
+
 Each call is one transaction; the recorder groups shots into batches for ``add_shots``.
 Everything :class:`LiveSession` does is thread-safe. Refusals raise
 :class:`~injector.domain.errors.InvalidValueError` (``.field``, ``.reason``) and store nothing.
@@ -28,6 +34,7 @@ Everything :class:`LiveSession` does is thread-safe. Refusals raise
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
 from injector.domain.shots import DeviceEventIn, ShotFlag, ShotIn
 from injector.domain.vocabulary import AlertKind, DeviceEventKind, SessionStatus
+from injector.session.history import known_shots
 from injector.session.live import DeviceInfo, LiveSession, ZonePlan, open_or_continue
 from injector.session.progress import (
     BatchResult,
@@ -54,5 +61,6 @@ __all__ = [
     "ShotIn",
     "ZonePlan",
     "ZoneProgress",
+    "known_shots",
     "open_or_continue",
 ]

@@ -35,7 +35,7 @@ class AuditReport:
 
 def verify_audit_trail(db: Database) -> AuditReport:
     """Check the whole chain, then every signed session; report the first broken entry."""
-    with db.begin() as conn:
+    with db.read() as conn:
         chain = verify_chain(conn)
         if not chain.ok:
             return AuditReport(chain.entries, 0, chain.first_broken, chain.reason)

@@ -127,7 +127,7 @@ def check_start(
     (anticoagulants, pregnancy, allergies).
     """
     day = today or _now().date()
-    with db.session() as session:
+    with db.read_session() as session:
         plan = session.get(TreatmentPlan, plan_id)
         if plan is None:
             raise RecordNotFoundError(f"plan: there is no treatment plan {plan_id}")
@@ -566,7 +566,7 @@ def _effective_values(row: TreatmentSession, amendments: list[SessionAmendment])
 
 def session_view(db: Database, session_id: int) -> SessionView:
     """A session with its amendments applied, the signed original kept in ``original``."""
-    with db.session() as session:
+    with db.read_session() as session:
         return load_session_view(session, session_id)
 
 
@@ -687,7 +687,7 @@ def record_adverse_event(
 
 def adverse_events(db: Database, session_id: int) -> list[AdverseEventView]:
     """A session's adverse events, by onset."""
-    with db.session() as session:
+    with db.read_session() as session:
         rows = session.exec(
             select(AdverseEvent)
             .where(col(AdverseEvent.session_id) == session_id)

@@ -592,7 +592,7 @@ class LiveSession:
     def known_shot_numbers(self, serial: str, boot_id: int) -> KnownShots:
         """The highest stored shot number of a boot and the numbers missing below it, so a
         restarted recorder can ask the gun (RESEND_REQ) for what it missed."""
-        with self._db.begin() as conn:
+        with self._db.read() as conn:
             numbers = shot_numbers(conn, serial, boot_id)
         return known_shots_from(serial, boot_id, numbers)
 

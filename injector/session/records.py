@@ -146,14 +146,14 @@ def _patient_by_identifier(session: Session, identifier: str) -> Patient | None:
 
 def list_patients(db: Database) -> list[PatientView]:
     """Every patient, by identifier."""
-    with db.session() as session:
+    with db.read_session() as session:
         rows = session.exec(select(Patient).order_by(col(Patient.identifier))).all()
         return [patient_view(row) for row in rows]
 
 
 def get_patient(db: Database, identifier: str) -> PatientView:
     """The patient with this identifier; :class:`RecordNotFoundError` if there is none."""
-    with db.session() as session:
+    with db.read_session() as session:
         row = _patient_by_identifier(session, identifier)
         if row is None:
             raise RecordNotFoundError(f"patient: there is no patient with identifier {identifier}")
@@ -288,13 +288,13 @@ def load_plan(session: Session, plan_id: int) -> PlanView:
 
 def get_plan(db: Database, plan_id: int) -> PlanView:
     """The plan with its zones; :class:`RecordNotFoundError` if there is none."""
-    with db.session() as session:
+    with db.read_session() as session:
         return load_plan(session, plan_id)
 
 
 def plans_of_patient(db: Database, identifier: str) -> list[PlanView]:
     """Every plan of a patient, oldest first."""
-    with db.session() as session:
+    with db.read_session() as session:
         patient = _patient_by_identifier(session, identifier)
         if patient is None:
             raise RecordNotFoundError(f"patient: there is no patient with identifier {identifier}")

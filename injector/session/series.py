@@ -68,7 +68,7 @@ def interval_after(plan: TreatmentPlan, sequence_no: int) -> tuple[int, int]:
 def series_status(db: Database, plan_id: int, *, today: date | None = None) -> SeriesStatus:
     """The series of a plan: counts, the next session and its due window, overdue or not."""
     day = today or datetime.now(UTC).date()
-    with db.session() as session:
+    with db.read_session() as session:
         plan = session.get(TreatmentPlan, plan_id)
         if plan is None:
             raise RecordNotFoundError(f"plan: there is no treatment plan {plan_id}")
@@ -118,7 +118,7 @@ def _plan_sessions(session: Session, plan_id: int) -> list[TreatmentSession]:
 
 def session_progress(db: Database, session_id: int) -> PlanProgress:
     """Plan against actual of a stored session, computed by the database (any status)."""
-    with db.session() as session:
+    with db.read_session() as session:
         return _session_progress(session, session_id)
 
 
@@ -173,7 +173,7 @@ class SessionComparison:
 
 def compare_with_previous(db: Database, session_id: int) -> SessionComparison:
     """Compare a session, per zone and in total, with the previous session of its plan."""
-    with db.session() as session:
+    with db.read_session() as session:
         row = session.get(TreatmentSession, session_id)
         if row is None:
             raise RecordNotFoundError(f"session: there is no session {session_id}")

@@ -29,7 +29,7 @@ class LotUse:
 def sessions_with_lot(db: Database, lot_number: str) -> list[LotUse]:
     """Every session that used ``lot_number`` (as recorded, or as amended after signing), with
     its patient, oldest first. Planned and skipped sessions used nothing and are left out."""
-    with db.session() as session:
+    with db.read_session() as session:
         # Amendments can correct the lot of a signed session; the latest value counts.
         amended_lot: dict[int, str | None] = {}
         for amendment in session.exec(

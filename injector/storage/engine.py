@@ -28,6 +28,8 @@ from injector.storage.migrate import migrate_to_head
 DB_ENV_VAR = "INJECTOR_DB"
 DEFAULT_FILE_NAME = "injector.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Execution option marking a connection that only reads (see Database.read).
+READ_ONLY_OPTION = "injector_read_only"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,24 @@ class Database:
     def session(self) -> Iterator[Session]:
         """An ORM session inside one transaction, committed on success."""
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading only, in one consistent snapshot.
+
+        On SQLite this is a deferred ``BEGIN``: in WAL mode readers then never wait for the
+        recorder's writes, nor hold them up, which ``BEGIN IMMEDIATE`` would.
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """An ORM session for reading only (see :meth:`read`); nothing is committed."""
+        with self.read() as conn, Session(bind=conn, expire_on_commit=False) as session:
             yield session
 
     def close(self) -> None:
@@ -124,7 +144,10 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY_OPTION):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

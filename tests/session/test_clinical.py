@@ -252,3 +252,15 @@ def test_every_session_and_patient_of_a_lot_is_found(db: Database) -> None:
     assert {u.patient_identifier for u in uses} == {"P-1"}
     assert [u.plan_id for u in uses] == [plan_id, other_plan]
     assert get_plan(db, plan_id).lot_number == "LOT-A"
+
+
+def test_sessions_are_listed_by_plan_patient_and_gun(db: Database) -> None:
+    from injector.session.history import list_sessions
+
+    plan_id = add_patient_and_plan(db)
+    first = done_session(db, plan_id, T0, shots=2)
+    second = start_session(db, plan_id, CLEAN_CHECKLIST, practitioner="Dr Test")
+    assert [s.id for s in list_sessions(db, plan_id=plan_id)] == [first, second]
+    assert [s.sequence_no for s in list_sessions(db, patient_identifier="P-1")] == [1, 2]
+    assert [s.id for s in list_sessions(db, device_serial=GUN.serial)] == [first]
+    assert [s.id for s in list_sessions(db, status="in_progress")] == [second]

@@ -257,3 +257,21 @@ def test_an_ended_session_records_no_more_and_a_new_one_starts(db: Database) -> 
             text("SELECT status FROM treatment_session WHERE id = :id"), {"id": live.session_id}
         ).scalar_one()
     assert status == SessionStatus.COMPLETED
+
+
+def test_reading_never_holds_up_recording(db: Database) -> None:
+    from injector.session import known_shots
+    from injector.session.history import session_device_events, session_shots, zone_changes
+
+    live = open_or_continue(db, GUN)
+    live.add_shots(shots([1, 2]))
+    with db.read() as conn:
+        before = conn.execute(select(func.count()).select_from(table_of(Shot))).scalar_one()
+        # A write commits while the read snapshot is open (WAL on SQLite; MVCC on PostgreSQL).
+        assert live.add_shots(shots([3])).new == 1
+    assert before == 2
+    assert [s.shot_no for s in session_shots(db, live.session_id)] == [1, 2, 3]
+    assert known_shots(db, GUN.serial, 7).max_shot_no == 3
+    live.add_events([DeviceEventIn(DeviceEventKind.LINK_LOST, T0, GUN.serial, 7)])
+    assert [e.kind for e in session_device_events(db, live.session_id)] == ["link_lost"]
+    assert zone_changes(db, live.session_id) == []
