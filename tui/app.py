@@ -131,7 +131,8 @@ class InjectorApp(App[None]):
     def action_prepare_session(self, plan_id: int) -> None:
         """The before-session screen of a plan's next session."""
         services = self._need_services()
-        self.push_screen(BeforeSessionScreen(services.clinic, plan_id, services.simulator_speed))
+        gun = SimulatedGun(services.simulator_scenario, speed=services.simulator_speed)
+        self.push_screen(BeforeSessionScreen(services.clinic, plan_id, gun))
 
     def action_review_session(self, session_id: int) -> None:
         """The review of a past session."""

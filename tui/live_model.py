@@ -103,7 +103,7 @@ class LiveModel:
             gun=GunView(port=port),
         )
         self._recent: deque[int] = deque(maxlen=RECENT_DEPTHS)
-        self._faults: set[int] = set()
+        self._link_lost = False
         self.changed = True
         """Set by every change, cleared by :meth:`view`: the feed publishes only when set."""
 
@@ -246,9 +246,14 @@ class LiveModel:
         if status is before:
             return None
         if status in (LinkStatus.LOST, LinkStatus.RECONNECTING):
-            if before in (LinkStatus.LOST, LinkStatus.RECONNECTING):
+            if self._link_lost:
                 return None
+            self._link_lost = True
             return Notice(LogLine(_at(event.at), f"LINK LOST: {event.reason}", Severity.ERROR))
-        if status is LinkStatus.LIVE and before in (LinkStatus.LOST, LinkStatus.RECONNECTING):
+        if status is LinkStatus.LIVE and self._link_lost:
+            # Lost → reconnecting → connecting → live: restored only once it is live again.
+            self._link_lost = False
             return Notice(LogLine(_at(event.at), "link restored", Severity.WARNING))
+        if status is LinkStatus.CONNECTING and self._link_lost:
+            return None
         return LogLine(_at(event.at), f"link {status}: {event.reason}")

@@ -18,6 +18,8 @@ class Services:
     clinic: Clinic
     actor: str
     """The practitioner's name, for the audit trail and the sign-off default."""
+    simulator_scenario: str = "demo"
+    """What the built-in gun does: a built-in scenario name or a scenario file."""
     simulator_speed: float | None = 1.0
     """Scenario time factor of the built-in gun (None: as fast as the link takes it)."""
     replay_db_url: str | None = None

@@ -191,16 +191,16 @@ class PlanRow:
 
     @property
     def series_text(self) -> str:
-        """E.g. ``2 of 6 done · next due 2026-12-01–2026-12-04 (OVERDUE)``."""
-        text = f"{self.sessions_done} of {self.sessions_planned} done"
+        """E.g. ``2 of 6 · due 2026-12-01…12-04 OVERDUE``."""
+        text = f"{self.sessions_done} of {self.sessions_planned}"
         if self.next_due is not None:
-            text += f" · next due {self.next_due.isoformat()}"
+            text += f" · due {self.next_due.isoformat()}"
             if self.due_until is not None and self.due_until != self.next_due:
-                text += f"–{self.due_until.isoformat()}"
+                text += f"…{self.due_until.strftime('%m-%d')}"
             if self.overdue:
-                text += " (OVERDUE)"
+                text += " OVERDUE"
         elif self.sessions_done >= self.sessions_planned:
-            text += " · series complete"
+            text += " · complete"
         return text
 
 

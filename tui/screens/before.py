@@ -26,7 +26,7 @@ def gun_choices() -> list[tuple[str, str]]:
 
     Listing ports only enumerates devices; the driver is the one that opens them.
     """
-    choices = [("built-in simulator (demo scenario)", SIMULATOR)]
+    choices = [("built-in simulated gun", SIMULATOR)]
     for port in sorted(list_ports.comports(), key=lambda p: p.device):
         label = (
             port.device
@@ -45,11 +45,11 @@ class BeforeSessionScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "back"),
     ]
 
-    def __init__(self, clinic: Clinic, plan_id: int, simulator_speed: float | None) -> None:
+    def __init__(self, clinic: Clinic, plan_id: int, simulator: SimulatedGun | None = None) -> None:
         super().__init__()
         self.clinic = clinic
         self.plan_id = plan_id
-        self.simulator_speed = simulator_speed
+        self.simulator = simulator or SimulatedGun()
         self.warnings: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -117,7 +117,7 @@ class BeforeSessionScreen(Screen[None]):
             return SerialGun(typed)
         chosen = self.query_one("#gun", Select).value
         if chosen == SIMULATOR or not isinstance(chosen, str):
-            return SimulatedGun("demo", speed=self.simulator_speed)
+            return self.simulator
         return SerialGun(chosen)
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -59,9 +59,7 @@ class HomeScreen(Screen[None]):
     async def on_mount(self) -> None:
         self.sub_title = "patients and plans"
         self.query_one("#patients", DataTable).add_columns("Identifier", "Name", "Born")
-        self.query_one("#plans", DataTable).add_columns(
-            "Plan", "Indication", "Product", "Lot", "Series"
-        )
+        self.query_one("#plans", DataTable).add_columns("Plan", "Product", "Lot", "Series")
         self.query_one("#sessions", DataTable).add_columns(
             "#", "Status", "Started", "Shots", "mL", "Signed"
         )
@@ -105,7 +103,6 @@ class HomeScreen(Screen[None]):
         for plan in d.plans:
             plans.add_row(
                 str(plan.plan_id),
-                plan.indication,
                 plan.product_name,
                 plan.lot_number,
                 plan.series_text,
