@@ -30,7 +30,7 @@ def run_verify(args: argparse.Namespace) -> int:
     if report.ok:
         print(
             f"audit trail intact: {report.entries} entries, "
-            f"{report.signed_sessions} signed sessions match their sign-off"
+            f"{report.signed_sessions} signed session(s) match their sign-off"
         )
         return 0
     print(f"audit trail broken at entry {report.first_broken}: {report.reason}")

@@ -21,13 +21,12 @@ from sqlmodel import Session, col, select
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
 from injector.domain.inputs import AdverseEventInput, Checklist, SessionChanges
 from injector.domain.vocabulary import SessionStatus
-from injector.session.live import ENDED_STATUSES, DeviceInfo, next_sequence_no
+from injector.session.live import ENDED_STATUSES, DeviceInfo, next_sequence_no, upsert_device
 from injector.storage.audit import append_audit, canonical_json
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
 from injector.storage.tables import (
     AdverseEvent,
-    Device,
     Patient,
     SessionAmendment,
     Shot,
@@ -294,19 +293,7 @@ def start_session(
         row.checklist_warnings = list(warnings)
         row.warnings_acknowledged_by = practitioner if warnings else None
         if device is not None:
-            device_row = session.exec(
-                select(Device).where(col(Device.serial) == device.serial)
-            ).first()
-            if device_row is None:
-                device_row = Device(
-                    serial=device.serial,
-                    model=device.model,
-                    firmware=device.firmware,
-                    first_seen_at=when,
-                    last_seen_at=when,
-                )
-                session.add(device_row)
-                session.flush()
+            device_row = upsert_device(session, device, when, practitioner)
             row.device_id = device_row.id
             row.device_serial = device.serial
             row.device_model = device.model

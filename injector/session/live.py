@@ -104,8 +104,10 @@ def _shot_tally(shot: ShotIn, zone: ZonePlan | None, into: Tally) -> None:
         into.partial_shots += 1
 
 
-def _upsert_device(session: Session, device: DeviceInfo, now: datetime) -> Device:
+def upsert_device(session: Session, device: DeviceInfo, now: datetime, actor: str) -> Device:
+    """The gun's row, created or brought up to date (model, firmware); changes are audited."""
     row = session.exec(select(Device).where(col(Device.serial) == device.serial)).first()
+    changes: dict[str, Any] = {}
     if row is None:
         row = Device(
             serial=device.serial,
@@ -114,12 +116,28 @@ def _upsert_device(session: Session, device: DeviceInfo, now: datetime) -> Devic
             first_seen_at=now,
             last_seen_at=now,
         )
+        changes = {"serial": device.serial, "model": device.model, "firmware": device.firmware}
     else:
-        row.model = device.model
-        row.firmware = device.firmware
+        # A firmware update is a change of the record (which gun fired the shots); a new
+        # sighting alone is not worth an audit entry.
+        for name in ("model", "firmware"):
+            if getattr(row, name) != getattr(device, name):
+                changes[name] = {"from": getattr(row, name), "to": getattr(device, name)}
+                setattr(row, name, getattr(device, name))
         row.last_seen_at = now
     session.add(row)
     session.flush()
+    assert row.id is not None
+    if changes:
+        append_audit(
+            session.connection(),
+            actor=actor,
+            action="create" if "serial" in changes else "update",
+            entity="device",
+            entity_id=row.id,
+            payload=changes,
+            at=now,
+        )
     return row
 
 
@@ -775,7 +793,7 @@ def open_or_continue(
     """
     when = now or _now()
     with db.session() as session:
-        device_row = _upsert_device(session, device, when)
+        device_row = upsert_device(session, device, when, actor)
         row = _load_or_create_row(session, device, device_row, plan_id, session_id, actor, when)
         assert row.id is not None
         sid = row.id

@@ -275,3 +275,17 @@ def test_reading_never_holds_up_recording(db: Database) -> None:
     live.add_events([DeviceEventIn(DeviceEventKind.LINK_LOST, T0, GUN.serial, 7)])
     assert [e.kind for e in session_device_events(db, live.session_id)] == ["link_lost"]
     assert zone_changes(db, live.session_id) == []
+
+
+def test_a_new_gun_and_a_firmware_update_are_audited(db: Database) -> None:
+    from injector.storage.tables import AuditEntry
+
+    open_or_continue(db, GUN, actor="room 1").end(actor="room 1")
+    open_or_continue(db, DeviceInfo(GUN.serial, GUN.model, "2.5.0"), actor="room 1")
+    table = table_of(AuditEntry)
+    with db.begin() as conn:
+        rows = conn.execute(
+            select(table.c.action, table.c.payload).where(table.c.entity == "device")
+        ).all()
+    assert [action for action, _ in rows] == ["create", "update"]
+    assert '"firmware":{"from":"2.4.1","to":"2.5.0"}' in rows[1][1]

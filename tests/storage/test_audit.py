@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from injector.cli.main import main
 from injector.session import DeviceInfo, ShotIn, open_or_continue
@@ -36,6 +37,16 @@ def signed_session(db: Database) -> int:
     return session_id
 
 
+def drop_append_only_triggers(db: Database) -> None:
+    """What an attacker with DDL rights could do; the hash chain must still catch the rest."""
+    with db.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP TRIGGER audit_entry_append_only ON audit_entry"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_entry_no_update"))
+            conn.execute(text("DROP TRIGGER audit_entry_no_delete"))
+
+
 def entries(db: Database) -> list[tuple[int, str, str]]:
     table = table_of(AuditEntry)
     with db.begin() as conn:
@@ -51,17 +62,27 @@ def test_every_create_change_and_sign_off_is_chained(db: Database) -> None:
     assert actions == [
         ("create", "patient"),
         ("create", "plan"),
+        ("create", "device"),
         ("create", "session"),
         ("activate_zone", "session"),
         ("end", "session"),
         ("sign", "session"),
     ]
     report = verify_audit_trail(db)
-    assert report.ok and report.entries == 6 and report.signed_sessions == 1
+    assert report.ok and report.entries == 7 and report.signed_sessions == 1
+
+
+def test_the_database_refuses_to_change_or_delete_audit_entries(db: Database) -> None:
+    signed_session(db)
+    for statement in ("UPDATE audit_entry SET actor = 'x'", "DELETE FROM audit_entry"):
+        with pytest.raises(DBAPIError, match="append-only"), db.begin() as conn:
+            conn.execute(text(statement))
+    assert verify_audit_trail(db).ok
 
 
 def test_an_edited_entry_is_named(db: Database) -> None:
     signed_session(db)
+    drop_append_only_triggers(db)
     plan_entry = entries(db)[1][0]
     with db.begin() as conn:
         conn.execute(
@@ -77,6 +98,7 @@ def test_an_edited_entry_is_named(db: Database) -> None:
 
 def test_a_deleted_entry_breaks_the_link_of_the_next(db: Database) -> None:
     signed_session(db)
+    drop_append_only_triggers(db)
     ids = [entry_id for entry_id, _, _ in entries(db)]
     with db.begin() as conn:
         conn.execute(text("DELETE FROM audit_entry WHERE id = :id"), {"id": ids[2]})
@@ -112,7 +134,8 @@ def test_injector_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str
     try:
         signed_session(db)
         assert main(["audit", "verify", "--db", str(path)]) == 0
-        assert "audit trail intact: 6 entries" in capsys.readouterr().out
+        assert "audit trail intact: 7 entries" in capsys.readouterr().out
+        drop_append_only_triggers(db)
         with db.begin() as conn:
             conn.execute(text("UPDATE audit_entry SET actor = 'someone' WHERE id = 2"))
     finally:
