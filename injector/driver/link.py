@@ -156,6 +156,8 @@ class Driver:
         self._recovered_in_read = 0
         self._ever_identified = False
         self._replaying = False
+        self._identities: dict[str, _Identity] = {}
+        self._boot_uptime: int | None = None  # last fresh uptime of the current boot
         self._opened_at = 0.0
         self._last_frame = 0.0
         self._last_ident = 0.0
@@ -511,14 +513,15 @@ class Driver:
         """
         last = self._last_uptime
         if last is None or self._replaying:
-            self._last_uptime = uptime_ms
+            self._last_uptime = self._boot_uptime = uptime_ms
             return False
         step = DeviceClock.elapsed_ms(last, uptime_ms)
         if step >= 0:
-            self._last_uptime = uptime_ms
+            self._last_uptime = self._boot_uptime = uptime_ms
         return step < -_UPTIME_SLACK_MS
 
     def _suspect_reboot(self, msg: Message) -> None:
+        log.debug("reboot suspected on %r (last uptime %s)", msg, self._last_uptime)
         # The HELLO of a power-up may have been lost on the line: stop attributing frames to the
         # old boot until the gun says who it is.
         self._identity = None
@@ -589,9 +592,18 @@ class Driver:
         )
 
     def _on_hello(self, msg: Hello, wall: float) -> None:
+        log.debug("HELLO %08x, %d frames pending", msg.boot_id, len(self._pending))
         ident = _Identity(msg.model, msg.serial, msg.firmware, msg.boot_id)
         ledger = self._ledgers.get(msg.serial)
         rebooted = ledger is not None and ledger.boot_id != msg.boot_id
+        previous = self._identities.get(msg.serial)
+        if rebooted and self._pending and previous is not None:
+            # Frames held while the gun was unidentified may still be the old boot's (its
+            # HELLO came after them); the first fresh uptime that jumps back starts the new one.
+            old, self._pending = _split_at_restart(self._pending, self._boot_uptime)
+            if old:
+                self._identity = previous
+                self._replay(old, wall)
         if ledger is None or rebooted:
             if ledger is not None:
                 self._emit(DeviceRebooted(msg.serial, ledger.boot_id, msg.boot_id, wall))
@@ -608,8 +620,10 @@ class Driver:
             )
             self._clock.reset()
             self._last_uptime = None
+            self._boot_uptime = None
         changed = ident != self._identity
         self._identity = ident
+        self._identities[msg.serial] = ident
         if changed:
             self._emit(DeviceIdentified(msg.model, msg.serial, msg.firmware, msg.boot_id, wall))
         self._ever_identified = True
@@ -623,10 +637,13 @@ class Driver:
                 daemon=True,
             ).start()
         pending, self._pending = self._pending, []
+        self._replay(pending, wall)
+
+    def _replay(self, held: list[Message], wall: float) -> None:
         self._replaying = True
         try:
-            for held_msg in pending:
-                self._handle(held_msg, 0, wall, time.monotonic_ns())
+            for msg in held:
+                self._handle(msg, 0, wall, time.monotonic_ns())
         finally:
             self._replaying = False
 
@@ -676,3 +693,31 @@ class Driver:
                 listener(event)
             except Exception:
                 log.exception("driver event listener failed on %s", type(event).__name__)
+
+
+def _fresh_uptime(msg: Message) -> int | None:
+    """The uptime of a frame stamped when sent (not a retransmission, not settings)."""
+    if isinstance(msg, Heartbeat):
+        return msg.uptime_ms
+    if isinstance(msg, Shot) and not msg.flags & _RETRANSMIT:
+        return msg.uptime_ms
+    return None
+
+
+def _split_at_restart(
+    held: list[Message], last_uptime: int | None
+) -> tuple[list[Message], list[Message]]:
+    """Split held frames into those of the previous boot and those after a restart."""
+    if last_uptime is None:
+        return [], held
+    last = last_uptime
+    for i, msg in enumerate(held):
+        uptime = _fresh_uptime(msg)
+        if uptime is None:
+            continue
+        step = DeviceClock.elapsed_ms(last, uptime)
+        if step < -_UPTIME_SLACK_MS:
+            return held[:i], held[i:]
+        if step > 0:
+            last = uptime
+    return held, []

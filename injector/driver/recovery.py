@@ -171,8 +171,8 @@ class BootLedger:
             delay = min(self._retry_max, self._retry_first * (2**self._attempt))
             self._attempt += 1
             self._next_at = now + delay
-        else:
-            self._next_at = max(self._next_at, now + self._retry_first)
+        # A fresh gap does not move the retry: in a stream with gaps every few frames that
+        # would put off asking again for the old ones forever.
         return ranges[: self._max_ranges]
 
     # --- internals ------------------------------------------------------------------------

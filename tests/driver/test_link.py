@@ -19,6 +19,8 @@ from injector.driver import (
     ShotReceived,
     ShotsLost,
 )
+from injector.driver.link import _split_at_restart
+from protocols.igp1 import Heartbeat, Shot
 from tests.driver.fakegun import FakeGun
 
 
@@ -137,3 +139,12 @@ def test_silence_loses_the_link_and_reopens(gun: FakeGun) -> None:
         events.wait(
             lambda s: [e.state for e in s if isinstance(e, LinkChanged)][-1] is LinkState.LIVE
         )
+
+
+def test_held_frames_split_where_the_uptime_jumps_back() -> None:
+    old = [Shot(7, 90_000, 1, 0, 1, 1), Heartbeat(90_500, 7, 1, 80, 0, 1)]
+    new = [Shot(1, 300, 1, 0, 1, 1), Heartbeat(400, 1, 1, 80, 0, 1)]
+    assert _split_at_restart([*old, *new], 89_000) == (old, new)
+    assert _split_at_restart(new, 89_000) == ([], new)
+    assert _split_at_restart(old, 89_000) == (old, [])
+    assert _split_at_restart(old, None) == ([], old)
