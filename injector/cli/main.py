@@ -22,6 +22,7 @@ SUBCOMMANDS: list[str] = [
     "injector.cli.sim",
     "injector.cli.patient",
     "injector.cli.plan",
+    "injector.cli.session",
     "injector.cli.audit",
     "injector.cli.tui",
     "injector.cli.demo",

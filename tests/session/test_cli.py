@@ -165,3 +165,97 @@ def test_an_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str])
         "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2",
     )
     assert code == 2 and err.count("\n") == 1 and "cannot open the database" in err
+
+
+def test_session_commands(db_path: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime
+
+    from injector.session.clinical import end_session, start_session
+    from injector.storage import open_database
+    from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan
+
+    db = open_database(db_path)
+    try:
+        plan_id = add_patient_and_plan(db)
+        session_id = start_session(db, plan_id, CLEAN_CHECKLIST, practitioner="Dr Test")
+        end_session(db, session_id, actor="Dr Test")
+    finally:
+        db.close()
+    sid = str(session_id)
+    code, out, _ = run(capsys, "session", "list", "--db", db_path, "--patient", "P-1")
+    assert code == 0 and out.startswith(f"{sid}\tplan {plan_id}\t#1\tcompleted\t")
+    code, _, err = run(
+        capsys, "session", "amend", sid, "--db", db_path, "--reason", "typo", "--set", "notes=x"
+    )
+    assert code == 2 and "is not signed" in err
+    code, out, _ = run(capsys, "session", "sign", sid, "--db", db_path, "--name", "Dr Test")
+    assert code == 0
+    code, _, err = run(
+        capsys,
+        "session",
+        "amend",
+        sid,
+        "--db",
+        db_path,
+        "--reason",
+        "vial",
+        "--set",
+        "lot_expiry=someday",
+    )
+    assert code == 2 and err.startswith("injector session: lot_expiry: ")
+    code, out, _ = run(
+        capsys,
+        "session",
+        "amend",
+        sid,
+        "--db",
+        db_path,
+        "--reason",
+        "vial label",
+        "--set",
+        "lot_number=LOT-B",
+        "--by",
+        "Dr Second",
+    )
+    assert code == 0
+    onset = datetime.now(UTC).isoformat()
+    code, out, _ = run(
+        capsys,
+        "session",
+        "adverse",
+        sid,
+        "--db",
+        db_path,
+        "--kind",
+        "redness",
+        "--severity",
+        "mild",
+        "--onset",
+        onset,
+    )
+    assert code == 0
+    code, _, err = run(
+        capsys,
+        "session",
+        "adverse",
+        sid,
+        "--db",
+        db_path,
+        "--kind",
+        "hiccups",
+        "--severity",
+        "mild",
+        "--onset",
+        onset,
+    )
+    assert code == 2 and err.startswith("injector session: kind: ")
+    code, out, _ = run(capsys, "session", "show", sid, "--db", db_path)
+    assert code == 0
+    assert "signed by Dr Test" in out
+    assert "amended by Dr Second" in out and "lot_number 'LOT-A' → 'LOT-B'" in out
+    assert "adverse event: redness, mild" in out
+    assert "total: 0/8, 0 mL/0.4 mL" in out
+    code, out, _ = run(capsys, "session", "lot", "LOT-B", "--db", db_path)
+    assert code == 0 and f"session {sid}" in out and "patient P-1" in out and "(lot amended)" in out
+    code, out, _ = run(capsys, "audit", "verify", "--db", db_path)
+    assert code == 0

@@ -1,0 +1,235 @@
+"""``injector session list|show|sign|amend|adverse|lot``: the sessions of the clinical record."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import Any
+
+from injector.cli.errors import UserError
+from injector.cli.records_db import (
+    actor,
+    add_actor_argument,
+    add_db_argument,
+    database,
+    refusals,
+)
+from injector.domain.inputs import AdverseEventInput, SessionChanges, parse
+from injector.session.clinical import (
+    adverse_events,
+    amend_session,
+    record_adverse_event,
+    session_view,
+    sign_session,
+)
+from injector.session.history import list_sessions
+from injector.session.series import compare_with_previous, session_progress
+from injector.session.trace import sessions_with_lot
+
+
+def register(subparsers: Any) -> None:
+    """Add ``session`` and its subcommands."""
+    parser = subparsers.add_parser("session", help="list, show, sign and amend sessions")
+    commands = parser.add_subparsers(dest="session_command", metavar="ACTION", required=True)
+
+    listing = commands.add_parser("list", help="list sessions")
+    listing.add_argument("--plan", type=int, metavar="ID", help="sessions of plan ID")
+    listing.add_argument("--patient", metavar="ID", help="sessions of a patient identifier")
+    listing.add_argument("--gun", metavar="SERIAL", help="sessions recorded with a gun")
+    listing.add_argument("--status", help="planned, in_progress, completed, aborted, skipped")
+    add_db_argument(listing)
+    listing.set_defaults(handler=run_list)
+
+    show = commands.add_parser("show", help="a session: plan against actual, amendments")
+    show.add_argument("session_id", type=int, metavar="ID")
+    add_db_argument(show)
+    show.set_defaults(handler=run_show)
+
+    sign = commands.add_parser("sign", help="sign an ended session")
+    sign.add_argument("session_id", type=int, metavar="ID")
+    sign.add_argument("--name", required=True, help="who signs")
+    sign.add_argument(
+        "--meaning", default="performed and reviewed", help="what the signature means"
+    )
+    add_db_argument(sign)
+    sign.set_defaults(handler=run_sign)
+
+    amend = commands.add_parser("amend", help="amend a signed session (the original is kept)")
+    amend.add_argument("session_id", type=int, metavar="ID")
+    amend.add_argument("--reason", required=True, help="why the record is amended")
+    amend.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a field and its corrected value (repeat), e.g. lot_number=LM5-24-1188",
+    )
+    add_db_argument(amend)
+    add_actor_argument(amend)
+    amend.set_defaults(handler=run_amend)
+
+    adverse = commands.add_parser("adverse", help="record an adverse event of a session")
+    adverse.add_argument("session_id", type=int, metavar="ID")
+    adverse.add_argument("--kind", required=True, help="nausea, pain, bruising, …")
+    adverse.add_argument("--severity", required=True, help="mild, moderate or severe")
+    adverse.add_argument(
+        "--onset",
+        required=True,
+        metavar="TIME",
+        help="ISO time with zone, e.g. 2026-03-02T10:15+01:00",
+    )
+    adverse.add_argument("--later-visit", action="store_true", help="reported at a later visit")
+    adverse.add_argument("--notes", default="")
+    add_db_argument(adverse)
+    add_actor_argument(adverse)
+    adverse.set_defaults(handler=run_adverse)
+
+    lot = commands.add_parser("lot", help="every session and patient that received a lot")
+    lot.add_argument("lot_number", metavar="LOT")
+    add_db_argument(lot)
+    lot.set_defaults(handler=run_lot)
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _ml(nl: int | None) -> str:
+    return "—" if nl is None else f"{nl / 1_000_000:g} mL"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """One line per session: id, plan, n, status, start, practitioner, gun, lot."""
+    with database(args) as db:
+        sessions = list_sessions(
+            db,
+            plan_id=args.plan,
+            patient_identifier=args.patient,
+            device_serial=args.gun,
+            status=args.status,
+        )
+    if not sessions:
+        print("no sessions")
+        return 0
+    for s in sessions:
+        signed = " signed" if s.signed else ""
+        print(
+            f"{s.id}\tplan {s.plan_id or '—'}\t#{s.sequence_no or '—'}\t{s.status}{signed}\t"
+            f"{_when(s.started_at or s.scheduled_at)}\t{s.practitioner or '—'}\t"
+            f"{s.device_serial or '—'}\t{s.lot_number or '—'}"
+        )
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """The session, its plan against actual per zone, the previous session, amendments."""
+    with database(args) as db:
+        view = session_view(db, args.session_id)
+        progress = session_progress(db, args.session_id)
+        comparison = compare_with_previous(db, args.session_id)
+        events = adverse_events(db, args.session_id)
+    print(
+        f"session {view.id}: {view.status}, plan {view.plan_id or '—'} #{view.sequence_no or '—'}"
+    )
+    print(
+        f"  scheduled {_when(view.scheduled_at)}, started {_when(view.started_at)}, "
+        f"ended {_when(view.ended_at)}"
+    )
+    print(
+        f"  practitioner {view.practitioner or '—'}; gun {view.device_serial or '—'} "
+        f"{view.device_model or ''} {view.device_firmware or ''}".rstrip()
+    )
+    expiry = view.lot_expiry.isoformat() if view.lot_expiry else "—"
+    print(f"  lot {view.lot_number or '—'} (expires {expiry})")
+    for warning in view.checklist_warnings:
+        print(f"  acknowledged by {view.warnings_acknowledged_by}: {warning}")
+    if view.signed:
+        print(f"  signed by {view.signed_by} at {_when(view.signed_at)}: {view.signature_meaning}")
+    print("  zone: points done/planned, volume done/planned, out of depth, air, partial")
+    for zone in (*progress.zones, progress.total):
+        print(
+            f"    {zone.name}: {zone.points}/{zone.points_planned}, "
+            f"{_ml(zone.volume_nl)}/{_ml(zone.volume_planned_nl)}, "
+            f"{zone.depth_out_of_tolerance}, {zone.air_shots}, {zone.partial_shots}"
+        )
+    print(f"  shots recovered {progress.recovered_shots}, lost {progress.lost_shots}")
+    if comparison.previous_session_id is not None:
+        total = comparison.total
+        print(
+            f"  against session {comparison.previous_session_id}: points "
+            f"{total.points_delta:+d}, volume {total.volume_delta_nl / 1_000_000:+g} mL"
+        )
+    for amendment in view.amendments:
+        fields = ", ".join(
+            f"{name} {change['from']!r} → {change['to']!r}"
+            for name, change in amendment.changes.items()
+        )
+        print(
+            f"  amended by {amendment.amended_by} at {_when(amendment.amended_at)} "
+            f"({amendment.reason}): {fields}"
+        )
+    for event in events:
+        later = " (later visit)" if event.at_later_visit else ""
+        print(f"  adverse event: {event.kind}, {event.severity}, onset {_when(event.onset)}{later}")
+    return 0
+
+
+def run_sign(args: argparse.Namespace) -> int:
+    """Sign an ended session."""
+    with database(args) as db:
+        sign_session(db, args.session_id, name=args.name, meaning=args.meaning)
+    print(f"session {args.session_id} signed by {args.name}")
+    return 0
+
+
+def run_amend(args: argparse.Namespace) -> int:
+    """Amend a signed session with a reason; the original stays as signed."""
+    changes: dict[str, str] = {}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UserError(f"--set: {item!r} is not FIELD=VALUE")
+        changes[name.strip()] = value
+    if not changes:
+        raise UserError("--set: give at least one FIELD=VALUE to amend")
+    with refusals():
+        parsed = parse(SessionChanges, changes)
+    with database(args) as db:
+        amendment = amend_session(db, args.session_id, parsed, by=actor(args), reason=args.reason)
+    print(f"session {args.session_id} amended (amendment {amendment})")
+    return 0
+
+
+def run_adverse(args: argparse.Namespace) -> int:
+    """Record an adverse event against a session."""
+    with refusals():
+        event = parse(
+            AdverseEventInput,
+            {
+                "kind": args.kind,
+                "severity": args.severity,
+                "onset": args.onset,
+                "notes": args.notes,
+                "at_later_visit": args.later_visit,
+            },
+        )
+    with database(args) as db:
+        event_id = record_adverse_event(db, args.session_id, event, actor=actor(args))
+    print(f"adverse event {event_id} recorded for session {args.session_id}")
+    return 0
+
+
+def run_lot(args: argparse.Namespace) -> int:
+    """Every session and patient that received the lot."""
+    with database(args) as db:
+        uses = sessions_with_lot(db, args.lot_number)
+    if not uses:
+        print(f"no session used lot {args.lot_number}")
+        return 0
+    for use in uses:
+        amended = " (lot amended)" if use.amended else ""
+        print(
+            f"session {use.session_id}\t{_when(use.started_at)}\t{use.status}\t"
+            f"patient {use.patient_identifier}\t{use.patient_name}\tplan {use.plan_id}{amended}"
+        )
+    return 0
