@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 
+from injector.domain.inputs import Checklist, PatientInput, PlanInput
+from injector.session import PlanProgress
 from tui.live import Command, LogAdded, Poster, Stop, ViewChanged
-from tui.state import GunView, LinkStatus, LiveView, LogLine, Severity, ZoneView
+from tui.state import (
+    ChecklistView,
+    GunView,
+    LinkStatus,
+    LiveView,
+    LogLine,
+    PatientDetail,
+    PatientRow,
+    PlanRow,
+    SessionRow,
+    SessionSummary,
+    Severity,
+    ZoneOutcome,
+    ZoneView,
+)
 
 
 class StaticFeed:
@@ -94,3 +110,117 @@ def log_lines() -> list[LogLine]:
         LogLine(at.replace(minute=6), "fault cleared: NEEDLE NOT SEATED"),
         LogLine(at.replace(minute=7), "3 shots recovered from the gun"),
     ]
+
+
+class StaticClinic:
+    """Fixed records for snapshot tests (the flows use :class:`tui.clinic.DatabaseClinic`):
+    the screens are drawn from exactly these values, whatever the date or the machine."""
+
+    actor = "Dr Test"
+
+    def __init__(self) -> None:
+        self.patients = [
+            PatientRow(1, "P-0001", "Ada Example", date(1985, 4, 12)),
+            PatientRow(2, "P-0002", "Grace Sample", date(1979, 11, 3)),
+            PatientRow(3, "P-0003", "Linus Placeholder", date(1990, 1, 30)),
+        ]
+
+    def today(self) -> date:
+        return date(2026, 11, 25)
+
+    def find_patients(self, query: str) -> list[PatientRow]:
+        q = query.casefold()
+        return [p for p in self.patients if q in p.name.casefold() or q in p.identifier.casefold()]
+
+    def patient_detail(self, identifier: str) -> PatientDetail:
+        patient = next(p for p in self.patients if p.identifier == identifier)
+        at = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+        sessions = (
+            SessionRow(12, 2, "completed", at, 176, 2_415_000, True),
+            SessionRow(11, 1, "completed", at.replace(month=10, day=24), 170, 2_380_000, True),
+        )
+        plan = PlanRow(
+            plan_id=7,
+            indication="wrinkles and lines",
+            product_name="Hyaluronic cocktail",
+            lot_number="LOT-42",
+            sessions_done=2,
+            sessions_planned=6,
+            next_due=date(2026, 11, 9),
+            due_until=date(2026, 11, 12),
+            overdue=True,
+            zones=("Forehead", "Crow's feet", "Cheeks", "Perioral", "Neck"),
+            sessions=sessions,
+        )
+        return PatientDetail(patient, ("allergies: lidocaine",), (plan,))
+
+    def remember_progress(self, progress: PlanProgress) -> None:
+        return None
+
+    def patient_input(self, identifier: str) -> PatientInput:
+        raise NotImplementedError
+
+    def save_patient(self, data: PatientInput, identifier: str | None) -> str:
+        raise NotImplementedError
+
+    def plan_input(self, plan_id: int) -> PlanInput:
+        raise NotImplementedError
+
+    def save_plan(self, data: PlanInput, plan_id: int | None) -> int:
+        raise NotImplementedError
+
+    def plan_zones(self, plan_id: int) -> tuple[ZoneView, ...]:
+        return FACE_ZONES
+
+    def next_session(self, plan_id: int) -> ChecklistView:
+        return ChecklistView(
+            "Ada Example · wrinkles and lines · session 3 of 6", "LOT-42", date(2026, 10, 31)
+        )
+
+    def checklist_warnings(self, plan_id: int, answers: Checklist) -> tuple[str, ...]:
+        found = ["lot_expiry: lot LOT-42 expired on 2026-10-31"]
+        if answers.nsaid_last_7_days:
+            found.insert(0, "nsaid_last_7_days: aspirin or another NSAID in the last 7 days")
+        if not answers.consent_recorded:
+            found.append("consent_recorded: no consent is recorded")
+        return tuple(found)
+
+    def prepare_session(
+        self, plan_id: int, answers: Checklist, acknowledged: bool
+    ) -> tuple[int, str]:
+        raise NotImplementedError
+
+    def session_summary(self, session_id: int) -> SessionSummary:
+        zones = tuple(
+            ZoneOutcome(
+                z.name,
+                z.points_planned,
+                z.points_done,
+                z.volume_planned_nl,
+                z.volume_done_nl,
+                z.depth_um,
+                None,
+                z.out_of_band,
+            )
+            for z in FACE_ZONES
+        )
+        return SessionSummary(
+            session_id=session_id,
+            title="Ada Example · session 2 of 6",
+            zones=zones,
+            total_shots=176,
+            total_volume_nl=2_415_000,
+            deviations=(
+                "Cheeks: 61 of 93 points (fewer than planned)",
+                "Cheeks: 5 shots outside the depth band (plan 2.50 ± 0.50 mm)",
+                "Perioral: 0 of 20 points (fewer than planned)",
+            ),
+            adverse_events=("10:41 bruising (mild): left cheek",),
+            next_due=date(2026, 12, 2),
+        )
+
+    def sign_session(self, session_id: int, signed_by: str, meaning: str) -> None:
+        raise NotImplementedError
+
+    def record_adverse_event(self, session_id: int, kind: str, severity: str, notes: str) -> None:
+        raise NotImplementedError

@@ -1,18 +1,30 @@
-"""Snapshots of the main screens at 120×40 with fixed data (cursor blink off)."""
+"""Snapshots of the main screens at 120×40 with fixed data (cursor blink off).
+
+The data comes from :mod:`tests.tui.fixtures` (fixed views and records), so a snapshot changes
+only when the screen's drawing does.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input
 
-from tests.tui.fixtures import StaticFeed, live_view, log_lines
+from tests.tui.fixtures import StaticClinic, StaticFeed, live_view, log_lines
 from tui.app import InjectorApp
+from tui.screens.before import BeforeSessionScreen
+from tui.screens.end import EndOfSessionScreen
+from tui.screens.help import HelpScreen
+from tui.screens.home import HomeScreen
 from tui.screens.live import LiveScreen
+from tui.screens.plan_form import PlanFormScreen
 from tui.state import LinkStatus
 
 SIZE = (120, 40)
+SnapCompare = Callable[..., bool]
 
 
 async def _settle(pilot: Pilot[None]) -> None:
@@ -20,15 +32,20 @@ async def _settle(pilot: Pilot[None]) -> None:
         widget.cursor_blink = False
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
 
-def test_live_session(snap_compare: object) -> None:
+def _app(screen: Callable[[], Screen[object]]) -> InjectorApp:
+    return InjectorApp(first=lambda app: screen())
+
+
+def test_live_session(snap_compare: SnapCompare) -> None:
     view = live_view()
-    app = InjectorApp(first=lambda app: LiveScreen(StaticFeed([view], log_lines()), view))
-    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)  # type: ignore[operator]
+    app = _app(lambda: LiveScreen(StaticFeed([view], log_lines()), view))
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
 
 
-def test_live_session_link_lost_and_limit(snap_compare: object) -> None:
+def test_live_session_link_lost_and_limit(snap_compare: SnapCompare) -> None:
     view = live_view()
     view = replace(
         view,
@@ -36,5 +53,49 @@ def test_live_session_link_lost_and_limit(snap_compare: object) -> None:
         limit_alert="plan limit reached: zone 1 Forehead 1.20 of 1.20 mL — gun locked",
         last_depth_um=2500,
     )
-    app = InjectorApp(first=lambda app: LiveScreen(StaticFeed([view], log_lines()), view))
-    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)  # type: ignore[operator]
+    app = _app(lambda: LiveScreen(StaticFeed([view], log_lines()), view))
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def test_replay(snap_compare: SnapCompare) -> None:
+    view = replace(
+        live_view(), title="replay · clinic-2026-11-02.igpcap", replay="replay 10× · playing"
+    )
+    app = _app(lambda: LiveScreen(StaticFeed([view]), view, replay=True))
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def test_home(snap_compare: SnapCompare) -> None:
+    app = _app(lambda: HomeScreen(StaticClinic()))
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def test_plan_form_refusals(snap_compare: SnapCompare) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        screen = pilot.app.screen
+        screen.query_one("#f-zones-0-depth_mm", Input).value = "40"
+        screen.query_one("#f-solution-expiry", Input).value = "next year"
+        await pilot.press("ctrl+s")
+        await _settle(pilot)
+
+    app = _app(lambda: PlanFormScreen(StaticClinic(), "P-0001"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_before_session(snap_compare: SnapCompare) -> None:
+    choices = [
+        ("built-in simulated gun", "simulator:demo"),
+        ("/dev/ttyACM0 — MG-400", "/dev/ttyACM0"),
+    ]
+    app = _app(lambda: BeforeSessionScreen(StaticClinic(), 7, choices=lambda: choices))
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def test_end_of_session(snap_compare: SnapCompare) -> None:
+    app = _app(lambda: EndOfSessionScreen(StaticClinic(), 12))
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def test_help(snap_compare: SnapCompare) -> None:
+    app = _app(HelpScreen)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import ClassVar
 
 from serial.tools import list_ports
@@ -45,8 +46,15 @@ class BeforeSessionScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "back"),
     ]
 
-    def __init__(self, clinic: Clinic, plan_id: int, simulator: SimulatedGun | None = None) -> None:
+    def __init__(
+        self,
+        clinic: Clinic,
+        plan_id: int,
+        simulator: SimulatedGun | None = None,
+        choices: Callable[[], list[tuple[str, str]]] = gun_choices,
+    ) -> None:
         super().__init__()
+        self._choices = choices
         self.clinic = clinic
         self.plan_id = plan_id
         self.simulator = simulator or SimulatedGun()
@@ -64,7 +72,7 @@ class BeforeSessionScreen(Screen[None]):
             yield Static("", id="warnings")
             yield Checkbox("I have read the warnings and go ahead", id="acknowledge")
             yield Label("Gun", classes="section")
-            yield Select(gun_choices(), value=SIMULATOR, allow_blank=False, id="gun")
+            yield Select(self._choices(), value=SIMULATOR, allow_blank=False, id="gun")
             yield Input(placeholder="or type a port path / pyserial URL", id="port")
             yield Label("", id="before-error", classes="error")
             with Horizontal(classes="buttons"):

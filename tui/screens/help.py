@@ -19,12 +19,17 @@ HELP = """\
 | key | action |
 |---|---|
 | `/` | find a patient by name or identifier |
-| `p` | new patient |
-| `P` | edit the selected patient |
+| `n` | new patient |
+| `e` | edit the selected patient |
 | `t` | new treatment plan for the selected patient |
+| `o` | edit the selected plan |
 | `s` | prepare the next session of the selected plan |
+| `v` | review (and sign) the selected session |
 | `r` | replay a capture file |
-| `d` | demo: a session against the built-in simulated gun |
+| `d` | demo: a session of a sample plan against the built-in simulated gun |
+
+Plan and patient forms: `ctrl+s` saves, `escape` cancels; in a plan, `ctrl+a` adds a zone and
+`ctrl+d` removes the last one. What is refused is said under the field concerned.
 
 ## Before the session
 Answer the checklist, read the warnings, pick the gun (a serial port or the built-in

@@ -18,6 +18,10 @@ from tui.screens.plan_form import PlanFormScreen
 from tui.state import PatientDetail, PatientRow, PlanRow, ml
 
 
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _when(at: datetime | None) -> str:
     return "-" if at is None else at.astimezone().strftime("%Y-%m-%d %H:%M")
 
@@ -59,7 +63,7 @@ class HomeScreen(Screen[None]):
     async def on_mount(self) -> None:
         self.sub_title = "patients and plans"
         self.query_one("#patients", DataTable).add_columns("Identifier", "Name", "Born")
-        self.query_one("#plans", DataTable).add_columns("Plan", "Product", "Lot", "Series")
+        self.query_one("#plans", DataTable).add_columns("Plan", "Product · lot", "Series")
         self.query_one("#sessions", DataTable).add_columns(
             "#", "Status", "Started", "Shots", "mL", "Signed"
         )
@@ -103,8 +107,7 @@ class HomeScreen(Screen[None]):
         for plan in d.plans:
             plans.add_row(
                 str(plan.plan_id),
-                plan.product_name,
-                plan.lot_number,
+                _clip(f"{plan.product_name} · {plan.lot_number}", 30),
                 plan.series_text,
                 key=str(plan.plan_id),
             )

@@ -31,7 +31,7 @@ class FormField(Vertical):
     FormField { height: auto; width: 1fr; margin-right: 1; }
     FormField Input { width: 1fr; }
     FormField .field-label { color: $text-muted; }
-    FormField .field-error { color: $error; height: auto; }
+    FormField .field-error { color: $error; height: auto; width: 1fr; }
     """
 
     def __init__(
@@ -60,6 +60,25 @@ def clear_problems(root: DOMNode) -> None:
         label.update("")
 
 
+def plain(reason: str) -> str:
+    """A validation message in the words a practitioner would use."""
+    if reason.startswith("Input should be '"):
+        return "choose one from the list"
+    if reason.startswith("String should have at least 1"):
+        return "required"
+    if reason.startswith("Input should be a valid date"):
+        return "give a date as YYYY-MM-DD"
+    if reason.startswith(("Input should be a valid number", "Input should be a valid integer")):
+        return "give a number"
+    if reason.startswith("Input should be less than or equal to "):
+        return "at most " + reason.removeprefix("Input should be less than or equal to ")
+    if reason.startswith("Input should be greater than or equal to "):
+        return "at least " + reason.removeprefix("Input should be greater than or equal to ")
+    if reason.startswith("Input should be greater than "):
+        return "more than " + reason.removeprefix("Input should be greater than ")
+    return reason
+
+
 def show_problems(root: DOMNode, problems: Iterable[tuple[str, str]], general: Label) -> int:
     """Put each (path, reason) under its field; what has no field goes to ``general``.
 
@@ -81,9 +100,9 @@ def show_problems(root: DOMNode, problems: Iterable[tuple[str, str]], general: L
             except NoMatches:
                 key = key.rpartition("-")[0]
         if target is None:
-            leftovers.append(f"{path}: {reason}")
+            leftovers.append(f"{path}: {plain(reason)}")
             continue
-        target.update(reason)
+        target.update(plain(reason))
         if first is None:
             try:
                 first = root.query_one(f"#f-{key}", Widget)
@@ -101,7 +120,7 @@ class SelectField(Vertical):
     DEFAULT_CSS = """
     SelectField { height: auto; width: 1fr; margin-right: 1; }
     SelectField .field-label { color: $text-muted; }
-    SelectField .field-error { color: $error; height: auto; }
+    SelectField .field-error { color: $error; height: auto; width: 1fr; }
     """
 
     def __init__(
