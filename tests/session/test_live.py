@@ -289,3 +289,30 @@ def test_a_new_gun_and_a_firmware_update_are_audited(db: Database) -> None:
         ).all()
     assert [action for action, _ in rows] == ["create", "update"]
     assert '"firmware":{"from":"2.4.1","to":"2.5.0"}' in rows[1][1]
+
+
+def test_two_writers_on_one_gun_still_count_each_shot_once(db: Database) -> None:
+    first = open_or_continue(db, GUN)
+    second = open_or_continue(db, GUN)
+    assert first.session_id == second.session_id
+    second.add_shots(shots([1]))
+    first.add_shots(shots([2, 3, 4, 5]))
+    # ``second`` has not seen 2–5: the database refuses them and the tally comes from it.
+    result = second.add_shots(shots([2, 3, 4, 5, 6]))
+    assert (result.new, result.duplicates) == (1, 4)
+    assert second.progress().total.points == 6
+    assert stored_count(db) == 6
+
+
+def test_naive_times_are_refused(db: Database) -> None:
+    live = open_or_continue(db, GUN)
+    naive = shots([1])[0]
+    from dataclasses import replace
+
+    with pytest.raises(InvalidValueError) as refused:
+        live.add_shots([replace(naive, device_time=datetime(2026, 3, 2, 9, 0))])
+    assert refused.value.field == "device_time"
+    with pytest.raises(InvalidValueError) as refused:
+        live.add_shots([replace(naive, received_at=datetime(2026, 3, 2, 9, 0))])
+    assert refused.value.field == "received_at"
+    assert stored_count(db) == 0
