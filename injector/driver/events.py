@@ -133,7 +133,11 @@ class ShotsRecovered:
 
 @dataclass(frozen=True, slots=True)
 class ShotsLost:
-    """Shots known to have been fired that can no longer be asked for."""
+    """Shots known to have been fired that can no longer be asked for.
+
+    ``count`` is -1 (with the shot's range) when a shot reported lost arrives after all, so
+    that a running total stays exact.
+    """
 
     serial: str
     boot_id: int

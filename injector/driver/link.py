@@ -544,9 +544,20 @@ class Driver:
         if outcome is Outcome.DUPLICATE:
             self._duplicates += 1
             return
-        recovered = outcome is Outcome.RECOVERED
+        recovered = outcome is not Outcome.NEW
         if recovered:
             self._recovered_in_read += 1
+        if outcome is Outcome.FOUND:
+            self._emit(
+                ShotsLost(
+                    ident.serial,
+                    ident.boot_id,
+                    -1,
+                    ((msg.shot_no, msg.shot_no),),
+                    "arrived after being reported lost",
+                    wall,
+                )
+            )
         self._emit(
             ShotReceived(
                 ident.serial,

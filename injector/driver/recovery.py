@@ -32,6 +32,8 @@ class Outcome(enum.Enum):
     RECOVERED = "recovered"
     """It was known to be missing (a gap or announced by a heartbeat)."""
     DUPLICATE = "duplicate"
+    FOUND = "found"
+    """It had been reported lost: the report was wrong by one."""
 
 
 class BootLedger:
@@ -62,6 +64,7 @@ class BootLedger:
         self.recovered_count = 0
         self._done = 0  # every number in 1..done is held or lost
         self._above: set[int] = set()  # held or lost numbers above done
+        self._lost: set[int] = set()  # the lost ones, in case one turns up after all
         self._retry_first = retry_first
         self._retry_max = retry_max
         self._merge_gap = merge_gap
@@ -110,6 +113,14 @@ class BootLedger:
     def receive(self, shot_no: int) -> Outcome:
         """A shot arrived (first time, duplicate or retransmission)."""
         if shot_no <= 0 or shot_no <= self._done or shot_no in self._above:
+            if shot_no in self._lost:
+                # Reported lost, yet here it is (a capture replayed, where the "gun" holds an
+                # arbitrary set of shots): it is held after all, and no longer counts as lost.
+                self._lost.discard(shot_no)
+                self.lost_count -= 1
+                self.held_count += 1
+                self.recovered_count += 1
+                return Outcome.FOUND
             return Outcome.DUPLICATE
         was_missing = shot_no <= self.highest
         self._resolve(shot_no)
@@ -194,6 +205,7 @@ class BootLedger:
         for a, b in lost:
             for n in range(a, b + 1):
                 self._resolve(n)
+                self._lost.add(n)
             self.lost_count += b - a + 1
         return lost
 

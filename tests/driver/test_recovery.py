@@ -95,3 +95,13 @@ def test_partial_answers_find_the_boundary_by_bisection() -> None:
     assert ledger.missing_count == 0
     assert ledger.lost_count == first_held - 2
     assert ledger.held_count == 1000 - ledger.lost_count
+
+
+def test_a_shot_reported_lost_that_arrives_after_all_is_found() -> None:
+    ledger = BootLedger("SN1", 7)
+    ledger.receive(1)
+    ledger.receive(4)
+    assert ledger.answered(2, 3, AckStatus.PARTIAL, 0.0) == [(2, 2)]
+    assert ledger.receive(2) is Outcome.FOUND
+    assert ledger.receive(2) is Outcome.DUPLICATE
+    assert (ledger.lost_count, ledger.held_count) == (0, 3)

@@ -14,6 +14,7 @@ from injector.driver import Driver
 from injector.recorder import DatabaseStore, Recorder
 from injector.storage.engine import Database, open_database
 from protocols.igp1 import Heartbeat, Mode, Shot, ShotFlags
+from protocols.igp1.capture import CaptureWriter
 from simulators.faults import FaultConfig
 from simulators.gun import Fate
 from simulators.runner import Simulator
@@ -25,10 +26,11 @@ ShotRow = tuple[str, int, int, int, int, int, int, int]
 """(serial, boot_id, shot_no, uptime_ms, depth_um, volume_nl, flags, syringe_remaining_nl)"""
 
 
-def test_driver(port: str) -> Driver:
+def fast_driver(port: str, capture: CaptureWriter | None = None) -> Driver:
     """A driver with timeouts shortened for a fast simulator (real seconds)."""
     return Driver(
         port,
+        capture=capture,
         silence_timeout=0.5,
         reopen_backoff=(0.02, 0.1),
         resend_backoff=(0.05, 0.2),
@@ -64,6 +66,7 @@ class Bench:
         seed: int = 1,
         speed: float = SPEED,
         db: Database | None = None,
+        capture: CaptureWriter | None = None,
     ) -> Bench:
         """Start a gun in REPEAT mode at 10 shots/s and a recorder that has identified it."""
         link = folder / "gun"
@@ -72,7 +75,7 @@ class Bench:
         sim.set_settings(mode=Mode.REPEAT, rate_spm=600, depth_um=2400, volume_nl=4_000)
         sim.swap_syringe(20_000)  # 5000 shots before it runs dry
         database = db or open_database(str(folder / "rec.db"))
-        recorder = Recorder(test_driver(str(link)), DatabaseStore(database))
+        recorder = Recorder(fast_driver(str(link), capture), DatabaseStore(database))
         recorder.start()
         wait_for(lambda: recorder.status.device is not None, 10, "the gun to identify itself")
         return cls(sim, database, recorder, link)
@@ -115,20 +118,7 @@ class Bench:
 
     def recorded(self) -> tuple[list[ShotRow], int, int]:
         """What the database holds: shot rows, and the sessions' lost and recovered counts."""
-        with self.db.begin() as conn:
-            rows = conn.execute(
-                text(
-                    "select serial, boot_id, shot_no, uptime_ms, depth_um, volume_nl, flags, "
-                    "syringe_remaining_nl from shot order by serial, boot_id, shot_no"
-                )
-            ).all()
-            lost, recovered = conn.execute(
-                text(
-                    "select coalesce(sum(lost_shots), 0), coalesce(sum(recovered_shots), 0) "
-                    "from treatment_session"
-                )
-            ).one()
-        return sorted(tuple(r) for r in rows), int(lost), int(recovered)  # type: ignore[misc]
+        return recorded(self.db)
 
     def settle(self, timeout: float = 15.0) -> tuple[list[ShotRow], int]:
         """Wait until the database holds what the gun says it should; return the truth."""
@@ -147,6 +137,24 @@ class Bench:
         """Stop the recorder (committing everything) and the simulator."""
         assert self.recorder.stop()
         self.sim.stop()
+
+
+def recorded(db: Database) -> tuple[list[ShotRow], int, int]:
+    """What the database holds: shot rows, and the sessions' lost and recovered counts."""
+    with db.begin() as conn:
+        rows = conn.execute(
+            text(
+                "select serial, boot_id, shot_no, uptime_ms, depth_um, volume_nl, flags, "
+                "syringe_remaining_nl from shot order by serial, boot_id, shot_no"
+            )
+        ).all()
+        lost, recovered = conn.execute(
+            text(
+                "select coalesce(sum(lost_shots), 0), coalesce(sum(recovered_shots), 0) "
+                "from treatment_session"
+            )
+        ).one()
+    return sorted(tuple(r) for r in rows), int(lost), int(recovered)  # type: ignore[misc]
 
 
 def _row(serial: str, boot_id: int, shot: Shot) -> ShotRow:
