@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from injector.domain.errors import InvalidValueError
@@ -47,6 +48,7 @@ from injector.storage.tables import (
     TreatmentPlan,
     TreatmentSession,
     ZoneActivation,
+    table_of,
 )
 
 # A limit is identified by its kind and zone (None for the session-wide limit).
@@ -256,6 +258,18 @@ def _load_or_create_row(
     return row
 
 
+class _SessionEndedElsewhere(Exception):
+    """The session row is no longer in progress (rolls the write back)."""
+
+
+def _in_progress(conn: Connection, session_id: int) -> bool:
+    table = table_of(TreatmentSession)
+    status = conn.execute(
+        sa_select(table.c.status).where(table.c.id == session_id)
+    ).scalar_one_or_none()
+    return status == SessionStatus.IN_PROGRESS.value
+
+
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     """What a batch changes in memory, applied only after its transaction commits."""
@@ -380,7 +394,9 @@ class LiveSession:
         Shots already stored (same serial, boot_id, shot_no) count as duplicates and change
         nothing. Returns the counts, the plan limits this batch reached and whether the gun
         should be locked (PLAN_LIMIT). A shot of another gun is refused (field ``serial``) and
-        then nothing of the batch is stored.
+        then nothing of the batch is stored. Shots that arrive after the session ended (here
+        or elsewhere) start a new in-progress session of the same plan and gun, which
+        :attr:`session_id` then names: a shot is never refused for that.
         """
         for shot in shots:
             if shot.serial != self.serial:
@@ -389,11 +405,22 @@ class LiveSession:
                 )
             if shot.received_at.tzinfo is None:
                 raise InvalidValueError("received_at", "must be a timezone-aware UTC datetime")
+            if shot.device_time is not None and shot.device_time.tzinfo is None:
+                raise InvalidValueError("device_time", "must be a timezone-aware UTC datetime")
         with self._lock:
             if self._ended:
-                raise InvalidValueError("session_id", f"session {self.session_id} has ended")
-            with self._db.begin() as conn:
-                outcome = self._add_shots(conn, shots)
+                self._roll_over()
+            try:
+                with self._db.begin() as conn:
+                    if not _in_progress(conn, self.session_id):
+                        raise _SessionEndedElsewhere
+                    outcome = self._add_shots(conn, shots)
+            except _SessionEndedElsewhere:
+                # Ended from another screen or room while the gun still fires: the shots
+                # are kept, in a new session, rather than refused or added to an ended one.
+                self._roll_over()
+                with self._db.begin() as conn:
+                    outcome = self._add_shots(conn, shots)
             # Only once the transaction has committed does the in-memory state move, so a
             # failed commit leaves the tally matching the database.
             self._tallies = outcome.tallies
@@ -405,6 +432,55 @@ class LiveSession:
                 self._known.pop(boot_id, None)
             self._reached |= outcome.reached
             return outcome.result
+
+    def _roll_over(self) -> None:
+        """Continue in a new in-progress session after this one ended (audited)."""
+        when = _now()
+        active = self._activation_zones[-1] if self._activation_zones else None
+        with self._db.session() as session:
+            old = session.get(TreatmentSession, self.session_id)
+            assert old is not None
+            row = TreatmentSession(
+                plan_id=old.plan_id,
+                sequence_no=(
+                    next_sequence_no(session, old.plan_id) if old.plan_id is not None else None
+                ),
+                status=SessionStatus.IN_PROGRESS.value,
+                started_at=when,
+                practitioner=old.practitioner,
+                device_id=old.device_id,
+                device_serial=old.device_serial,
+                device_model=old.device_model,
+                device_firmware=old.device_firmware,
+                lot_number=old.lot_number,
+                lot_expiry=old.lot_expiry,
+                active_zone_id=active,
+                notes=f"continues session {old.id}, which ended while the gun still fired",
+                created_at=when,
+            )
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            if active is not None:
+                session.add(ZoneActivation(session_id=row.id, zone_id=active, at=when))
+            append_audit(
+                session.connection(),
+                actor=f"recorder {self.serial}",
+                action="create",
+                entity="session",
+                entity_id=row.id,
+                payload={**row.model_dump(exclude={"id"}), "continues_session": old.id},
+                at=when,
+            )
+            new_id = row.id
+        self.session_id = new_id
+        self._activation_times = [when] if active is not None else []
+        self._activation_zones = [active] if active is not None else []
+        self._tallies = {}
+        self._recovered = self._lost = 0
+        self._reached = set()
+        self._overridden = set()
+        self._ended = False
 
     def _add_shots(self, conn: Connection, shots: Sequence[ShotIn]) -> _Outcome:
         fresh: list[ShotIn] = []
@@ -594,16 +670,16 @@ class LiveSession:
                     "detail": dict(event.detail),
                 }
             )
-        with self._lock:
-            if self._ended:
+        with self._lock, self._db.begin() as conn:
+            if self._ended or not _in_progress(conn, self.session_id):
                 # The gun keeps talking after the session ended: keep its events in the
                 # device log, but not in (or counted against) a session that may be signed.
                 for row in rows:
                     row["session_id"] = None
                 recovered = lost = 0
-            with self._db.begin() as conn:
-                insert_device_events(conn, rows)
-                add_shot_counters(conn, self.session_id, recovered, lost)
+            insert_device_events(conn, rows)
+            add_shot_counters(conn, self.session_id, recovered, lost)
+        with self._lock:
             self._recovered += recovered
             self._lost += lost
 

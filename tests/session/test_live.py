@@ -244,19 +244,42 @@ def test_a_refused_batch_stores_nothing(db: Database) -> None:
 def test_an_ended_session_records_no_more_and_a_new_one_starts(db: Database) -> None:
     live = open_or_continue(db, GUN)
     live.add_shots(shots([1]))
+    ended = live.session_id
     live.end(actor="Dr Test")
-    with pytest.raises(InvalidValueError):
-        live.add_shots(shots([2]))
     with pytest.raises(InvalidValueError) as refused:
-        open_or_continue(db, GUN, session_id=live.session_id)
+        open_or_continue(db, GUN, session_id=ended)
     assert refused.value.field == "session_id"
     following = open_or_continue(db, GUN)
-    assert following.session_id != live.session_id
+    assert following.session_id != ended
     with db.begin() as conn:
         status = conn.execute(
-            text("SELECT status FROM treatment_session WHERE id = :id"), {"id": live.session_id}
+            text("SELECT status FROM treatment_session WHERE id = :id"), {"id": ended}
         ).scalar_one()
     assert status == SessionStatus.COMPLETED
+
+
+def test_shots_after_the_session_ended_elsewhere_go_to_a_new_session(db: Database) -> None:
+    from injector.session.clinical import end_session, session_view, sign_session
+
+    plan_id, (forehead, _) = make_plan(db)
+    live = open_or_continue(db, GUN, plan_id)
+    live.set_active_zone(forehead, at=T0)
+    live.add_shots(shots([1, 2]))
+    first = live.session_id
+    end_session(db, first, actor="Dr Test")  # from the TUI, while the recorder runs
+    sign_session(db, first, name="Dr Test")
+    live.add_events([DeviceEventIn(DeviceEventKind.SHOTS_LOST, T0, GUN.serial, 7, {"count": 1})])
+    result = live.add_shots(shots([2, 3, 4]))
+    assert (result.new, result.duplicates) == (2, 1)
+    assert live.session_id != first
+    assert live.active_zone_id == forehead
+    assert live.progress().total.points == 2
+    view = session_view(db, live.session_id)
+    assert view.status == SessionStatus.IN_PROGRESS and view.sequence_no == 2
+    assert session_view(db, first).lost_shots == 0  # the signed session is untouched
+    from injector.session.audit import verify_audit_trail
+
+    assert verify_audit_trail(db).ok
 
 
 def test_reading_never_holds_up_recording(db: Database) -> None:
