@@ -191,6 +191,8 @@ def run_show(args: argparse.Namespace) -> int:
         status += f"; due {series.next_due[0].isoformat()} – {series.next_due[1].isoformat()}"
     if series.overdue:
         status += f" (overdue by {series.overdue_days} days)"
+    if series.missed:
+        status += f"; missed: session(s) {', '.join(map(str, series.missed))}"
     print(status)
     limit = _ml(plan.max_session_volume_nl)
     lock = ", locks the gun at a limit" if plan.lock_at_limit else ""

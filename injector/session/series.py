@@ -36,7 +36,8 @@ class SeriesStatus:
 
     ``next_due`` is the window (earliest, latest) for session ``next_sequence_no``, counted
     from the last session done; None before the first session and once the series is done.
-    ``overdue`` is True when ``today`` is past the window's end.
+    ``overdue`` is True when ``today`` is past the window's end. ``missed`` lists planned
+    sessions whose scheduled day has passed without them being started (recalls).
     """
 
     plan_id: int
@@ -49,6 +50,7 @@ class SeriesStatus:
     overdue: bool
     overdue_days: int
     sessions: tuple[SeriesEntry, ...]
+    missed: tuple[int, ...] = ()
 
     @property
     def label(self) -> str:
@@ -92,6 +94,14 @@ def series_status(db: Database, plan_id: int, *, today: date | None = None) -> S
             base = last.started_at.date()
             window = (base + timedelta(days=shortest), base + timedelta(days=longest))
         overdue_days = (day - window[1]).days if window and day > window[1] else 0
+        missed = tuple(
+            r.id
+            for r in rows
+            if r.id is not None
+            and r.status == SessionStatus.PLANNED
+            and r.scheduled_at is not None
+            and r.scheduled_at.date() < day
+        )
         return SeriesStatus(
             plan_id=plan_id,
             sessions_planned=plan.sessions_planned,
@@ -103,6 +113,7 @@ def series_status(db: Database, plan_id: int, *, today: date | None = None) -> S
             overdue=overdue_days > 0,
             overdue_days=overdue_days,
             sessions=entries,
+            missed=missed,
         )
 
 

@@ -221,6 +221,7 @@ def test_the_series_counts_and_finds_the_next_due_date(db: Database) -> None:
     late = series_status(db, plan_id, today=third.date() + timedelta(days=20))
     assert late.overdue and late.overdue_days == 6
     planned = plan_session(db, plan_id, scheduled_at=third + timedelta(days=14), actor="Desk")
+    assert series_status(db, plan_id, today=third.date() + timedelta(days=15)).missed == (planned,)
     skip_session(db, planned, actor="Desk", reason="patient ill")
     status = series_status(db, plan_id, today=third.date())
     assert (status.completed, status.skipped, status.label) == (3, 1, "session 5 of 6")
