@@ -100,3 +100,38 @@ def test_an_unwritable_place_is_one_clear_error(tmp_path: Path) -> None:
 def test_unknown_url_scheme_is_refused() -> None:
     with pytest.raises(StorageError, match="unsupported database"):
         open_database("mysql://localhost/x")
+
+
+def test_an_older_database_is_migrated_on_open_and_keeps_its_rows(db_url: str) -> None:
+    from alembic import command
+
+    from injector.storage.migrate import alembic_config
+
+    # Bring a fresh database to the first revision only, as an older program would have left it.
+    db = open_database(db_url, migrate=False)
+    try:
+        with db.begin() as conn:
+            command.upgrade(alembic_config(conn), "0001")
+            conn.execute(
+                text(
+                    "INSERT INTO device (serial, model, firmware, first_seen_at, last_seen_at) "
+                    "VALUES ('SN1', 'MG-400', '2.4.1', :t, :t)"
+                ),
+                {"t": "2026-03-02 09:00:00.000000"},
+            )
+    finally:
+        db.close()
+    db = open_database(db_url)
+    try:
+        with db.begin() as conn:
+            assert MigrationContext.configure(conn).get_current_heads() == (head_revision(),)
+            assert conn.execute(text("SELECT serial FROM device")).scalar_one() == "SN1"
+    finally:
+        db.close()
+
+
+def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"these are not the droids\n" * 100)
+    with pytest.raises(StorageError, match="file is not a database"):
+        open_database(str(path))
