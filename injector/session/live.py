@@ -511,7 +511,7 @@ class LiveSession:
         else:
             # Another writer stored some of these shots first (two recorders on one gun): the
             # database is the truth, so take the tally from it rather than guess.
-            new_tallies = _tallies_from_db(conn, self.session_id)
+            new_tallies = tallies_from_db(conn, self.session_id)
             forget_boots = {shot.boot_id for shot in fresh}
         alerts = self._check_limits(new_tallies, batch.keys())
         if alerts:
@@ -746,7 +746,8 @@ def known_shots_from(serial: str, boot_id: int, numbers: Sequence[int]) -> Known
     return KnownShots(serial, boot_id, top, tuple(n for n in range(1, top) if n not in present))
 
 
-def _tallies_from_db(conn: Connection, session_id: int) -> dict[int | None, Tally]:
+def tallies_from_db(conn: Connection, session_id: int) -> dict[int | None, Tally]:
+    """Per-zone tallies of a session's stored shots (the database's own count)."""
     return {
         row.zone_id: Tally(
             shots=row.shots,
@@ -881,7 +882,7 @@ def open_or_continue(
                 select(ZoneActivation).where(col(ZoneActivation.session_id) == sid)
             ).all()
         ]
-        tallies = _tallies_from_db(session.connection(), sid)
+        tallies = tallies_from_db(session.connection(), sid)
         reached: set[LimitKey] = set()
         overridden: set[LimitKey] = set()
         events = session.exec(

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from injector.domain.vocabulary import SessionStatus
-from injector.session.live import _tallies_from_db, build_progress, zone_plans
+from injector.session.live import build_progress, tallies_from_db, zone_plans
 from injector.session.progress import PlanProgress, ZoneProgress
 from injector.session.records import load_plan
 from injector.storage.engine import Database
@@ -141,7 +141,7 @@ def _session_progress(session: Session, session_id: int) -> PlanProgress:
     return build_progress(
         session_id,
         zone_plans(session, row.plan_id),
-        _tallies_from_db(session.connection(), session_id),
+        tallies_from_db(session.connection(), session_id),
         plan.max_session_volume_nl if plan else None,
         row.recovered_shots,
         row.lost_shots,
