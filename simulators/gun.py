@@ -558,9 +558,9 @@ class Gun:
         if press is None or not self.can_fire:
             self.release_trigger()
             return
-        self._fire(press.no_skin)
+        self._fire(press.no_skin)  # may release the trigger (syringe empty)
         press.count -= 1
-        if press.count == 0:
+        if press.count == 0 and self._presses and self._presses[0] is press:
             self._presses.popleft()
         if not self._presses or not self.can_fire:
             self.release_trigger()
