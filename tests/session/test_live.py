@@ -293,7 +293,16 @@ def test_reading_never_holds_up_recording(db: Database) -> None:
         # A write commits while the read snapshot is open (WAL on SQLite; MVCC on PostgreSQL).
         assert live.add_shots(shots([3])).new == 1
     assert before == 2
-    assert [s.shot_no for s in session_shots(db, live.session_id)] == [1, 2, 3]
+    stored = session_shots(db, live.session_id)
+    assert [s.shot_no for s in stored] == [1, 2, 3]
+    sent = shots([1])[0]
+    assert (stored[0].received_at, stored[0].device_time) == (sent.received_at, None)
+    assert stored[0].received_at.tzinfo is not None
+    assert (stored[0].depth_um, stored[0].volume_nl, stored[0].retransmitted) == (
+        1500,
+        50_000,
+        False,
+    )
     assert known_shots(db, GUN.serial, 7).max_shot_no == 3
     live.add_events([DeviceEventIn(DeviceEventKind.LINK_LOST, T0, GUN.serial, 7)])
     assert [e.kind for e in session_device_events(db, live.session_id)] == ["link_lost"]
