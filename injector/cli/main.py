@@ -24,6 +24,7 @@ SUBCOMMANDS: list[str] = [
     "injector.cli.plan",
     "injector.cli.session",
     "injector.cli.audit",
+    "injector.cli.export",
     "injector.cli.tui",
     "injector.cli.demo",
 ]

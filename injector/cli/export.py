@@ -1,0 +1,128 @@
+"""``injector export``: a session's record (or every session's) as JSON, CSV or FHIR R4."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from injector.cli.errors import UserError
+from injector.cli.records_db import add_db_argument, database
+from injector.export import ExportFormat, NoSessionsError, export_text
+from injector.export.fhir import PATIENT_IDENTIFIER_SYSTEM
+from injector.storage import RecordNotFoundError, StorageError
+from injector.storage.engine import resolve_url
+
+_FORMATS = ", ".join(f.value for f in ExportFormat)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``export``."""
+    parser = subparsers.add_parser(
+        "export",
+        help="write sessions as JSON, CSV or a FHIR R4 bundle",
+        description="Write a session's record, or every session's (JSON and CSV), to standard "
+        "output or a file. json: the whole record (docs/export.md gives the schema); csv: one "
+        "row per shot; fhir: one session as a FHIR R4 Bundle (needs --session).",
+    )
+    add_db_argument(parser)
+    parser.add_argument("--session", metavar="ID", help="the session to export (default: all)")
+    parser.add_argument("--format", metavar="FORMAT", help=f"one of {_FORMATS}")
+    parser.add_argument(
+        "--output", metavar="FILE", help="write to FILE (mode 0600) instead of standard output"
+    )
+    parser.add_argument(
+        "--patient-system",
+        metavar="URI",
+        default=PATIENT_IDENTIFIER_SYSTEM,
+        help="FHIR: the identifier system of the clinic's patient numbers "
+        f"(default: {PATIENT_IDENTIFIER_SYSTEM})",
+    )
+    parser.set_defaults(handler=run_export)
+
+
+def _format(value: str | None) -> ExportFormat:
+    if value is None:
+        raise UserError(f"--format: say which format to write ({_FORMATS})")
+    try:
+        return ExportFormat(value.strip().lower())
+    except ValueError:
+        raise UserError(f"--format: unknown format {value!r}; use one of {_FORMATS}") from None
+
+
+def _session_id(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        session_id = int(value)
+    except ValueError:
+        raise UserError(f"--session: {value!r} is not a session id (a whole number)") from None
+    if session_id < 1:
+        raise UserError(f"--session: {session_id} is not a session id (ids start at 1)")
+    return session_id
+
+
+def _require_existing_file(db_arg: str | None) -> None:
+    """An export only reads: refuse to create an empty SQLite file from a mistyped path."""
+    try:
+        url = resolve_url(db_arg)
+    except StorageError as exc:
+        raise UserError(str(exc)) from None
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        raise UserError(
+            f"--db: there is no database file at {url.database}; check the path or pass "
+            "--db with the clinic's database"
+        )
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all, readable by the owner only."""
+    directory = path.parent
+    if not directory.is_dir():
+        raise UserError(f"--output: the folder {directory} does not exist")
+    try:
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UserError(f"--output: cannot write in {directory}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise UserError(f"--output: cannot write {path}: {exc.strerror}") from None
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Render the export and write it to standard output or ``--output``."""
+    export_format = _format(args.format)
+    session_id = _session_id(args.session)
+    if export_format == ExportFormat.FHIR and session_id is None:
+        raise UserError(
+            "--session: a FHIR export is one session's record; name it with --session ID"
+        )
+    _require_existing_file(args.db)
+    with database(args) as db:
+        try:
+            text = export_text(
+                db,
+                export_format,
+                session_id=session_id,
+                patient_identifier_system=args.patient_system,
+            )
+        except RecordNotFoundError:
+            raise UserError(
+                f"--session: there is no session {session_id} in {db.display_url}"
+            ) from None
+        except NoSessionsError:
+            raise UserError(
+                f"the database at {db.display_url} holds no sessions yet; nothing to export"
+            ) from None
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        _write(Path(args.output).expanduser(), text)
+    return 0

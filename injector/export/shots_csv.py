@@ -1,0 +1,59 @@
+"""The CSV export: one row per shot, with a header row (RFC 4180: comma, CRLF, quoting).
+
+Columns, in order: see :data:`COLUMNS` and ``docs/export.md``. Times are UTC, ISO 8601
+ending in ``Z``; an empty ``device_time`` means the gun's clock was not known yet, an empty
+``zone`` that no zone was chosen.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from injector.export.record import SessionRecord
+
+COLUMNS: tuple[str, ...] = (
+    "session_id",
+    "device_serial",
+    "boot_id",
+    "shot_no",
+    "uptime_ms",
+    "received_at",
+    "device_time",
+    "depth_um",
+    "volume_nl",
+    "flags",
+    "zone",
+)
+
+
+def _time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def to_csv(records: list[SessionRecord]) -> str:
+    """The CSV export of these sessions' shots, sessions in the order given."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    for record in records:
+        for shot in record.shots:
+            writer.writerow(
+                (
+                    record.session.id,
+                    shot.serial,
+                    shot.boot_id,
+                    shot.shot_no,
+                    shot.uptime_ms,
+                    _time(shot.received_at),
+                    _time(shot.device_time),
+                    shot.depth_um,
+                    shot.volume_nl,
+                    shot.flags,
+                    record.zone_name(shot.zone_id) or "",
+                )
+            )
+    return buffer.getvalue()
