@@ -43,6 +43,7 @@ def test_unplug_replug(tmp_path: Path) -> None:
     bench = Bench.start(tmp_path, seed=12)
     try:
         bench.fire(100)
+        bench.settle()  # see test_everything_at_once_at_high_speed
         bench.sim.unplug()
         bench.fire(50)  # fired while the cable is out: asked for after the replug
         bench.sim.replug()
@@ -62,6 +63,7 @@ def test_unplugged_longer_than_the_gun_remembers(tmp_path: Path) -> None:
     bench = Bench.start(tmp_path, seed=13)
     try:
         bench.fire(10)
+        bench.settle()  # see test_everything_at_once_at_high_speed
         bench.sim.unplug()
         bench.fire(1100)  # the gun keeps its last 1024: the first 76 are gone
         bench.sim.replug()
