@@ -124,29 +124,39 @@ def _watch(
     last_plain = ""
     next_plain = 0.0
     while not stop.wait(0.1):
-        while not notices.empty():
-            event = notices.get()
-            if isinstance(event, DeviceIdentified):
-                identified = True
-                line.log(
-                    f"gun {event.model} {event.serial} firmware {event.firmware} "
-                    f"boot {event.boot_id:08x}"
-                )
-            elif isinstance(event, LinkChanged):
-                line.log(f"link {event.state.value}: {event.reason}")
-            elif isinstance(event, DeviceRebooted):
-                line.log(f"gun {event.serial} restarted (boot {event.new_boot_id:08x})")
-            elif isinstance(event, ShotsLost):
-                line.log(f"{event.count} shots of boot {event.boot_id:08x} lost: {event.reason}")
-            elif isinstance(event, UnrecognisedData) and not identified:
-                return _explain_garbage(event)
+        problem = _show_notices(notices, line)
+        if problem is not None and not identified:
+            return problem
+        identified = identified or recorder.status.device is not None
         text = _status_text(recorder.status)
         if line.tty:
             line.show(text)
         elif text != last_plain and time.monotonic() >= next_plain:
             last_plain, next_plain = text, time.monotonic() + 1.0
             line.log(text)
+    _show_notices(notices, line)
     return None
+
+
+def _show_notices(notices: queue.SimpleQueue[DriverEvent], line: _StatusLine) -> str | None:
+    """Log what the driver reported; returns the problem unreadable data points to, if any."""
+    problem = None
+    while not notices.empty():
+        event = notices.get()
+        if isinstance(event, DeviceIdentified):
+            line.log(
+                f"gun {event.model} {event.serial} firmware {event.firmware} "
+                f"boot {event.boot_id:08x}"
+            )
+        elif isinstance(event, LinkChanged):
+            line.log(f"link {event.state.value}: {event.reason}")
+        elif isinstance(event, DeviceRebooted):
+            line.log(f"gun {event.serial} restarted (boot {event.new_boot_id:08x})")
+        elif isinstance(event, ShotsLost) and event.count > 0:
+            line.log(f"{event.count} shots of boot {event.boot_id:08x} lost: {event.reason}")
+        elif isinstance(event, UnrecognisedData):
+            problem = _explain_garbage(event)
+    return problem
 
 
 def _explain_garbage(event: UnrecognisedData) -> str:
