@@ -13,6 +13,7 @@ from tui.app import InjectorApp
 from tui.live import Alerted, LogAdded
 from tui.screens.before import BeforeSessionScreen
 from tui.screens.end import EndOfSessionScreen
+from tui.screens.entry import AdverseEventScreen, NoteScreen
 from tui.screens.home import HomeScreen
 from tui.screens.live import LiveScreen
 from tui.screens.patient_form import PatientFormScreen
@@ -132,6 +133,25 @@ async def _patient_plan_session_sign_and_history(services: Services) -> None:
         await until(pilot, lambda: live.view.shot_count == 4, "four shots on screen")
         assert live.view.zones[0].points_done == 4
 
+        # --- a note and an adverse event, entered without stopping the recording -------------
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NoteScreen), "the note form")
+        fill(pilot, {"note-text": "patient comfortable"})
+        await pilot.press("enter")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, AdverseEventScreen), "the AE form")
+        fill(pilot, {"ae-kind": "bruising", "ae-notes": "left cheek"})
+        await pilot.click("#ae-save")
+        await until(pilot, lambda: app.screen is live, "back to the live view")
+        await until(
+            pilot,
+            lambda: any(
+                isinstance(m, LogAdded) and m.line.text.startswith("adverse event: bruising")
+                for m in seen
+            ),
+            "the adverse event in the log",
+        )
+
         # --- link loss: shown, shots fired meanwhile recovered on reconnect -------------------
         sim.unplug()
         await until(
@@ -176,6 +196,7 @@ async def _patient_plan_session_sign_and_history(services: Services) -> None:
         assert by_zone["Cheeks"].points_done == 6
         assert by_zone["Jawline"].points_done >= 3
         assert any("maximum volume reached" in d for d in review.summary.deviations)
+        assert any("bruising" in a and "left cheek" in a for a in review.summary.adverse_events)
         assert sim is not None and feed.simulator is None  # the simulator was stopped
         await pilot.press("ctrl+s")
         await until(pilot, lambda: review.summary.signed_at is not None, "the signature")  # type: ignore[union-attr]
@@ -205,5 +226,6 @@ async def _patient_plan_session_sign_and_history(services: Services) -> None:
     assert any("LINK LOST" in t for t in texts)
     assert any("link restored" in t for t in texts)
     assert any("recovered" in t for t in texts)
+    assert "note: patient comfortable" in texts
     alerts = [m.text for m in seen if isinstance(m, Alerted)]
     assert any("plan limit reached" in a and "Jawline" in a for a in alerts)

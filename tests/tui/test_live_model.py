@@ -1,0 +1,82 @@
+"""The live feed's model: what it keeps is bounded however many shots arrive, and it turns
+driver events into the panel, the log and the alerts."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+
+from injector.domain.vocabulary import AlertKind
+from injector.driver import LinkChanged, LinkState, ShotReceived, Status
+from injector.session import PlanAlert
+from tests.tui.fixtures import FACE_ZONES
+from tui.live_model import RECENT_DEPTHS, LiveModel, Notice
+from tui.state import LinkStatus, Severity
+
+
+def _shot(n: int) -> ShotReceived:
+    return ShotReceived(
+        serial="SN1",
+        boot_id=7,
+        shot_no=n,
+        uptime_ms=n * 2,
+        device_time=0.0,
+        depth_um=1000 + n % 500,
+        flags=0,
+        volume_nl=10_000,
+        syringe_remaining_nl=5_000_000,
+        recovered=False,
+        received_ns=time.monotonic_ns(),
+    )
+
+
+def test_memory_stays_flat_over_100000_shots() -> None:
+    model = LiveModel("flat", FACE_ZONES)
+    for n in range(1, 10_001):
+        model.apply(_shot(n))
+    model.view()
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        for n in range(10_001, 110_001):
+            model.apply(_shot(n))
+            if n % 20 == 0:  # the feed publishes a view every few shots at this rate
+                model.view()
+        after, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    view = model.view()
+    assert len(view.recent_depths_um) == RECENT_DEPTHS
+    assert view.last_depth_um == 1000 + 110_000 % 500
+    # 100 000 shots later the model holds what it held before, give or take a few objects.
+    assert after - before < 64 * 1024
+
+
+def test_link_loss_and_restore_are_notices_once() -> None:
+    model = LiveModel("link")
+    logged = [
+        model.apply(LinkChanged(state, "/dev/x", reason, 1.0))
+        for state, reason in [
+            (LinkState.CONNECTING, "opening"),
+            (LinkState.LIVE, "identified"),
+            (LinkState.LOST, "silence"),
+            (LinkState.RECONNECTING, "retry"),
+            (LinkState.CONNECTING, "reopened"),
+            (LinkState.LIVE, "identified"),
+        ]
+    ]
+    notices = [x.line.text for x in logged if isinstance(x, Notice)]
+    assert notices == ["LINK LOST: silence", "link restored"]
+    assert model.view().gun.link is LinkStatus.LIVE
+
+
+def test_status_and_plan_alert_reach_the_view() -> None:
+    model = LiveModel("alert", FACE_ZONES)
+    model.apply(Status("SN1", 7, 1000, 0, 3, 12, 1 << 2, 400_000, 1.0))
+    gun = model.view().gun
+    assert (gun.battery_pct, gun.locked, gun.faults) == (12, True, ("SYRINGE EMPTY",))
+    notice = model.apply_alert(PlanAlert(AlertKind.ZONE_MAX_VOLUME, 3, 1_500_000, 1_500_000, True))
+    assert notice.line.severity is Severity.ERROR
+    assert "zone 3 Cheeks" in model.view().limit_alert
+    model.set_active_zone(4)
+    assert model.view().limit_alert == ""
