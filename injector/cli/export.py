@@ -65,6 +65,15 @@ def _session_id(value: str | None) -> int | None:
     return session_id
 
 
+def _system(value: str) -> str:
+    scheme, colon, rest = value.partition(":")
+    if not colon or not scheme or not rest or any(ch.isspace() for ch in value):
+        raise UserError(
+            f"--patient-system: {value!r} is not a URI (e.g. https://clinic.example/patients)"
+        )
+    return value
+
+
 def _require_existing_file(db_arg: str | None) -> None:
     """An export only reads: refuse to create an empty SQLite file from a mistyped path."""
     try:
@@ -100,6 +109,7 @@ def run_export(args: argparse.Namespace) -> int:
     """Render the export and write it to standard output or ``--output``."""
     export_format = _format(args.format)
     session_id = _session_id(args.session)
+    patient_system = _system(args.patient_system)
     if export_format == ExportFormat.FHIR and session_id is None:
         raise UserError(
             "--session: a FHIR export is one session's record; name it with --session ID"
@@ -111,7 +121,7 @@ def run_export(args: argparse.Namespace) -> int:
                 db,
                 export_format,
                 session_id=session_id,
-                patient_identifier_system=args.patient_system,
+                patient_identifier_system=patient_system,
             )
         except RecordNotFoundError:
             raise UserError(

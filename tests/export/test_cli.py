@@ -12,6 +12,7 @@ import pytest
 
 from injector.cli.main import main
 from injector.export import ExportDocument
+from injector.session import DeviceInfo, open_or_continue
 from injector.storage import open_database
 from tests.export.recorded import Recorded, record_session
 
@@ -89,6 +90,14 @@ def test_output_file_is_private(tmp_path: Path, capsys: pytest.CaptureFixture[st
         (["--format", "json", "--session", "seven"], "--session: 'seven' is not a session id"),
         (["--format", "json", "--session", "4242"], "--session: there is no session 4242 in "),
         (["--format", "csv", "--output", "/nonexistent/dir/x.csv"], "--output: the folder"),
+        (
+            ["--format", "fhir", "--session", "1", "--patient-system", "clinic numbers"],
+            "--patient-system: 'clinic numbers' is not a URI",
+        ),
+        (
+            ["--format", "fhir", "--session", "2"],
+            "session: session 2 has no treatment plan and so no patient",
+        ),
     ],
 )
 def test_bad_input_is_one_line(
@@ -96,7 +105,9 @@ def test_bad_input_is_one_line(
 ) -> None:
     path = tmp_path / "clinic.sqlite3"
     db = open_database(str(path))
-    record_session(db)
+    assert record_session(db).session_id == 1
+    # Session 2: a gun recording without a plan.
+    assert open_or_continue(db, DeviceInfo("SN0099", "MG-400", "2.5.0")).session_id == 2
     db.close()
     code, out, err = run(capsys, "export", "--db", str(path), *argv)
     assert code == 2 and out == ""

@@ -20,8 +20,10 @@ from fhir.resources.R4B.bundle import Bundle as R4BBundle
 from injector.domain.errors import InvalidValueError
 from injector.export import ExportFormat, export_text
 from injector.session import DeviceInfo, ShotIn, open_or_continue
+from injector.session.clinical import plan_session
 from injector.storage import Database
 from tests.export.recorded import GUN, T0, record_session
+from tests.session.builders import add_patient_and_plan
 
 EXPORTED_AT = datetime(2026, 11, 3, 8, 0, tzinfo=UTC)
 UCUM = "http://unitsofmeasure.org"
@@ -145,6 +147,18 @@ def test_same_session_same_bundle_and_in_progress_is_preliminary(db: Database) -
     assert {o["status"] for o in of_type(first, "Observation")} == {"preliminary"}
     R4BBundle.model_validate(first)
     validate_r4(first)
+
+
+def test_planned_session_has_a_procedure_and_nothing_administered(db: Database) -> None:
+    plan_id = add_patient_and_plan(db)
+    session_id = plan_session(db, plan_id, scheduled_at=T0, actor="Dr Test")
+    data = export_bundle(db, session_id)
+    [entry] = data["entry"]
+    assert entry["resource"]["resourceType"] == "Procedure"
+    assert entry["resource"]["status"] == "preparation"
+    assert "performedPeriod" not in entry["resource"]
+    R4BBundle.model_validate(data)
+    validate_r4(data)
 
 
 def test_session_without_plan_or_session_id_is_refused(db: Database) -> None:
