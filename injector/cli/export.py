@@ -132,7 +132,12 @@ def run_export(args: argparse.Namespace) -> int:
                 f"the database at {db.display_url} holds no sessions yet; nothing to export"
             ) from None
     if args.output is None:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader stopped early (``| head``); keep Python from complaining at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     else:
         _write(Path(args.output).expanduser(), text)
     return 0
