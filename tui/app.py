@@ -11,7 +11,7 @@ import contextlib
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -31,7 +31,7 @@ from tui.session_feed import CaptureReplay, GunSource, SessionFeed, SimulatedGun
 from tui.state import LiveView
 
 
-def _binding_commands(screen: Screen[object]) -> Iterable[SystemCommand]:
+def _binding_commands(screen: Screen[Any]) -> Iterable[SystemCommand]:
     """One palette entry per key binding of the screen that has a description."""
     seen: set[str] = set()
     for binding in screen.BINDINGS:
@@ -74,7 +74,7 @@ class InjectorApp(App[None]):
     def __init__(
         self,
         services: Services | None = None,
-        first: Callable[[InjectorApp], Screen[object]] | None = None,
+        first: Callable[[InjectorApp], Screen[Any]] | None = None,
         *,
         start_demo: bool = False,
     ) -> None:
@@ -92,7 +92,7 @@ class InjectorApp(App[None]):
             if self._start_demo:
                 self.call_after_refresh(self.run_action, "demo")
 
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The screen's own actions, then the app's, then the built-in commands."""
         yield from _binding_commands(screen)
         if self.services is not None:

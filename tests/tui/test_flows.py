@@ -185,7 +185,10 @@ async def _patient_plan_session_sign_and_history(services: Services) -> None:
         await pilot.press("l")
         await until(pilot, lambda: not sim.locked, "the gun unlocked")
 
-        # --- end, review, sign ----------------------------------------------------------------
+        # --- end (two presses: one stray key never ends a procedure), review, sign -------------
+        await pilot.press("e")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, LiveScreen)
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, EndOfSessionScreen), "the review")
         review = app.screen

@@ -26,6 +26,7 @@ def _shot(n: int) -> ShotReceived:
         volume_nl=10_000,
         syringe_remaining_nl=5_000_000,
         recovered=False,
+        received_at=time.time(),
         received_ns=time.monotonic_ns(),
     )
 

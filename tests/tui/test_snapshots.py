@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -35,7 +36,7 @@ async def _settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-def _app(screen: Callable[[], Screen[object]]) -> InjectorApp:
+def _app(screen: Callable[[], Screen[Any]]) -> InjectorApp:
     return InjectorApp(first=lambda app: screen())
 
 

@@ -42,7 +42,7 @@ simulator) and press **Start** (`ctrl+s`).
 | `l` | lock or unlock the gun's trigger |
 | `n` | add a note to the session's record |
 | `a` | record an adverse event |
-| `e` | end the session: the gun is locked, everything committed, then the review |
+| `e` `e` | end the session (press twice): gun locked, everything committed, then the review |
 
 The banner at the top turns **red** when the gun's link is lost (the gun keeps its shots and
 they are recovered on reconnect) and **amber** when a plan limit is reached. Neither blocks a key.

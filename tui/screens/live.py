@@ -7,6 +7,7 @@ and borders red and raise a notification while the screen keeps updating.
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import ClassVar
 
 from textual import work
@@ -46,6 +47,8 @@ from tui.widgets import (
 )
 
 _ZONES = Binding.Group("zone", compact=True)
+CONFIRM_S = 3.0
+"""How long a first press of ``e`` waits for the second that ends the session."""
 
 
 class LiveScreen(Screen[None]):
@@ -74,6 +77,7 @@ class LiveScreen(Screen[None]):
         self.speed = ReplaySpeed.X1
         self.session_id: int | None = None
         self._feed_worker: Worker[None] | None = None
+        self._end_asked_at = -CONFIRM_S
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -200,7 +204,16 @@ class LiveScreen(Screen[None]):
         self.app.push_screen(AdverseEventScreen(), save)
 
     def action_end(self) -> None:
-        """End the session: the gun is locked, everything committed, then the review."""
+        """End the session: the gun is locked, everything committed, then the review.
+
+        A stray key must not end a procedure: the first press asks, a second one within
+        :data:`CONFIRM_S` seconds ends.
+        """
+        now = time.monotonic()
+        if now - self._end_asked_at > CONFIRM_S:
+            self._end_asked_at = now
+            self.notify("Press e again to end the session.", severity="warning", timeout=CONFIRM_S)
+            return
         self.send(EndSession())
 
     def action_pause(self) -> None:
