@@ -78,6 +78,8 @@ class ShotReceived:
     syringe_remaining_nl: int
     recovered: bool
     """It filled a gap (arrived after a later shot or after a RESEND_REQ)."""
+    received_at: float
+    """Unix time when its bytes were read from the port."""
     received_ns: int
     """``time.monotonic_ns()`` when its bytes were read from the port (for latency)."""
 

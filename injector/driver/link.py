@@ -570,6 +570,7 @@ class Driver:
                 msg.volume_nl,
                 msg.syringe_remaining_nl,
                 recovered,
+                wall,
                 received_ns,
             )
         )

@@ -320,19 +320,24 @@ def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
+_RETRANSMIT = int(ShotFlags.RETRANSMIT)
+
+
 def _shot_in(s: ShotReceived) -> ShotIn:
+    # On the ingest path: plain ints, no enum arithmetic. RETRANSMIT says how the shot
+    # travelled, not what it was, so it is kept apart from the gun's flags.
     return ShotIn(
-        serial=s.serial,
-        boot_id=s.boot_id,
-        shot_no=s.shot_no,
-        uptime_ms=s.uptime_ms,
-        received_at=_utc(time.time() - (time.monotonic_ns() - s.received_ns) / 1e9),
-        depth_um=s.depth_um,
-        volume_nl=s.volume_nl,
-        flags=s.flags & ~int(ShotFlags.RETRANSMIT),
-        syringe_remaining_nl=s.syringe_remaining_nl,
-        device_time=_utc(s.device_time),
-        retransmitted=bool(s.flags & ShotFlags.RETRANSMIT),
+        s.serial,
+        s.boot_id,
+        s.shot_no,
+        s.uptime_ms,
+        datetime.fromtimestamp(s.received_at, UTC),
+        s.depth_um,
+        s.volume_nl,
+        s.flags & ~_RETRANSMIT,
+        s.syringe_remaining_nl,
+        datetime.fromtimestamp(s.device_time, UTC),
+        bool(s.flags & _RETRANSMIT),
     )
 
 
