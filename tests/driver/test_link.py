@@ -1,15 +1,17 @@
-"""The driver against a device on a real pseudo-terminal opened by pyserial."""
+"""The driver against the simulator on a real pseudo-terminal opened by pyserial."""
 
 from __future__ import annotations
 
 import queue
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from injector.driver import (
     DeviceIdentified,
+    DeviceRebooted,
     Driver,
     DriverEvent,
     LinkChanged,
@@ -17,21 +19,17 @@ from injector.driver import (
     PortError,
     PortProblem,
     ShotReceived,
-    ShotsLost,
+    Status,
 )
 from injector.driver.link import _split_at_restart
-from protocols.igp1 import Heartbeat, Shot
-from tests.driver.fakegun import FakeGun
-
-
-@pytest.fixture
-def gun() -> Iterator[FakeGun]:
-    g = FakeGun()
-    yield g
-    g.close()
+from protocols.igp1 import Heartbeat, Mode, Shot, ShotFlags
+from simulators.faults import FaultConfig
+from simulators.runner import Simulator
 
 
 class Events:
+    """Collects what a driver publishes; waits for conditions on it."""
+
     def __init__(self) -> None:
         self.q: queue.Queue[DriverEvent] = queue.Queue()
         self.seen: list[DriverEvent] = []
@@ -39,106 +37,131 @@ class Events:
     def __call__(self, event: DriverEvent) -> None:
         self.q.put(event)
 
-    def wait(self, pred: Callable[[list[DriverEvent]], bool], timeout: float = 5.0) -> None:
+    def wait(self, pred: Callable[[list[DriverEvent]], bool], timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
         while not pred(self.seen):
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"timed out; events: {self.seen[-20:]}")
+                raise AssertionError(f"timed out; last events: {self.seen[-10:]}")
             try:
                 self.seen.append(self.q.get(timeout=left))
             except queue.Empty:
                 continue
 
-    def shots(self) -> list[int]:
-        return [e.shot_no for e in self.seen if isinstance(e, ShotReceived)]
+    def of(self, kind: type) -> list[DriverEvent]:
+        return [e for e in self.seen if isinstance(e, kind)]
+
+    def links(self) -> list[LinkState]:
+        return [e.state for e in self.seen if isinstance(e, LinkChanged)]
 
 
-def make(port: str, events: Events, **kw: object) -> Driver:
-    d = Driver(
+def fast_driver(port: str, events: Events) -> Driver:
+    driver = Driver(
         port,
-        silence_timeout=0.6,
-        reopen_backoff=(0.05, 0.2),
+        silence_timeout=0.4,
+        reopen_backoff=(0.02, 0.1),
         resend_backoff=(0.05, 0.2),
-        ident_retry=0.2,
-        **kw,
-    )  # type: ignore[arg-type]
-    d.subscribe(events)
-    return d
+        ident_retry=0.1,
+    )
+    driver.subscribe(events)
+    return driver
 
 
-def test_identifies_and_publishes_shots_once(gun: FakeGun) -> None:
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[Simulator]:
+    gun = Simulator("idle", speed=50, seed=3, link=tmp_path / "gun")
+    gun.start()
+    gun.set_settings(mode=Mode.REPEAT, rate_spm=600, volume_nl=4_000)
+    gun.swap_syringe(20_000)
+    yield gun
+    gun.stop()
+
+
+def identified(seen: list[DriverEvent]) -> bool:
+    return any(isinstance(e, DeviceIdentified) for e in seen)
+
+
+def test_each_shot_published_once_with_the_gun_values(tmp_path: Path) -> None:
+    faults = FaultConfig(drop=0.1, dup=0.2)
+    with Simulator("idle", speed=50, seed=4, faults=faults, link=tmp_path / "gun") as gun:
+        gun.set_settings(mode=Mode.REPEAT, rate_spm=600, volume_nl=4_000)
+        events = Events()
+        with fast_driver(str(tmp_path / "gun"), events):
+            events.wait(identified)
+            gun.press_trigger(200)
+            events.wait(lambda s: len(events.of(ShotReceived)) >= 200)
+            time.sleep(0.2)  # room for a wrong extra copy to show up
+            fired = {r.shot.shot_no: r.shot for r in gun.shots()}
+    shots = events.of(ShotReceived)
+    assert sorted(s.shot_no for s in shots) == list(range(1, 201))  # type: ignore[attr-defined]
+    for event in shots:
+        assert isinstance(event, ShotReceived)
+        sent = fired[event.shot_no]
+        assert (event.depth_um, event.volume_nl, event.uptime_ms) == (
+            sent.depth_um,
+            sent.volume_nl,
+            sent.uptime_ms,
+        )
+        assert event.flags & ~ShotFlags.RETRANSMIT == sent.flags
+    assert any(isinstance(e, ShotReceived) and e.recovered for e in shots)
+
+
+def test_lock_and_unlock_are_acknowledged(sim: Simulator) -> None:
     events = Events()
-    with make(gun.path, events):
-        events.wait(lambda s: any(isinstance(e, DeviceIdentified) for e in s))
-        gun.fire(20)
-        gun.drop = 3
-        gun.fire(10)
-        events.wait(lambda s: len(events.shots()) >= 30)
-        time.sleep(0.3)
-    shots = events.shots()
-    assert sorted(shots) == list(range(1, 31))
+    assert sim.path is not None
+    with fast_driver(sim.path, events) as driver:
+        events.wait(identified)
+        assert driver.lock()
+        assert sim.locked
+        assert driver.unlock()
+        assert not sim.locked
 
 
-def test_reboot_reports_unrecoverable_shots(gun: FakeGun) -> None:
+def test_lock_is_restored_after_a_power_cycle(sim: Simulator) -> None:
     events = Events()
-    with make(gun.path, events):
-        events.wait(lambda s: any(isinstance(e, DeviceIdentified) for e in s))
-        gun.ignore_resend = True
-        gun.fire(5)
-        gun.drop = 2
-        gun.fire(2)
-        gun.hb()
-        events.wait(lambda s: len(events.shots()) >= 5)
-        gun.reboot(0x9999)
-        gun.fire(3)
-        events.wait(lambda s: len(events.shots()) >= 8)
-    lost = [e for e in events.seen if isinstance(e, ShotsLost)]
-    assert [(e.boot_id, e.count, e.ranges) for e in lost] == [(0x1234, 2, ((6, 7),))]
+    assert sim.path is not None
+    with fast_driver(sim.path, events) as driver:
+        events.wait(identified)
+        assert driver.lock()
+        sim.power_cycle(off_ms=200)
+        events.wait(lambda s: any(isinstance(e, DeviceRebooted) for e in s))
+        assert sim.wait_until(lambda s: s.locked, 5)
 
 
-def test_shots_the_gun_no_longer_holds_are_lost_exactly(gun: FakeGun) -> None:
+def test_gun_off_at_start_then_switched_on(sim: Simulator) -> None:
+    sim.power_off()
     events = Events()
-    gun.ring = 10
-    with make(gun.path, events):
-        events.wait(lambda s: any(isinstance(e, DeviceIdentified) for e in s))
-        gun.fire(3)
-        gun.drop = 40
-        gun.fire(45)  # 4..43 missing, the gun holds only 39..48
-        events.wait(lambda s: sum(e.count for e in s if isinstance(e, ShotsLost)) >= 35)
-        events.wait(lambda s: len(events.shots()) >= 13)
-        time.sleep(0.2)
-    assert sorted(events.shots()) == [1, 2, 3, *range(39, 49)]
-    assert sum(e.count for e in events.seen if isinstance(e, ShotsLost)) == 35
+    assert sim.path is not None
+    with fast_driver(sim.path, events):
+        events.wait(lambda s: LinkState.LOST in events.links())
+        events.wait(lambda s: LinkState.RECONNECTING in events.links())
+        sim.power_on()
+        events.wait(identified)
+        events.wait(lambda s: events.links()[-1] is LinkState.LIVE)
+        events.wait(lambda s: any(isinstance(e, Status) for e in s))
 
 
-def test_missing_port_is_a_clear_error() -> None:
+def test_unplug_and_replug_continue_the_same_boot(sim: Simulator) -> None:
+    events = Events()
+    assert sim.path is not None
+    path = sim.path
+    with fast_driver(path, events):
+        events.wait(identified)
+        sim.unplug()
+        events.wait(lambda s: LinkState.LOST in events.links())
+        sim.press_trigger(20)  # fired while the cable is out
+        assert sim.wait_until(lambda s: s.gun is not None and not s.gun.trigger_busy, 10)
+        sim.replug()
+        events.wait(lambda s: len(events.of(ShotReceived)) >= 20)
+    assert not events.of(DeviceRebooted)
+    assert {e.shot_no for e in events.of(ShotReceived)} == set(range(1, 21))  # type: ignore[attr-defined]
+
+
+def test_missing_port_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(PortError) as info:
-        Driver("/dev/does-not-exist-igp").start()
+        Driver(str(tmp_path / "ttyNONE")).start()
     assert info.value.problem is PortProblem.MISSING
     assert "does not exist" in str(info.value)
-
-
-def test_lock_is_acknowledged(gun: FakeGun) -> None:
-    events = Events()
-    with make(gun.path, events) as driver:
-        events.wait(lambda s: any(isinstance(e, DeviceIdentified) for e in s))
-        assert driver.lock()
-        assert gun.locked
-        assert driver.unlock()
-        assert not gun.locked
-
-
-def test_silence_loses_the_link_and_reopens(gun: FakeGun) -> None:
-    events = Events()
-    gun.heartbeat = 100.0
-    with make(gun.path, events):
-        events.wait(
-            lambda s: any(isinstance(e, LinkChanged) and e.state is LinkState.LOST for e in s)
-        )
-        events.wait(
-            lambda s: [e.state for e in s if isinstance(e, LinkChanged)][-1] is LinkState.LIVE
-        )
 
 
 def test_held_frames_split_where_the_uptime_jumps_back() -> None:
