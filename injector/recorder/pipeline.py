@@ -136,7 +136,7 @@ class Recorder:
         self._thread: threading.Thread | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._stopping = threading.Event()
-        self._lock_sent = False
+        self._locking = threading.Event()
         self._was_live = False
         driver.known_shots = store.known_shots
 
@@ -285,12 +285,12 @@ class Recorder:
             status.last_volume_nl = last.volume_nl
         status.shots += new
         status.commits += 1
-        if lock and not self._lock_sent:
-            self._lock_sent = True
-            # LOCK waits for the gun's ACK: not on this thread, which must keep committing.
-            threading.Thread(
-                target=self.driver.lock, args=(LockReason.PLAN_LIMIT,), daemon=True
-            ).start()
+        if lock and not self._locking.is_set():
+            # Shots still arrive past a plan limit: lock the gun (again, if a LOCK went
+            # unanswered). LOCK waits for the ACK, so not on this thread, which must keep
+            # committing; one LOCK in flight at a time.
+            self._locking.set()
+            threading.Thread(target=self._lock_gun, daemon=True).start()
         if all_shots or n_events:
             commit = Commit(tuple(all_shots), new, n_events, committed_ns)
             for listener in self._listeners:
@@ -298,6 +298,12 @@ class Recorder:
                     listener(commit)
                 except Exception:
                     log.exception("commit listener failed")
+
+    def _lock_gun(self) -> None:
+        try:
+            self.driver.lock(LockReason.PLAN_LIMIT)
+        finally:
+            self._locking.clear()
 
     def _link_event(
         self, event: LinkChanged, device: DeviceIdentified, out: dict[str, list[DeviceEventIn]]
