@@ -160,7 +160,8 @@ def sustained(seconds: float) -> tuple[float, int, float, float, str]:
                 time.sleep(0.5)
                 peak = max(peak, _rss_mb())
             elapsed = time.monotonic() - start
-            rate = (recorder.status.shots - start_shots) / elapsed
+            total = recorder.status.shots
+            rate = (total - start_shots) / elapsed
             load = (
                 f"recorder {100 * (_cpu_seconds() - cpu_self) / elapsed:.0f} % of a core, "
                 f"simulator {100 * (_cpu_seconds(sim.pid) - cpu_sim) / elapsed:.0f} %"
@@ -172,6 +173,7 @@ def sustained(seconds: float) -> tuple[float, int, float, float, str]:
         db.close()
     # Lost: shots the driver gave up on, and shots it received that were not committed.
     lost = ledger.lost_count + ledger.held_count - recorder.status.shots
+    load += f"; {total:,} shots stored"
     return rate, lost, peak, rss_end - rss_start, load
 
 

@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -102,7 +102,6 @@ class RecorderStatus:
     """Events waiting for the committer."""
     error: str | None = None
     """The last storage error, while commits are failing and being retried."""
-    alerts: list[str] = field(default_factory=list)
 
 
 _STOP = object()
