@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from injector.storage.engine import Database
 from simulators.faults import FaultConfig
 from tests.recorder.harness import Bench
 
@@ -37,6 +38,20 @@ def test_line_fault(tmp_path: Path, kind: str) -> None:
     assert got_lost == lost == 0
     if kind in ("bitflip", "drop"):
         assert recovered > 0
+
+
+def test_drops_and_duplicates_on_each_database(tmp_path: Path, db: Database) -> None:
+    bench = Bench.start(tmp_path, FaultConfig(drop=0.1, dup=0.1), seed=16, db=db)
+    try:
+        bench.fire(200)
+        bench.heartbeats(2)
+        rows, _ = bench.settle()
+        got, got_lost, _ = bench.recorded()
+    finally:
+        bench.stop()
+    assert len(rows) == 200
+    assert got == rows
+    assert got_lost == 0
 
 
 def test_unplug_replug(tmp_path: Path) -> None:
