@@ -15,6 +15,13 @@ replay), ``wall_ns`` Unix time in nanoseconds (for the record). ``crc`` is the C
 record header's first 20 bytes followed by ``data``, so a torn or zero-filled tail left by a
 crash is recognised. The file is only ever appended to and is flushed after every record;
 after a crash it reads back up to the last whole record.
+
+What the recorder (``injector record --capture FILE``, :class:`injector.driver.Driver`) writes:
+an OPEN record each time it opens the port (``"PORT at BAUD baud"``), one RX record per read
+from the port (the bytes exactly as read, noise and broken frames included), one TX record
+per frame it sends (IDENT_REQ, RESEND_REQ, LOCK), and a CLOSE record with the reason when the
+port fails, goes silent or is closed. A file may hold several OPEN…CLOSE spans (reconnects,
+or several runs appended to the same file).
 """
 
 from __future__ import annotations
