@@ -154,7 +154,6 @@ class Driver:
         self._resend_requests = 0
         self._reopens = 0
         self._recovered_in_read = 0
-        self._ever_identified = False
         self._replaying = False
         self._identities: dict[str, _Identity] = {}
         self._boot_uptime: int | None = None  # last fresh uptime of the current boot
@@ -262,7 +261,7 @@ class Driver:
                 self._ack_waiters[seq] = waiter
             port.write(frame)
             if self._capture is not None:
-                self._capture.write(RecordKind.TX, frame)
+                self._write_capture(RecordKind.TX, frame)
             return seq
 
     def _send_lock(self, locked: bool, reason: LockReason, timeout: float) -> bool:
@@ -316,7 +315,7 @@ class Driver:
         self._garbage_sample = bytearray()
         self._garbage_reported = False
         if self._capture is not None:
-            self._capture.note(RecordKind.OPEN, f"{self.port} at {self.baud} baud")
+            self._write_capture(RecordKind.OPEN, f"{self.port} at {self.baud} baud".encode())
         # pyserial flushed whatever the gun sent while we were away: ask who is there, and the
         # heartbeat in the answer tells which shots to ask for again.
         self._send_ident()
@@ -332,7 +331,18 @@ class Driver:
         with contextlib.suppress(serial.SerialException, OSError):
             handle.close()
         if self._capture is not None:
-            self._capture.note(RecordKind.CLOSE, reason)
+            self._write_capture(RecordKind.CLOSE, reason.encode("utf-8", "replace"))
+
+    def _write_capture(self, kind: RecordKind, data: bytes) -> None:
+        capture = self._capture
+        if capture is None:
+            return
+        try:
+            capture.write(kind, data)
+        except (OSError, ValueError) as exc:
+            # A full disk ends the capture, not the recording: the shots matter more.
+            log.error("capture %s stopped: %s", capture.path, exc)
+            self._capture = None
 
     # --- reader thread --------------------------------------------------------------------
 
@@ -368,13 +378,18 @@ class Driver:
                 next_open = time.monotonic() + backoff
                 continue
             now = time.monotonic()
-            if data:
-                self._on_bytes(data, now)
-            if now - self._last_frame > self._silence_timeout:
-                self._lose(f"no valid frame for {self._silence_timeout:g} s")
-                next_open = now + backoff
-                continue
-            self._tick(now)
+            try:
+                if data:
+                    self._on_bytes(data, now)
+                if now - self._last_frame > self._silence_timeout:
+                    self._lose(f"no valid frame for {self._silence_timeout:g} s")
+                    next_open = now + backoff
+                    continue
+                self._tick(now)
+            except Exception:
+                # A bug must not end the reader: the port would go unread and shots unrecorded
+                # while everything looked fine. Log it and carry on with the next read.
+                log.exception("driver error on %s", self.port)
             if now >= next_stats:
                 next_stats = now + self._stats_interval
                 stats = self._decoder.stats
@@ -433,7 +448,7 @@ class Driver:
     def _on_bytes(self, data: bytes, now: float) -> None:
         received_ns = time.monotonic_ns()
         if self._capture is not None:
-            self._capture.write(RecordKind.RX, data)
+            self._write_capture(RecordKind.RX, data)
         frames = self._decoder.feed(data)
         if not frames:
             if self._identity is None and len(self._garbage_sample) < 256:
@@ -443,14 +458,14 @@ class Driver:
         wall = time.time()
         self._recovered_in_read = 0
         for frame in frames:
-            self._handle(frame.message, frame.seq, wall, received_ns)
+            self._handle(frame.message, wall, received_ns)
         ident = self._identity
         if self._recovered_in_read and ident is not None:
             self._emit(ShotsRecovered(ident.serial, ident.boot_id, self._recovered_in_read, wall))
         if ident is not None:
             self._tick(now)
 
-    def _handle(self, msg: Message, seq: int, wall: float, received_ns: int) -> None:
+    def _handle(self, msg: Message, wall: float, received_ns: int) -> None:
         kind = type(msg)
         if kind is Shot:
             assert isinstance(msg, Shot)
@@ -638,7 +653,6 @@ class Driver:
         self._identities[msg.serial] = ident
         if changed:
             self._emit(DeviceIdentified(msg.model, msg.serial, msg.firmware, msg.boot_id, wall))
-        self._ever_identified = True
         if self._state is not LinkState.LIVE:
             self._set_state(LinkState.LIVE, f"{msg.model} {msg.serial} identified")
         if rebooted and self._lock_reason is not None:
@@ -655,7 +669,7 @@ class Driver:
         self._replaying = True
         try:
             for msg in held:
-                self._handle(msg, 0, wall, time.monotonic_ns())
+                self._handle(msg, wall, time.monotonic_ns())
         finally:
             self._replaying = False
 

@@ -88,4 +88,10 @@ def _explain(port: str, exc: Exception) -> PortError:
             PortProblem.BUSY,
             f"port {port} is busy: another program has it open; close that program and retry",
         )
+    if code == errno.ENOTTY or "Inappropriate ioctl" in text:
+        return PortError(
+            port,
+            PortProblem.INVALID,
+            f"{port} is not a serial port: check --port (ls /dev/ttyACM* /dev/ttyUSB*)",
+        )
     return PortError(port, PortProblem.OTHER, f"cannot open port {port}: {text}")
