@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from injector.driver import (
+    DecoderStatistics,
     DeviceIdentified,
     DeviceRebooted,
     Driver,
@@ -55,13 +56,15 @@ class Events:
         return [e.state for e in self.seen if isinstance(e, LinkChanged)]
 
 
-def fast_driver(port: str, events: Events) -> Driver:
+def fast_driver(port: str, events: Events, *, wait_for_port: bool = False) -> Driver:
     driver = Driver(
         port,
         silence_timeout=0.4,
         reopen_backoff=(0.02, 0.1),
         resend_backoff=(0.05, 0.2),
         ident_retry=0.1,
+        stats_interval=0.2,
+        wait_for_port=wait_for_port,
     )
     driver.subscribe(events)
     return driver
@@ -82,7 +85,7 @@ def identified(seen: list[DriverEvent]) -> bool:
 
 
 def test_each_shot_published_once_with_the_gun_values(tmp_path: Path) -> None:
-    faults = FaultConfig(drop=0.1, dup=0.2)
+    faults = FaultConfig(drop=0.1, dup=0.2, noise=0.1)
     with Simulator("idle", speed=50, seed=4, faults=faults, link=tmp_path / "gun") as gun:
         gun.set_settings(mode=Mode.REPEAT, rate_spm=600, volume_nl=4_000)
         events = Events()
@@ -91,6 +94,7 @@ def test_each_shot_published_once_with_the_gun_values(tmp_path: Path) -> None:
             gun.press_trigger(200)
             events.wait(lambda s: len(events.of(ShotReceived)) >= 200)
             time.sleep(0.2)  # room for a wrong extra copy to show up
+            events.wait(lambda s: any(isinstance(e, DecoderStatistics) for e in s))
             fired = {r.shot.shot_no: r.shot for r in gun.shots()}
     shots = events.of(ShotReceived)
     assert sorted(s.shot_no for s in shots) == list(range(1, 201))  # type: ignore[attr-defined]
@@ -104,6 +108,9 @@ def test_each_shot_published_once_with_the_gun_values(tmp_path: Path) -> None:
         )
         assert event.flags & ~ShotFlags.RETRANSMIT == sent.flags
     assert any(isinstance(e, ShotReceived) and e.recovered for e in shots)
+    stats = events.of(DecoderStatistics)[-1]
+    assert isinstance(stats, DecoderStatistics)
+    assert stats.decoder.garbage_bytes > 0 and stats.duplicates > 0 and stats.resend_requests > 0
 
 
 def test_lock_and_unlock_are_acknowledged(sim: Simulator) -> None:
@@ -155,6 +162,14 @@ def test_unplug_and_replug_continue_the_same_boot(sim: Simulator) -> None:
         events.wait(lambda s: len(events.of(ShotReceived)) >= 20)
     assert not events.of(DeviceRebooted)
     assert {e.shot_no for e in events.of(ShotReceived)} == set(range(1, 21))  # type: ignore[attr-defined]
+
+
+def test_waits_for_a_port_that_appears_later(tmp_path: Path) -> None:
+    events = Events()
+    driver = fast_driver(str(tmp_path / "gun"), events, wait_for_port=True)
+    with driver, Simulator("idle", speed=50, link=tmp_path / "gun"):
+        events.wait(identified)
+    assert events.links()[:2] == [LinkState.CONNECTING, LinkState.RECONNECTING]
 
 
 def test_missing_port_is_a_clear_error(tmp_path: Path) -> None:
