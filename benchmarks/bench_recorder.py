@@ -148,12 +148,22 @@ def sustained(seconds: float) -> tuple[float, int, float, float, str]:
         db = open_database(str(Path(folder) / "ingest.db"))
         driver = Driver(str(link))
         recorder = Recorder(driver, DatabaseStore(db))
+        waits: list[float] = []
+
+        def on_commit(commit: Commit) -> None:
+            # The longest wait in the batch: its oldest shot, from the read to the commit.
+            if commit.shots:
+                oldest = min(shot.received_ns for shot in commit.shots)
+                waits.append((commit.committed_ns - oldest) / 1e6)
+
+        recorder.subscribe(on_commit)
         with _sim_process(scenario="stress", speed="max", link=str(link)) as sim:
             recorder.start()
             _wait(lambda: recorder.status.device is not None, 10)
             warm = time.monotonic() + min(5.0, seconds / 4)
             _wait(lambda: time.monotonic() >= warm, seconds)
             start, start_shots = time.monotonic(), recorder.status.shots
+            waits.clear()
             cpu_self, cpu_sim = _cpu_seconds(), _cpu_seconds(sim.pid)
             rss_start = peak = _rss_mb()
             while time.monotonic() - start < seconds:
@@ -165,6 +175,9 @@ def sustained(seconds: float) -> tuple[float, int, float, float, str]:
             load = (
                 f"recorder {100 * (_cpu_seconds() - cpu_self) / elapsed:.0f} % of a core, "
                 f"simulator {100 * (_cpu_seconds(sim.pid) - cpu_sim) / elapsed:.0f} %"
+            )
+            load += (
+                f"; wait for commit p99 {_percentile(waits, 0.99):.1f} ms, max {max(waits):.1f} ms"
             )
             rss_end = _rss_mb()
             ledger = next(iter(driver._ledgers.values()))
