@@ -265,10 +265,14 @@ class SessionFeed:
         link = Path(tempfile.mkdtemp(prefix="injector-gun-")) / "gun"
         if isinstance(self.gun, SimulatedGun):
             speed: Speed = "max" if self.gun.speed is None else self.gun.speed
-            sim = Simulator(self.gun.scenario, speed=speed, seed=self.gun.seed, link=link)
+            # record=False: the simulator keeps no history, so memory stays flat however long
+            # the gun fires; the recording is the database's job.
+            sim = Simulator(
+                self.gun.scenario, speed=speed, seed=self.gun.seed, link=link, record=False
+            )
         else:
             speed = "max" if self.gun.speed is ReplaySpeed.MAX else self.gun.speed.value
-            sim = Simulator(replay=self.gun.path, speed=speed, link=link)
+            sim = Simulator(replay=self.gun.path, speed=speed, link=link, record=False)
             self.model.set_replay(f"replay {self.gun.path.name} · {self.gun.speed.label}")
         self.simulator = sim
         return sim.start()
@@ -356,12 +360,13 @@ class SessionFeed:
             zone = next((z for z in self.model.current.zones if z.key == command.key), None)
             if zone is None:
                 return
-            if live is None:
-                # The session opens when the gun identifies itself; apply the choice then.
-                self._pending_zone = command.key
-            else:
-                live.set_active_zone(zone.zone_id, actor=self.actor)
             self.model.set_active_zone(zone.zone_id)
+            if live is None:
+                # The session opens when the gun identifies itself; the choice is applied
+                # (and logged) then.
+                self._pending_zone = command.key
+                return
+            live.set_active_zone(zone.zone_id, actor=self.actor)
             self._log(_local(f"zone {zone.key} {zone.name} active"))
         elif isinstance(command, SetLock):
             self._set_lock(command.locked)
