@@ -57,6 +57,8 @@ def test_live_actions_are_in_the_palette() -> None:
                 assert title in titles
             # Only the plan's five zones, and no replay keys in a session.
             assert "Zone 6" not in titles and "Pause/resume" not in titles
+            # Escape does not leave a screen that is recording.
+            assert app.screen.check_action("leave", ()) is False
             await pilot.press("ctrl+p")
             await pilot.press(*"end session")
             await pilot.pause(0.3)

@@ -65,6 +65,7 @@ class LiveScreen(Screen[None]):
         Binding("e", "end", "end session"),
         Binding("space", "pause", "pause/resume"),
         Binding("s", "speed", "speed"),
+        Binding("escape", "leave", "patients"),
     ]
 
     def __init__(self, feed: LiveFeed, view: LiveView, *, replay: bool = False) -> None:
@@ -123,11 +124,14 @@ class LiveScreen(Screen[None]):
     def on_alerted(self, message: Alerted) -> None:
         """Notify as well as log: a toast never takes the keyboard away."""
         severity = {"info": "information", "warning": "warning", "error": "error"}
+        if message.severity == "error":
+            self.app.bell()
         self.notify(message.text, severity=severity[message.severity], timeout=8)  # type: ignore[arg-type]
 
     def on_feed_ended(self, message: FeedEnded) -> None:
         """Go to the end-of-session screen, or say that the replay finished or failed."""
         self.ended = True
+        self.refresh_bindings()
         if message.error:
             self.notify(f"Recording stopped: {message.error}", severity="error", timeout=30)
             return
@@ -163,6 +167,9 @@ class LiveScreen(Screen[None]):
         """Replay keys only in a replay; session keys only while recording."""
         if action in ("pause", "speed"):
             return self.replay
+        if action == "leave":
+            # Leaving never stops a recording by accident: only once it has ended (or failed).
+            return self.ended
         if action in ("note", "adverse", "end") and self.replay:
             return False
         if action == "zone" and parameters:
@@ -225,6 +232,10 @@ class LiveScreen(Screen[None]):
         """Cycle the replay speed: 1×, 10×, max."""
         self.speed = self.speed.next()
         self.send(SetReplay(self.paused, self.speed))
+
+    async def action_leave(self) -> None:
+        """Back to patients and plans once nothing is recording here."""
+        await self.app.run_action("home")
 
     async def stop_feed(self) -> None:
         """Stop the feed and wait (without blocking the loop) until it has committed."""
