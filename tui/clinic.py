@@ -87,12 +87,26 @@ class Clinic(Protocol):
         """What the before-session screen shows for the plan's next session."""
         ...
 
-    def checklist_warnings(self, plan_id: int, answers: Checklist) -> tuple[str, ...]:
-        """Warnings these answers raise (NSAIDs in the last 7 days, lot expired or changed)."""
+    def checklist_warnings(
+        self,
+        plan_id: int,
+        answers: Checklist,
+        lot: str | None = None,
+        expiry: date | None = None,
+    ) -> tuple[str, ...]:
+        """Warnings these answers raise (NSAIDs in the last 7 days, lot expired or changed).
+
+        ``lot`` and ``expiry`` are the lot in the syringe when it is not the plan's.
+        """
         ...
 
     def prepare_session(
-        self, plan_id: int, answers: Checklist, acknowledged: bool
+        self,
+        plan_id: int,
+        answers: Checklist,
+        acknowledged: bool,
+        lot: str | None = None,
+        expiry: date | None = None,
     ) -> tuple[int, str]:
         """Create the planned session with its checklist; returns (session id, title).
 
@@ -337,16 +351,35 @@ class DatabaseClinic:
     def _patient_name(self, identifier: str) -> str:
         return records.get_patient(self.db, identifier).name
 
-    def checklist_warnings(self, plan_id: int, answers: Checklist) -> tuple[str, ...]:
-        """The warnings the session logic finds for these answers."""
-        return clinical.check_start(self.db, plan_id, answers, today=self.today())
+    def checklist_warnings(
+        self,
+        plan_id: int,
+        answers: Checklist,
+        lot: str | None = None,
+        expiry: date | None = None,
+    ) -> tuple[str, ...]:
+        """The warnings the session logic finds for these answers and this lot."""
+        return clinical.check_start(
+            self.db, plan_id, answers, lot_number=lot, lot_expiry=expiry, today=self.today()
+        )
 
     def prepare_session(
-        self, plan_id: int, answers: Checklist, acknowledged: bool
+        self,
+        plan_id: int,
+        answers: Checklist,
+        acknowledged: bool,
+        lot: str | None = None,
+        expiry: date | None = None,
     ) -> tuple[int, str]:
         """Start the plan's next session (the gun binds to it when it connects)."""
         session_id = clinical.start_session(
-            self.db, plan_id, answers, practitioner=self.actor, acknowledged=acknowledged
+            self.db,
+            plan_id,
+            answers,
+            practitioner=self.actor,
+            acknowledged=acknowledged,
+            lot_number=lot,
+            lot_expiry=expiry,
         )
         view = clinical.session_view(self.db, session_id)
         plan = records.get_plan(self.db, plan_id)

@@ -177,8 +177,16 @@ class StaticClinic:
             "Ada Example · wrinkles and lines · session 3 of 6", "LOT-42", date(2026, 10, 31)
         )
 
-    def checklist_warnings(self, plan_id: int, answers: Checklist) -> tuple[str, ...]:
+    def checklist_warnings(
+        self,
+        plan_id: int,
+        answers: Checklist,
+        lot: str | None = None,
+        expiry: date | None = None,
+    ) -> tuple[str, ...]:
         found = ["lot_expiry: lot LOT-42 expired on 2026-10-31"]
+        if lot not in (None, "LOT-42"):
+            found.append(f"lot_number: lot {lot} differs from the plan's lot LOT-42")
         if answers.nsaid_last_7_days:
             found.insert(0, "nsaid_last_7_days: aspirin or another NSAID in the last 7 days")
         if not answers.consent_recorded:
@@ -186,7 +194,12 @@ class StaticClinic:
         return tuple(found)
 
     def prepare_session(
-        self, plan_id: int, answers: Checklist, acknowledged: bool
+        self,
+        plan_id: int,
+        answers: Checklist,
+        acknowledged: bool,
+        lot: str | None = None,
+        expiry: date | None = None,
     ) -> tuple[int, str]:
         raise NotImplementedError
 

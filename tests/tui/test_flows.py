@@ -114,6 +114,12 @@ async def _patient_plan_session_sign_and_history(services: Services) -> None:
         before.query_one("#consent", Checkbox).value = True
         before.query_one("#photos", Checkbox).value = True
         await until(pilot, lambda: not before.warnings, "no warnings left")
+        fill(pilot, {"f-lot_number": "LOT-99", "f-lot_expiry": "2099-06-30"})
+        await until(
+            pilot, lambda: any("differs" in w for w in before.warnings), "the other-lot warning"
+        )
+        fill(pilot, {"f-lot_number": "", "f-lot_expiry": ""})
+        await until(pilot, lambda: not before.warnings, "the plan's lot again")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, LiveScreen), "the live session")
         live = app.screen

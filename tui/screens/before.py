@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import date
 from typing import ClassVar
 
 from serial.tools import list_ports
@@ -18,6 +19,7 @@ from injector.domain.inputs import Checklist
 from tui.clinic import Clinic
 from tui.session_feed import GunSource, SerialGun, SimulatedGun
 from tui.state import ChecklistView
+from tui.widgets.form import FormField, value_of
 
 SIMULATOR = "simulator:demo"
 
@@ -69,6 +71,10 @@ class BeforeSessionScreen(Screen[None]):
             yield Checkbox("Numbing applied", id="numbing")
             yield Checkbox("Consent recorded", id="consent")
             yield Checkbox("Before-photos taken", id="photos")
+            yield Label("Lot in the syringe (if not the plan's)", classes="section")
+            with Horizontal(classes="form-row"):
+                yield FormField("Lot", "lot_number", placeholder="the plan's lot")
+                yield FormField("Expiry", "lot_expiry", placeholder="YYYY-MM-DD")
             yield Static("", id="warnings")
             yield Checkbox("I have read the warnings and go ahead", id="acknowledge")
             yield Label("Gun", classes="section")
@@ -104,14 +110,29 @@ class BeforeSessionScreen(Screen[None]):
             before_photos_taken=self.query_one("#photos", Checkbox).value,
         )
 
+    def lot(self) -> tuple[str | None, date | None]:
+        """The lot typed in (None: the plan's) and its expiry (None when not a date)."""
+        number = value_of(self, "lot_number") or None
+        try:
+            expiry = date.fromisoformat(value_of(self, "lot_expiry"))
+        except ValueError:
+            expiry = None
+        return number, expiry
+
     async def refresh_warnings(self) -> None:
-        """Ask the session logic what these answers warn about."""
+        """Ask the session logic what these answers and this lot warn about."""
+        lot, expiry = self.lot()
         self.warnings = await asyncio.to_thread(
-            self.clinic.checklist_warnings, self.plan_id, self.answers()
+            self.clinic.checklist_warnings, self.plan_id, self.answers(), lot, expiry
         )
         text = "\n".join(f"⚠ {w.partition(': ')[2] or w}" for w in self.warnings)
         self.query_one("#warnings", Static).update(f"[b yellow]{text}[/]" if text else "")
         self.query_one("#acknowledge").display = bool(self.warnings)
+
+    async def on_input_changed(self, event: Input.Changed) -> None:
+        """A changed lot may change the warnings."""
+        if event.input.id in ("f-lot_number", "f-lot_expiry"):
+            await self.refresh_warnings()
 
     async def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         """Warnings follow the answers."""
@@ -139,9 +160,15 @@ class BeforeSessionScreen(Screen[None]):
         """Record the checklist and open the live session."""
         error = self.query_one("#before-error", Label)
         acknowledged = self.query_one("#acknowledge", Checkbox).value
+        lot, expiry = self.lot()
         try:
             session_id, title = await asyncio.to_thread(
-                self.clinic.prepare_session, self.plan_id, self.answers(), acknowledged
+                self.clinic.prepare_session,
+                self.plan_id,
+                self.answers(),
+                acknowledged,
+                lot,
+                expiry,
             )
         except AcknowledgementRequiredError as exc:
             self.warnings = exc.warnings
