@@ -33,7 +33,6 @@ from injector.driver import (
     ShotReceived,
     ShotsLost,
     ShotsRecovered,
-    Status,
     StoredShots,
 )
 from protocols.igp1 import LockReason, ShotFlags
@@ -183,22 +182,24 @@ class Recorder:
     # --- committer thread -------------------------------------------------------------------
 
     def _run(self) -> None:
-        backlog: list[object] = []
+        backlog: list[DriverEvent] = []
         stop = False
         while True:
-            if not backlog:
-                backlog.append(self._queue.get())
-            while len(backlog) < self._max_batch:
+            # Everything that arrived while the last commit ran goes into this one.
+            wait = not backlog and not stop
+            while not stop and len(backlog) < self._max_batch:
                 try:
-                    backlog.append(self._queue.get_nowait())
+                    item = self._queue.get() if wait else self._queue.get_nowait()
                 except queue.Empty:
                     break
-            if _STOP in backlog:
-                backlog.remove(_STOP)
-                stop = True
+                wait = False
+                if item is _STOP:
+                    stop = True  # the driver is stopped: nothing comes after this
+                else:
+                    backlog.append(item)  # type: ignore[arg-type]
             self.status.pending = len(backlog)
             try:
-                self._commit([e for e in backlog if not isinstance(e, Status)])  # type: ignore[misc]
+                self._commit(backlog)
             except Exception as exc:  # storage down: keep everything, try again
                 self.status.error = f"{type(exc).__name__}: {exc}"
                 log.warning("commit failed, retrying in %.1f s: %s", self._retry, exc)
