@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from protocols.igp1 import Mode
+from protocols.igp1.capture import CaptureReader, RecordKind
 from simulators.runner import Simulator
 from tests.recorder.harness import wait_for
 
@@ -26,8 +27,20 @@ def _shots(db: Path) -> set[tuple[int, int]]:
 
 
 def _record(port: Path, db: Path, log: Path) -> subprocess.Popen[bytes]:
+    capture = log.with_suffix(".igpcap")
     return subprocess.Popen(
-        [sys.executable, "-m", "injector.cli.main", "record", "--port", str(port), "--db", str(db)],
+        [
+            sys.executable,
+            "-m",
+            "injector.cli.main",
+            "record",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--capture",
+            str(capture),
+        ],
         stdin=subprocess.DEVNULL,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
@@ -50,6 +63,9 @@ def test_sigkill_then_restart(tmp_path: Path) -> None:
         first.wait(10)
         committed = _shots(db)
         assert committed
+        # The capture is readable up to its last whole record, whatever the kill interrupted.
+        killed_capture = list(CaptureReader(log.with_suffix(".igpcap")))
+        assert any(r.kind is RecordKind.RX for r in killed_capture)
 
         assert sim.wait_until(lambda s: s.gun is not None and not s.gun.trigger_busy, 30)
         fired = {(r.boot_id, r.shot.shot_no) for r in sim.shots()}
@@ -69,3 +85,6 @@ def test_sigkill_then_restart(tmp_path: Path) -> None:
     assert len(sessions) == 1, sessions
     assert sessions[0][1] > 0 and sessions[0][2] == 0
     assert "stopped:" in log.read_text()
+    records = list(CaptureReader(log.with_suffix(".igpcap")))
+    assert [r.kind for r in records].count(RecordKind.OPEN) == 2
+    assert records[-1].kind is RecordKind.CLOSE
