@@ -127,3 +127,15 @@ def test_unwritable_capture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     )
     assert code == 2
     assert "cannot write the capture file" in _error_line(capsys)
+
+
+def test_unknown_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["record", "--port", "/dev/null", "--db", str(tmp_path / "a.db"), "--plan", "999"])
+    assert code == 2
+    assert "there is no treatment plan 999" in _error_line(capsys)
+
+
+def test_not_a_serial_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["record", "--port", "/dev/null", "--db", str(tmp_path / "a.db")])
+    assert code == 2
+    assert "/dev/null is not a serial port" in _error_line(capsys)
