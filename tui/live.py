@@ -7,7 +7,7 @@ the port or the database.
 
 A replay at full speed produces hundreds of shots a second; the screen does not need each one.
 The feed keeps the running totals itself (:class:`tui.live_model.LiveModel`) and publishes a
-whole :class:`~tui.state.LiveView` at most every :data:`VIEW_INTERVAL_S`, and
+whole :class:`~tui.state.LiveView` a bounded number of times a second, and
 :class:`ViewChanged` collapses in the screen's queue when several are waiting.
 """
 
@@ -23,7 +23,12 @@ from textual.message import Message
 from tui.state import LiveView, LogLine, Severity
 
 VIEW_INTERVAL_S = 0.05
-"""At most twenty redraws a second: fast enough that a shot shows within 100 ms."""
+"""Gun-only changes (depth, battery, link) redraw at most twenty times a second."""
+COMMIT_INTERVAL_S = 0.03
+"""Committed shots redraw at once, at most about thirty times a second: a shot shows well
+within 100 ms of its commit, and a flood of commits still costs a bounded number of redraws."""
+DRIVER_DELAY_S = 0.015
+"""A gun-only change waits this long for the commit that usually follows it."""
 
 
 class ViewChanged(Message):

@@ -48,6 +48,8 @@ from injector.storage.engine import Database
 from protocols.igp1 import LockReason
 from tui.clinic import Clinic
 from tui.live import (
+    COMMIT_INTERVAL_S,
+    DRIVER_DELAY_S,
     VIEW_INTERVAL_S,
     AddNote,
     Alerted,
@@ -278,11 +280,14 @@ class SessionFeed:
         return sim.start()
 
     def _loop(self, cancelled: Callable[[], bool]) -> FeedEnded | None:
+        # When the view is next published. What was committed goes out at once (at most every
+        # COMMIT_INTERVAL_S); what the driver alone said (a depth, the battery) waits a little
+        # for the commit that usually follows, so one redraw shows both.
         last_post = 0.0
+        due: float | None = None
         while not cancelled():
-            wait = 0.1
-            if self.model.changed:
-                wait = max(0.0, last_post + VIEW_INTERVAL_S - time.monotonic())
+            now = time.monotonic()
+            wait = 0.1 if due is None else max(0.0, due - now)
             try:
                 item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
             except queue.Empty:
@@ -291,9 +296,17 @@ class SessionFeed:
                 outcome = self._handle(item)
                 if outcome is not None:
                     return outcome
-            if self.model.changed and time.monotonic() - last_post >= VIEW_INTERVAL_S:
+                if self.model.changed:
+                    now = time.monotonic()
+                    if isinstance(item, _DRIVER_EVENTS):
+                        wanted = max(now + DRIVER_DELAY_S, last_post + VIEW_INTERVAL_S)
+                    else:
+                        wanted = max(now, last_post + COMMIT_INTERVAL_S)
+                    due = wanted if due is None else min(due, wanted)
+            if due is not None and time.monotonic() >= due:
                 self._publish()
                 last_post = time.monotonic()
+                due = None
             self._check_replay_done()
         return None
 
