@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from injector.recorder import DatabaseStore, Recorder
 from injector.storage.engine import Database
 from simulators.faults import FaultConfig
-from tests.recorder.harness import Bench
+from tests.recorder.harness import Bench, fast_driver, wait_for
 
 LINE_FAULTS = {
     "noise": FaultConfig(noise=0.2),
@@ -85,11 +86,21 @@ def test_unplugged_longer_than_the_gun_remembers(tmp_path: Path) -> None:
         bench.heartbeats(2)
         rows, lost = bench.settle()
         got, got_lost, _ = bench.recorded()
+        # A restart in the same boot asks again for what is missing, not for what it already
+        # reported lost: the count stays.
+        assert bench.recorder.stop()
+        again = Recorder(fast_driver(str(bench.link)), DatabaseStore(bench.db))
+        bench.recorder = again
+        again.start()
+        wait_for(lambda: again.status.device is not None, 10, "the gun")
+        bench.heartbeats(3)
+        after = bench.recorded()
     finally:
         bench.stop()
     assert lost == 1100 - 1024
     assert got == rows
     assert got_lost == lost
+    assert after == (got, got_lost, after[2])
 
 
 def test_power_cycle(tmp_path: Path) -> None:
