@@ -373,7 +373,7 @@ def _device_event(event: DriverEvent) -> DeviceEventIn | None:
             event.boot_id,
             {
                 "count": event.count,
-                "ranges": [list(r) for r in event.ranges[:100]],
+                "ranges": [list(r) for r in event.ranges],
                 "reason": event.reason,
             },
         )

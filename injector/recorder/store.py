@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
 from sqlalchemy import Connection, select
 
 from injector.domain.vocabulary import DeviceEventKind
 from injector.driver import DeviceIdentified
 from injector.recorder.pipeline import RecordingSession
-from injector.session import DeviceInfo, KnownShots, open_or_continue
+from injector.session import DeviceEventIn, DeviceInfo, KnownShots, open_or_continue
 from injector.session.live import known_shots_from
 from injector.storage.engine import Database
 from injector.storage.recording import shot_numbers
-from injector.storage.tables import DeviceEvent, table_of
+from injector.storage.tables import DeviceEvent, Shot, table_of
 
 
 class DatabaseStore:
@@ -22,9 +25,38 @@ class DatabaseStore:
         self.plan_id = plan_id
 
     def open_session(self, device: DeviceIdentified) -> RecordingSession:
-        """The gun's in-progress session, continued after a restart, else a new one."""
+        """The gun's in-progress session, continued after a restart, else a new one.
+
+        See :meth:`report_unrecorded_losses`, which it calls.
+        """
         info = DeviceInfo(serial=device.serial, model=device.model, firmware=device.firmware)
-        return open_or_continue(self.db, info, plan_id=self.plan_id)
+        live = open_or_continue(self.db, info, plan_id=self.plan_id)
+        self.report_unrecorded_losses(live, device)
+        return live
+
+    def report_unrecorded_losses(self, session: RecordingSession, device: DeviceIdentified) -> int:
+        """Report lost, in ``session``, the gaps of the gun's previous boot; returns how many.
+
+        If the gun restarted while nothing recorded it (the recorder was stopped or killed),
+        the shots missing from its previous boot can no longer be asked for. Gaps an earlier
+        run already reported are not reported again. Call it once a session is open.
+        """
+        with self.db.begin() as conn:
+            previous = _previous_boot(conn, device.serial, device.boot_id)
+        if previous is None:
+            return 0
+        gaps = self.known_shots(device.serial, previous).missing
+        if gaps:
+            detail = {
+                "count": len(gaps),
+                "ranges": [list(r) for r in _ranges(gaps)],
+                "reason": "the gun restarted while nothing recorded it",
+            }
+            event = DeviceEventIn(
+                DeviceEventKind.SHOTS_LOST, datetime.now(UTC), device.serial, previous, detail
+            )
+            session.add_events([event])
+        return len(gaps)
 
     def known_shots(self, serial: str, boot_id: int) -> KnownShots:
         """What is stored of one boot of one gun (any session), to ask the gun for the rest.
@@ -56,3 +88,25 @@ def _reported_lost(conn: Connection, serial: str, boot_id: int) -> set[int]:
         for first, last in detail.get("ranges", ()):
             lost.update(range(first, last + 1))
     return lost
+
+
+def _previous_boot(conn: Connection, serial: str, boot_id: int) -> int | None:
+    """The boot of the gun's most recently stored shot other than ``boot_id``."""
+    table = table_of(Shot)
+    found = conn.execute(
+        select(table.c.boot_id)
+        .where(table.c.serial == serial, table.c.boot_id != boot_id)
+        .order_by(table.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def _ranges(numbers: Sequence[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for n in sorted(numbers):
+        if out and n == out[-1][1] + 1:
+            out[-1] = (out[-1][0], n)
+        else:
+            out.append((n, n))
+    return out
