@@ -210,6 +210,10 @@ def _patient_notes(p: PatientView) -> tuple[str, ...]:
     return tuple(notes)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def deviations(progress: PlanProgress, zones: tuple[ZoneView, ...]) -> tuple[str, ...]:
     """Where the session departed from the plan, one line each, for the review."""
     found: list[str] = []
@@ -217,7 +221,7 @@ def deviations(progress: PlanProgress, zones: tuple[ZoneView, ...]) -> tuple[str
     for zp in progress.zones:
         if zp.zone_id is None:
             if zp.shots:
-                found.append(f"{zp.shots} shots were fired with no zone active")
+                found.append(f"{_count(zp.shots, 'shot')} fired with no zone active")
             continue
         label = zp.name
         if zp.points < zp.points_planned:
@@ -229,18 +233,22 @@ def deviations(progress: PlanProgress, zones: tuple[ZoneView, ...]) -> tuple[str
         if zp.depth_out_of_tolerance:
             zone = planned.get(zp.zone_id)
             band = f" (plan {mm(zone.depth_um)} ± {mm(zone.tolerance_um)} mm)" if zone else ""
-            found.append(f"{label}: {zp.depth_out_of_tolerance} shots outside the depth band{band}")
+            found.append(
+                f"{label}: {_count(zp.depth_out_of_tolerance, 'shot')} outside the depth band{band}"
+            )
         if zp.partial_shots:
-            found.append(f"{label}: {zp.partial_shots} partial shots")
+            found.append(f"{label}: {_count(zp.partial_shots, 'partial shot')}")
     total = progress.total
     if total.max_volume_reached:
         found.append(f"session: maximum volume reached ({ml(total.volume_nl)} mL)")
     if total.air_shots:
-        found.append(f"{total.air_shots} air shots (no skin contact)")
+        found.append(f"{_count(total.air_shots, 'air shot')} (no skin contact)")
     if progress.lost_shots:
-        found.append(f"{progress.lost_shots} shots were lost on the link and are not recorded")
+        found.append(
+            f"{_count(progress.lost_shots, 'shot')} lost on the link (fired, not recorded)"
+        )
     if progress.recovered_shots:
-        found.append(f"{progress.recovered_shots} shots were recovered after link problems")
+        found.append(f"{_count(progress.recovered_shots, 'shot')} recovered after link problems")
     return tuple(found)
 
 

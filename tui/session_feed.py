@@ -155,7 +155,9 @@ class _TappedStore:
         session_id: int | None,
         actor: str,
         tell: Callable[[object], None],
+        pending_zone: Callable[[], tuple[int, datetime] | None],
     ) -> None:
+        self._pending_zone = pending_zone
         self._db = db
         self._plan_id = plan_id
         self._session_id = session_id
@@ -168,6 +170,12 @@ class _TappedStore:
         live = open_or_continue(
             self._db, info, plan_id=self._plan_id, session_id=self._session_id, actor=self._actor
         )
+        pending = self._pending_zone()
+        if pending is not None:
+            # On the committer thread, before the first batch: shots fired since the zone was
+            # chosen (the gun may have fired before it identified itself) go to that zone.
+            zone_id, chosen_at = pending
+            live.set_active_zone(zone_id, at=chosen_at, actor=self._actor)
         self._tell(_Opened(live))
         return _TappedSession(live, self._tell)
 
@@ -213,7 +221,8 @@ class SessionFeed:
         self.live: LiveSession | None = None
         self._driver_options = driver_options or {}
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._pending_zone: int | None = None
+        self._pending_zone: tuple[int, datetime] | None = None
+        """A zone chosen before the session opened, and when (read by the committer thread)."""
         self._paused = False
         self._post: Poster | None = None
         self._driver: Driver | None = None
@@ -237,7 +246,14 @@ class SessionFeed:
             self._driver = driver
             recorder = Recorder(
                 driver,
-                _TappedStore(self.db, self.plan_id, self.session_id, self.actor, self._queue.put),
+                _TappedStore(
+                    self.db,
+                    self.plan_id,
+                    self.session_id,
+                    self.actor,
+                    self._queue.put,
+                    lambda: self._pending_zone,
+                ),
             )
             self._recorder = recorder
             driver.subscribe(self._queue.put)
@@ -327,7 +343,7 @@ class SessionFeed:
         if isinstance(item, _DRIVER_EVENTS):
             self._log(self.model.apply(item))
             if isinstance(item, SettingsChanged) and self.follow_gun_settings:
-                self._follow(item.depth_set_um)
+                self._follow(item.depth_set_um, datetime.fromtimestamp(item.at, UTC))
         elif isinstance(item, Commit):
             if self.live is not None:
                 self.model.apply_progress(self.live.progress())
@@ -355,32 +371,46 @@ class SessionFeed:
         self.model.apply_progress(progress)
         self.model.set_active_zone(live.active_zone_id)
         self._log(_local(f"recording session {live.session_id}"))
-        if self._pending_zone is not None:
-            self._command(SelectZone(self._pending_zone))
-            self._pending_zone = None
+        pending, self._pending_zone = self._pending_zone, None
+        if pending is not None:
+            active = self.model.current.active_zone
+            if active is not None and active.zone_id == pending[0]:
+                self._log(_local(f"zone {active.key} {active.name} active"))
+            else:  # chosen again after the session opened with the earlier choice
+                self._select_zone(pending[0], pending[1])
 
-    def _follow(self, depth_um: int) -> None:
+    def _follow(self, depth_um: int, at: datetime) -> None:
         view = self.model.current
-        for zone in view.zones:
-            if zone.depth_um == depth_um and zone.points_done < zone.points_planned:
-                if zone.zone_id != view.active_zone_id:
-                    self._command(SelectZone(zone.key))
-                return
+        active = view.active_zone
+        # The demo goes through the plan in order: the next unfinished zone of that depth at or
+        # after the furthest zone already worked on.
+        furthest = max((z.key for z in view.zones if z.points_done), default=0)
+        matching = [
+            z for z in view.zones if z.depth_um == depth_um and z.points_done < z.points_planned
+        ]
+        zone = next((z for z in matching if z.key >= furthest), None)
+        if zone is not None and (active is None or zone.zone_id != active.zone_id):
+            self._select_zone(zone.zone_id, at)
+
+    def _select_zone(self, zone_id: int, at: datetime) -> None:
+        zone = next((z for z in self.model.current.zones if z.zone_id == zone_id), None)
+        if zone is None:
+            return
+        self.model.set_active_zone(zone.zone_id)
+        live = self.live
+        if live is None:
+            # The session opens when the gun identifies itself; the choice is applied then.
+            self._pending_zone = (zone.zone_id, at)
+            return
+        live.set_active_zone(zone.zone_id, at=at, actor=self.actor)
+        self._log(_local(f"zone {zone.key} {zone.name} active"))
 
     def _command(self, command: Command) -> None:
         live = self.live
         if isinstance(command, SelectZone):
             zone = next((z for z in self.model.current.zones if z.key == command.key), None)
-            if zone is None:
-                return
-            self.model.set_active_zone(zone.zone_id)
-            if live is None:
-                # The session opens when the gun identifies itself; the choice is applied
-                # (and logged) then.
-                self._pending_zone = command.key
-                return
-            live.set_active_zone(zone.zone_id, actor=self.actor)
-            self._log(_local(f"zone {zone.key} {zone.name} active"))
+            if zone is not None:
+                self._select_zone(zone.zone_id, _now())
         elif isinstance(command, SetLock):
             self._set_lock(command.locked)
         elif isinstance(command, AddNote):
