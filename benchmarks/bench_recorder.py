@@ -191,7 +191,8 @@ def sustained(seconds: float, speed: float | str = "max") -> Ingest:
                 f"simulator {100 * (_cpu_seconds(sim.pid) - cpu_sim) / elapsed:.0f} %"
             )
             rss_end = _rss_mb()
-            ledger = next(iter(driver._ledgers.values()))
+            ledger = driver.ledger("SN0042")
+            assert ledger is not None
             _wait(lambda: ledger.missing_count == 0, 10)
         recorder.stop()
         db.close()

@@ -180,6 +180,13 @@ class Driver:
             return None
         return DeviceIdentified(ident.model, ident.serial, ident.firmware, ident.boot_id, 0.0)
 
+    def ledger(self, serial: str) -> BootLedger | None:
+        """The shot ledger of the gun's current boot (held, missing, lost counts), if seen.
+
+        It belongs to the reader thread: read its counters, do not call its methods.
+        """
+        return self._ledgers.get(serial)
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` on the reader thread for every event; returns an unsubscribe.
 
