@@ -10,9 +10,12 @@ replugging makes a new pseudo-terminal behind the same link.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import secrets
 import select
+import struct
+import termios
 import tty
 from pathlib import Path
 
@@ -102,6 +105,23 @@ class PtyPort:
             return False
         events = self._poll.poll(0)
         return not any(ev & select.POLLHUP for _fd, ev in events)
+
+    def unread(self) -> int:
+        """Bytes written that the host has not read yet (0 if unknown or no host)."""
+        if self._master is None or self.slave_name is None or not self.host_connected():
+            return 0
+        try:
+            fd = os.open(self.slave_name, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        except OSError:
+            return 0
+        try:
+            raw = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+            count: int = struct.unpack("i", raw)[0]
+            return count
+        except OSError:
+            return 0
+        finally:
+            os.close(fd)
 
     def read(self, size: int = 4096) -> bytes:
         """Bytes from the host, or ``b""`` if there are none or no host has the port open."""

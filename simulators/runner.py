@@ -164,6 +164,8 @@ class Simulator:
         self._host_spoke = False
         self._plugged = False
         self._t0 = 0.0
+        self._clock_running = replay is None
+        """A replay's clock starts when the first host opens the port, so it misses nothing."""
         self._now_ms = 0.0
         self._line_free_at = 0.0
         self._shot_index: dict[tuple[int, int], ShotRecord] = {}
@@ -225,13 +227,23 @@ class Simulator:
 
     @property
     def done(self) -> bool:
-        """True once the scenario (or replay) has run to its end."""
+        """True once the scenario (or replay) has run to its end and its output is written."""
         with self._lock:
-            return self._source.done
+            return self._source.done and not self._queue
 
     def wait_done(self, timeout: float | None = None) -> bool:
         """Wait until the scenario has finished; False on timeout or if the thread died."""
-        return self.wait_until(lambda s: s._source.done, timeout)
+        return self.wait_until(lambda s: s.done, timeout)
+
+    def wait_drained(self, timeout: float = 2.0) -> bool:
+        """Wait until the host has read everything written (or has closed the port)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._queue and self._port.unread() == 0:
+                    return True
+            time.sleep(0.01)
+        return False
 
     def wait_until(
         self, predicate: Callable[[Simulator], bool], timeout: float | None = None
@@ -524,6 +536,11 @@ class Simulator:
                 self._changed.notify_all()
 
     def _virtual_now(self, mono: float) -> float:
+        if not self._clock_running:
+            if not self._connected:
+                return self._now_ms
+            self._clock_running = True
+            self._t0 = mono
         if self.speed == "max":
             return self._now_ms
         return max(self._now_ms, (mono - self._t0) * 1000.0 * self.speed)
@@ -534,7 +551,8 @@ class Simulator:
             self._update_connection()
             mono = time.monotonic()
             self._now_ms = self._virtual_now(mono)
-            self._source.advance_to(self._now_ms)
+            if self._clock_running and (self.speed != "max" or self._connected):
+                self._source.advance_to(self._now_ms)
             while self._commands:
                 fn, box, done = self._commands.popleft()
                 try:
@@ -578,7 +596,7 @@ class Simulator:
                 timeout = 0.0
         else:
             nxt = self._source.next_event_ms()
-            if nxt is not None:
+            if nxt is not None and self._clock_running:
                 due = self._t0 + nxt / (1000.0 * self.speed)
                 timeout = min(timeout, max(0.0, due - time.monotonic()))
         if not self._connected:

@@ -130,7 +130,13 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"cannot create the device: {exc.strerror or exc}") from None
         print(_ready_line(sim, path), flush=True)
         while not stop.is_set():
-            if sim.wait_done(0.2) or not sim.running:
+            if sim.wait_done(0.2):
+                # Let the host read the end before the port goes (a pyserial read()
+                # in progress loses what it holds when the port vanishes under it).
+                sim.wait_drained(2.0)
+                stop.wait(0.2)
+                break
+            if not sim.running:
                 break
     finally:
         sim.stop()
