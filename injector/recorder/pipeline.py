@@ -81,7 +81,7 @@ class Commit:
     new: int
     events: int
     committed_ns: int
-    """``time.monotonic_ns()`` right after the commit returned."""
+    """``time.monotonic_ns()`` right after the shots' transaction committed."""
 
 
 @dataclass(slots=True)
@@ -264,8 +264,11 @@ class Recorder:
             session = self._sessions[serial]
             outcome = session.add_shots([_shot_in(s) for s in serial_shots])
             new += outcome.new
+            # Counted at once: if the events below fail, the retry finds these stored already.
+            status.shots += outcome.new
             lock = lock or outcome.lock_requested
             all_shots.extend(serial_shots)
+        committed_ns = time.monotonic_ns()  # the shots are durable from here on
         n_events = 0
         for serial, serial_events in events.items():
             if serial not in self._sessions:
@@ -278,12 +281,10 @@ class Recorder:
                     status.lost += count
                 elif e.kind is DeviceEventKind.SHOTS_RECOVERED:
                     status.recovered += count
-        committed_ns = time.monotonic_ns()
         if all_shots:
             last = all_shots[-1]
             status.last_depth_um = last.depth_um
             status.last_volume_nl = last.volume_nl
-        status.shots += new
         status.commits += 1
         if lock and not self._locking.is_set():
             # Shots still arrive past a plan limit: lock the gun (again, if a LOCK went
