@@ -66,6 +66,8 @@ class _Pending:
     item: Outgoing
     data: bytes
     written: int = 0
+    due: float | None = None
+    """When pacing: the time the transmission has fully crossed the line."""
 
 
 class _LinkControl:
@@ -586,10 +588,12 @@ class Simulator:
     def _timeout(self, mono: float) -> float:
         timeout = _MAX_SLEEP_S
         if self._queue and self._connected:
-            if not self._host_spoke:
+            if not self._settled(mono):
                 timeout = min(timeout, max(0.0, self._connected_at + _HOST_SETTLE_S - mono))
             if self.baud:
-                timeout = min(timeout, max(0.0, self._line_free_at - mono))
+                due = self._queue[0].due
+                if due is not None:
+                    timeout = min(timeout, max(0.0, due - mono))
             # otherwise poll() wakes on POLLOUT
         if self.speed == "max":
             if self._connected and not self._queue and self._source.next_event_ms() is not None:
@@ -609,7 +613,7 @@ class Simulator:
         fd = self._port.fd
         if fd is not None and self._connected:
             mask = select.POLLIN
-            if self._queue and not self.baud and self._host_spoke:
+            if self._queue and not self.baud and self._settled(time.monotonic()):
                 mask |= select.POLLOUT
             poller.register(fd, mask)
         events = poller.poll(timeout * 1000.0)
@@ -694,21 +698,26 @@ class Simulator:
         self._queue.append(_Pending(item, item.data))
         self._backlog += len(item.data)
 
+    def _settled(self, mono: float) -> bool:
+        """True once output may go to the connected host (see ``_HOST_SETTLE_S``)."""
+        return self._host_spoke or mono - self._connected_at >= _HOST_SETTLE_S
+
     def _write(self) -> None:
         if not self._connected:
             return
         now = time.monotonic()
-        if not self._host_spoke and now - self._connected_at < _HOST_SETTLE_S:
+        if not self._settled(now):
             return
         while self._queue:
             pending = self._queue[0]
             if self.baud:
-                if now < self._line_free_at:
+                # Each transmission reaches the host when its last bit has crossed the line.
+                if pending.due is None:
+                    start = max(self._line_free_at, now)
+                    pending.due = start + len(pending.data) * 10.0 / self.baud
+                    self._line_free_at = pending.due
+                if now < pending.due:
                     return
-                self._line_free_at = (
-                    max(self._line_free_at, now)
-                    + (len(pending.data) - pending.written) * 10.0 / self.baud
-                )
             chunk = memoryview(pending.data)[pending.written :]
             n = self._port.write(chunk) if chunk else 0
             if n and self.record:
