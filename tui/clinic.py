@@ -23,7 +23,7 @@ from injector.domain.inputs import (
     ZoneInput,
     parse,
 )
-from injector.domain.vocabulary import BodyArea, Indication, Technique
+from injector.domain.vocabulary import BodyArea, Indication, SessionStatus, Technique
 from injector.session import PlanProgress, clinical, records, series
 from injector.session.records import PatientView, PlanView
 from injector.storage.engine import Database
@@ -117,6 +117,10 @@ class Clinic(Protocol):
 
     def session_summary(self, session_id: int) -> SessionSummary:
         """Plan against actual, deviations, adverse events, sign-off, next due date."""
+        ...
+
+    def abort_session(self, session_id: int) -> None:
+        """End an in-progress session that nothing records any more, as aborted."""
         ...
 
     def sign_session(self, session_id: int, signed_by: str, meaning: str) -> None:
@@ -456,6 +460,10 @@ class DatabaseClinic:
             signed_by=view.signed_by,
             signed_at=view.signed_at,
         )
+
+    def abort_session(self, session_id: int) -> None:
+        """End a left-over in-progress session as aborted (audited with this actor)."""
+        clinical.end_session(self.db, session_id, actor=self.actor, status=SessionStatus.ABORTED)
 
     def sign_session(self, session_id: int, signed_by: str, meaning: str) -> None:
         """Sign through the session logic (it refuses an empty name or a second signature)."""

@@ -93,8 +93,16 @@ def ensure_demo_plan(clinic: Clinic) -> int:
 
 
 def start_demo_session(clinic: Clinic) -> tuple[int, int, str]:
-    """Prepare the demo plan's next session; returns (plan id, session id, title)."""
+    """Prepare the demo plan's next session; returns (plan id, session id, title).
+
+    A demo left by quitting (its session still in progress) is ended as aborted first, so
+    reruns do not pile up open sessions.
+    """
     plan_id = ensure_demo_plan(clinic)
+    for plan in clinic.patient_detail(DEMO_PATIENT).plans:
+        for session in plan.sessions:
+            if session.status == "in_progress":
+                clinic.abort_session(session.session_id)
     try:
         session_id, title = clinic.prepare_session(plan_id, DEMO_CHECKLIST, acknowledged=True)
     except InvalidValueError:

@@ -232,6 +232,9 @@ class StaticClinic:
             next_due=date(2026, 12, 2),
         )
 
+    def abort_session(self, session_id: int) -> None:
+        raise NotImplementedError
+
     def sign_session(self, session_id: int, signed_by: str, meaning: str) -> None:
         raise NotImplementedError
 
