@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar, overload
 
 import serial
 
 from protocols.igp1 import Decoder, Frame, Message
+
+M = TypeVar("M", bound=Message)
 
 
 class Host:
@@ -61,9 +64,16 @@ class Host:
             self.pump()
         return self.frames
 
-    def messages(self, kind: type[Message] | None = None) -> list[Message]:
+    @overload
+    def messages(self) -> list[Message]: ...
+
+    @overload
+    def messages(self, kind: type[M]) -> list[M]: ...
+
+    def messages(self, kind: type[Message] | None = None) -> list[Message] | list[M]:
         """Messages received so far (of ``kind`` if given)."""
-        return [f.message for f in self.frames if kind is None or isinstance(f.message, kind)]
+        want = kind or Message
+        return [f.message for f in self.frames if isinstance(f.message, want)]
 
     def count(self, kind: type[Message]) -> int:
         """How many messages of ``kind`` arrived."""
