@@ -465,6 +465,14 @@ class Gun:
         """The current boot's ring: every shot the gun can still resend."""
         return list(self._boot.ring) if self._boot else []
 
+    def held_shot(self, shot_no: int) -> ShotRecord | None:
+        """The current boot's shot ``shot_no`` if the ring still holds it."""
+        if self._boot is None or not self._boot.ring:
+            return None
+        ring = self._boot.ring
+        i = shot_no - ring[0].shot.shot_no
+        return ring[i] if 0 <= i < len(ring) else None
+
     def _resend(self, frame: HostFrame, req: ResendReq) -> None:
         assert self._boot is not None
         if req.from_shot_no > req.to_shot_no:

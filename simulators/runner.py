@@ -158,6 +158,7 @@ class Simulator:
         """What stopped the simulator's thread, if it failed."""
         self._queue: deque[_Pending] = deque()
         self._backlog = 0
+        self._queue_boot: int | None = None
         self._log: list[Outgoing] = []
         self._written = bytearray()
         self._host_frames: list[HostFrame] = []
@@ -654,7 +655,7 @@ class Simulator:
     def _collect(self) -> None:
         """Move what the gun transmitted through the line faults onto the output queue."""
         boot = self.gun.boot_id if self.gun is not None else None
-        if boot is not None and self._queue:
+        if boot is not None and boot != self._queue_boot and self._queue:
             # A power cut loses what the gun had not yet put on the line.
             kept: deque[_Pending] = deque()
             for p in self._queue:
@@ -664,6 +665,7 @@ class Simulator:
                 else:
                     kept.append(p)
             self._queue = kept
+        self._queue_boot = boot
         for item in self._source.take_output():
             if item.message is None:
                 self._enqueue(item)
@@ -751,7 +753,5 @@ class Simulator:
         self._index_new_shots()
         record = self._shot_index.get((boot_id, shot_no))
         if record is None and self.gun is not None and boot_id == self.gun.boot_id:
-            for held in self.gun.held_shots():
-                if held.shot.shot_no == shot_no:
-                    return held
+            return self.gun.held_shot(shot_no)
         return record
