@@ -147,8 +147,17 @@ class ReplaySource:
                 self._settings = msg
             elif isinstance(msg, Heartbeat):
                 self._heartbeat = msg
-            elif isinstance(msg, Shot) and not msg.flags & ShotFlags.RETRANSMIT:
-                self._shots[msg.shot_no] = msg
+            elif isinstance(msg, Shot) and msg.shot_no not in self._shots:
+                # A shot first seen as a retransmission is kept as it was first sent.
+                flags = msg.flags & ~ShotFlags.RETRANSMIT
+                self._shots[msg.shot_no] = Shot(
+                    msg.shot_no,
+                    msg.uptime_ms,
+                    msg.depth_um,
+                    flags,
+                    msg.volume_nl,
+                    msg.syringe_remaining_nl,
+                )
 
     def on_host_frame(self, frame: HostFrame) -> None:
         """Answer the host from what the capture has shown so far."""
