@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--scenario",
-        default="idle",
+        default=None,
         metavar="NAME|FILE",
         help=f"built-in scenario ({names}) or scenario file (default: idle)",
     )
@@ -97,12 +97,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--baud {args.baud} is not a baud rate; try --baud 115200")
     if args.replay and args.faults:
         raise UserError("--faults cannot be combined with --replay")
+    if args.replay and args.scenario:
+        raise UserError("--scenario cannot be combined with --replay")
     link = Path(args.link) if args.link else None
     if link is not None and not link.parent.is_dir():
         raise UserError(f"--link {link}: the directory {link.parent} does not exist")
     try:
         sim = Simulator(
-            args.scenario,
+            args.scenario or "idle",
             speed=speed,
             seed=args.seed,
             faults=faults,

@@ -45,6 +45,7 @@ def test_runs_a_scenario_to_its_end_and_removes_the_link(
         (["--link", "/no/such/dir/gun"], "the directory /no/such/dir does not exist"),
         (["--replay", "/etc/hostname"], "is not an IGP/1 capture file"),
         (["--replay", "x.igpcap", "--faults", "drop=0.1"], "cannot be combined with --replay"),
+        (["--replay", "x.igpcap", "--scenario", "demo"], "cannot be combined with --replay"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(
