@@ -486,7 +486,7 @@ class Simulator:
             return bytes(self._written)
 
     def host_frames(self) -> list[HostFrame]:
-        """Every frame received from the host, in order."""
+        """Every frame received from the host, in order (needs ``record``)."""
         with self._lock:
             return list(self._host_frames)
 
@@ -648,7 +648,8 @@ class Simulator:
                 return
             for frame in self._receiver.feed(data):
                 self._host_spoke = True
-                self._host_frames.append(frame)
+                if self.record:
+                    self._host_frames.append(frame)
                 self._source.on_host_frame(frame)
             self._collect()
 
