@@ -8,8 +8,8 @@ Three figures (issue 4):
 - sustained ingest with the ``stress`` scenario at ``--speed max`` (the pseudo-terminal's full
   speed; the simulator in its own process): shots per second, shots lost, peak RSS and RSS
   growth after warm-up;
-- a capture of 100,000 shots replayed by the simulator at speed ``max`` into a fresh SQLite
-  file: shots per second from the first commit to the last.
+- a capture of 100,000 shots replayed by ``injector sim --replay … --speed max`` into a fresh
+  SQLite file: shots per second from the first commit to the last.
 """
 
 from __future__ import annotations
@@ -98,37 +98,24 @@ def latency(shots: int) -> tuple[float, float, int]:
 # --- subprocess simulator ----------------------------------------------------------------------
 
 
-# The simulator runs in a process of its own (the machine has two cores: one for the gun, one
-# for the recorder). Not through ``injector sim``: that exits, closing the pseudo-terminal, as
-# soon as a replay has been written, and the bytes the host had not read yet die with it.
-_SIM_SCRIPT = """
-import sys
-from simulators.runner import Simulator
-kwargs = eval(sys.argv[1])
-sim = Simulator(record=False, **kwargs)
-sim.start()
-print("ready", flush=True)
-sys.stdin.read()
-sim.stop()
-"""
-
-
 @contextmanager
-def _sim_process(**kwargs: object) -> Iterator[subprocess.Popen[str]]:
+def _sim_process(*args: str) -> Iterator[subprocess.Popen[str]]:
+    """``injector sim ARGS`` in a process of its own (two cores: one for the gun, one for
+    the recorder), once its link exists."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SIM_SCRIPT, repr(kwargs)],
-        stdin=subprocess.PIPE,
+        [sys.executable, "-m", "injector.cli.main", "sim", *args],
         stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     try:
-        assert proc.stdout is not None and proc.stdin is not None
-        if proc.stdout.readline().strip() != "ready":
+        assert proc.stdout is not None
+        if not proc.stdout.readline():
             raise RuntimeError("the simulator did not start")
         yield proc
     finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
+        if proc.poll() is None:
+            proc.terminate()
         proc.wait(10)
 
 
@@ -172,7 +159,9 @@ def sustained(seconds: float, speed: float | str = "max") -> Ingest:
                 waits.append((commit.committed_ns - oldest) / 1e6)
 
         recorder.subscribe(on_commit)
-        with _sim_process(scenario="stress", speed=speed, link=str(link)) as sim:
+        with _sim_process(
+            "--scenario", "stress", "--speed", str(speed), "--link", str(link)
+        ) as sim:
             recorder.start()
             _wait(lambda: recorder.status.device is not None, 10)
             warm = time.monotonic() + min(5.0, seconds / 4)
@@ -264,7 +253,7 @@ def replay(shots: int) -> float:
                 done.set()
 
         recorder.subscribe(on_commit)
-        with _sim_process(replay=str(cap), speed="max", link=str(link)):
+        with _sim_process("--replay", str(cap), "--speed", "max", "--link", str(link)):
             recorder.start()
             done.wait(shots / 1000 + 60)
             end = time.monotonic_ns()

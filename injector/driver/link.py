@@ -465,7 +465,9 @@ class Driver:
         wall = time.time()
         self._recovered_in_read = 0
         for frame in frames:
-            self._handle(frame.message, wall, received_ns)
+            msg = frame.message
+            if isinstance(msg, Message):  # frames of unknown ids are only counted
+                self._handle(msg, wall, received_ns)
         ident = self._identity
         if self._recovered_in_read and ident is not None:
             self._emit(ShotsRecovered(ident.serial, ident.boot_id, self._recovered_in_read, wall))

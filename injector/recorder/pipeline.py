@@ -113,6 +113,13 @@ class Recorder:
     The recorder starts and stops the driver. ``max_batch`` caps one commit (a backlog after a
     storage outage is committed in pieces); ``retry`` is the pause between attempts when a
     commit fails, during which nothing is dropped.
+
+    ``max_backlog`` bounds the events waiting for the committer, so memory stays flat when
+    bytes arrive faster than storage can take them (a capture replayed at full speed). Past
+    it, the driver's listener waits for the next commit: the reader thread pauses and the
+    bytes wait in the port, where nothing is lost that RESEND_REQ cannot fetch again. A real
+    gun (at most ~3,500 shots/s at 921600 baud) never gets near it unless storage stalls for
+    minutes.
     """
 
     def __init__(
@@ -121,12 +128,15 @@ class Recorder:
         store: SessionStore,
         *,
         max_batch: int = 20_000,
+        max_backlog: int = 100_000,
         retry: float = 1.0,
     ) -> None:
         self.driver = driver
         self.store = store
         self.status = RecorderStatus()
         self._max_batch = max_batch
+        self._max_backlog = max_backlog
+        self._committed = threading.Event()
         self._retry = retry
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._listeners: list[CommitListener] = []
@@ -154,7 +164,7 @@ class Recorder:
         """Start the committer thread, then the driver (which may raise ``PortError``)."""
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._thread.start()
-        self._unsubscribe = self.driver.subscribe(self._queue.put)
+        self._unsubscribe = self.driver.subscribe(self._enqueue)
         try:
             self.driver.start()
         except BaseException:
@@ -178,6 +188,15 @@ class Recorder:
             if thread.is_alive():
                 return False
         return self.status.error is None
+
+    def _enqueue(self, event: DriverEvent) -> None:
+        """The driver's listener (on its reader thread): queue, and wait if far behind."""
+        put = self._queue
+        put.put(event)
+        if put.qsize() > self._max_backlog:
+            self._committed.clear()
+            while put.qsize() > self._max_backlog and not self._stopping.is_set():
+                self._committed.wait(0.1)
 
     # --- committer thread -------------------------------------------------------------------
 
@@ -207,6 +226,7 @@ class Recorder:
                 continue
             self.status.error = None
             backlog.clear()
+            self._committed.set()
             self.status.pending = 0
             if stop:
                 return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks.bench_recorder import make_capture
 from injector.recorder import DatabaseStore, Recorder
 from injector.storage.engine import open_database
 from protocols.igp1.capture import CaptureReader, CaptureWriter, RecordKind
@@ -42,3 +43,24 @@ def test_replay_records_the_same_shots(tmp_path: Path) -> None:
         assert recorder.stop()
         sim.stop()
     assert recorded(db)[0] == original
+
+
+def test_a_full_speed_replay_into_a_small_backlog_loses_nothing(tmp_path: Path) -> None:
+    capture = tmp_path / "long.igpcap"
+    make_capture(capture, 5_000)
+    sim = Simulator(replay=capture, speed="max", link=tmp_path / "gun")
+    sim.start()
+    db = open_database(str(tmp_path / "replay.db"))
+    # The reader waits for the committer once 200 events queue up: bytes wait in the port.
+    recorder = Recorder(
+        fast_driver(str(tmp_path / "gun")), DatabaseStore(db), max_batch=50, max_backlog=200
+    )
+    recorder.start()
+    try:
+        wait_for(lambda: recorder.status.shots == 5_000, 60, "every shot of the replay")
+    finally:
+        assert recorder.stop()
+        sim.stop()
+    rows, lost, _ = recorded(db)
+    assert [r[2] for r in rows] == list(range(1, 5_001))
+    assert lost == 0
