@@ -166,7 +166,11 @@ class InjectorApp(App[None]):
     ) -> None:
         """Open the live view recording ``session_id`` (prepared) from ``gun``."""
         services = self._need_services()
-        zones = services.clinic.plan_zones(plan_id) if plan_id is not None else ()
+        zones = (
+            await asyncio.to_thread(services.clinic.plan_zones, plan_id)
+            if plan_id is not None
+            else ()
+        )
         feed = SessionFeed(
             services.db,
             gun,
@@ -184,11 +188,11 @@ class InjectorApp(App[None]):
     async def start_replay(self, path: Path, speed: ReplaySpeed) -> None:
         """Play a capture into the live view, recording into the scratch database."""
         services = self._need_services()
-        if services.replay_db_url is not None:
-            db = open_database(services.replay_db_url)
-        else:
-            scratch = Path(tempfile.mkdtemp(prefix="injector-replay-")) / "replay.sqlite3"
-            db = open_database(str(scratch))
+        url = services.replay_db_url or str(
+            Path(tempfile.mkdtemp(prefix="injector-replay-")) / "replay.sqlite3"
+        )
+        # Opening migrates the database: not on the UI thread.
+        db = await asyncio.to_thread(open_database, url)
         self._scratch.append(db)
         title = f"replay · {path.name}"
         feed = SessionFeed(db, CaptureReplay(path, speed), title=title, actor=services.actor)
