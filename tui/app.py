@@ -146,7 +146,7 @@ class InjectorApp(App[None]):
             if services.replay_db_url
             else "It records into a scratch database, never into a patient's record."
         )
-        self.push_screen(ReplayScreen(note))
+        self.push_screen(ReplayScreen(note, services.capture_dir))
 
     async def action_demo(self) -> None:
         """A session of the sample plan against the built-in simulator's demo scenario."""

@@ -5,6 +5,7 @@ and passed to the screens that need it (no global state)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from injector.storage.engine import Database
 from tui.clinic import Clinic
@@ -22,5 +23,7 @@ class Services:
     """What the built-in gun does: a built-in scenario name or a scenario file."""
     simulator_speed: float | None = 1.0
     """Scenario time factor of the built-in gun (None: as fast as the link takes it)."""
+    capture_dir: Path | None = None
+    """Where the replay screen's file picker starts (None: the current directory)."""
     replay_db_url: str | None = None
     """Where replays record (None: a scratch database in a temporary directory)."""

@@ -40,4 +40,5 @@ def services(db: Database, tmp_path: Path) -> Services:
         simulator_scenario=str(scenario),
         simulator_speed=1.0,
         replay_db_url=f"sqlite:///{tmp_path / 'scratch.sqlite3'}",
+        capture_dir=tmp_path,
     )

@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 from textual.message import Message
-from textual.widgets import RadioButton
+from textual.widgets import Input, RadioButton
 
 from injector.session import series
 from injector.storage import open_database
 from injector.storage.errors import RecordNotFoundError
 from protocols.igp1 import Heartbeat, Hello, Settings, Shot
 from protocols.igp1.capture import CaptureWriter, RecordKind
-from tests.tui.pilot_helpers import fill, until
+from tests.tui.pilot_helpers import until
 from tui.app import InjectorApp
 from tui.live import ViewChanged
 from tui.screens.home import HomeScreen
 from tui.screens.live import LiveScreen
-from tui.screens.replay import ReplayScreen
+from tui.screens.replay import CaptureTree, ReplayScreen
 from tui.services import Services
 from tui.session_feed import SessionFeed
 
@@ -78,7 +78,13 @@ def test_replay_at_max_speed_is_coalesced_and_kept_out_of_the_record(
             await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
             await pilot.press("r")
             await until(pilot, lambda: isinstance(app.screen, ReplayScreen), "the replay screen")
-            fill(pilot, {"capture-path": str(capture)})
+            # Pick the file in the tree (it lists only folders and captures).
+            tree = app.screen.query_one(CaptureTree)
+            await until(pilot, lambda: bool(tree.root.children), "the folder listing")
+            (node,) = [n for n in tree.root.children if n.data and n.data.path == capture]
+            tree.select_node(node)
+            path_input = app.screen.query_one("#capture-path", Input)
+            await until(pilot, lambda: path_input.value == str(capture), "the path filled in")
             app.screen.query_one("#speed-MAX", RadioButton).value = True
             await pilot.press("ctrl+s")
             await until(pilot, lambda: isinstance(app.screen, LiveScreen), "the live view")

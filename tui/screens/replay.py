@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -9,9 +10,37 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import (
+    Button,
+    DirectoryTree,
+    Footer,
+    Header,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Static,
+)
 
 from tui.live import ReplaySpeed
+
+CAPTURE_SUFFIXES = frozenset({".igpcap", ".cap", ".capture"})
+
+
+class CaptureTree(DirectoryTree):
+    """Folders and capture files only."""
+
+    DEFAULT_CSS = """
+    CaptureTree { height: 12; border: round $panel; }
+    """
+
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
+        """Hide dot-files and everything that is not a folder or a capture."""
+        return [
+            p
+            for p in paths
+            if not p.name.startswith(".") and (p.is_dir() or p.suffix in CAPTURE_SUFFIXES)
+        ]
 
 
 class ReplayScreen(Screen[None]):
@@ -22,9 +51,10 @@ class ReplayScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "back"),
     ]
 
-    def __init__(self, scratch_note: str) -> None:
+    def __init__(self, scratch_note: str, start_dir: Path | None = None) -> None:
         super().__init__()
         self.scratch_note = scratch_note
+        self.start_dir = start_dir or Path.cwd()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -33,8 +63,9 @@ class ReplayScreen(Screen[None]):
                 "[b]Replay a capture file[/b] through the built-in simulator into the live view.\n"
                 + self.scratch_note
             )
-            yield Label("Capture file", classes="section")
+            yield Label("Capture file (type a path, or pick one below)", classes="section")
             yield Input(placeholder="path/to/session.igpcap", id="capture-path")
+            yield CaptureTree(self.start_dir, id="capture-tree")
             yield Label("Speed", classes="section")
             with RadioSet(id="speed"):
                 yield RadioButton("1× (as recorded)", value=True, id="speed-X1")
@@ -49,6 +80,10 @@ class ReplayScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "replay"
         self.query_one("#capture-path").focus()
+
+    def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        """A file picked in the tree fills the path."""
+        self.query_one("#capture-path", Input).value = str(event.path)
 
     def speed(self) -> ReplaySpeed:
         """The speed picked."""
