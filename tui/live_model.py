@@ -213,6 +213,9 @@ class LiveModel:
             return LogLine(_at(event.at), f"gun {event.model} {event.serial} fw {event.firmware}")
         if isinstance(event, FaultChanged):
             name = FAULTS.get(event.code, f"fault {event.code}")
+            # The panel shows it at once; the next heartbeat confirms the whole set.
+            others = tuple(f for f in self._view.gun.faults if f != name)
+            self._gun(faults=(*others, name) if event.active else others)
             if event.active:
                 return Notice(
                     LogLine(_at(event.at), f"FAULT {name} (detail {event.detail})", Severity.ERROR)

@@ -7,7 +7,7 @@ import time
 import tracemalloc
 
 from injector.domain.vocabulary import AlertKind
-from injector.driver import LinkChanged, LinkState, ShotReceived, Status
+from injector.driver import FaultChanged, LinkChanged, LinkState, ShotReceived, Status
 from injector.session import PlanAlert
 from tests.tui.fixtures import FACE_ZONES
 from tui.live_model import RECENT_DEPTHS, LiveModel, Notice
@@ -81,3 +81,12 @@ def test_status_and_plan_alert_reach_the_view() -> None:
     assert "zone 3 Cheeks" in model.view().limit_alert
     model.set_active_zone(4)
     assert model.view().limit_alert == ""
+
+
+def test_a_fault_shows_on_the_panel_at_once() -> None:
+    model = LiveModel("fault")
+    raised = model.apply(FaultChanged("SN1", 7, 5, True, 0, 100, 1.0, 1.0))
+    assert isinstance(raised, Notice) and "OCCLUSION" in raised.line.text
+    assert model.view().gun.faults == ("OCCLUSION",)
+    model.apply(FaultChanged("SN1", 7, 5, False, 0, 200, 1.0, 1.0))
+    assert model.view().gun.faults == ()
