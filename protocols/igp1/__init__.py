@@ -22,6 +22,7 @@ from protocols.igp1.messages import (
     Shot,
     ShotFlags,
     State,
+    Unknown,
 )
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Shot",
     "ShotFlags",
     "State",
+    "Unknown",
     "build_frame",
     "crc16",
 ]

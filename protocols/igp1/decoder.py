@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from protocols.igp1.frame import CRC_INIT, MAX_PAYLOAD, OVERHEAD, SOF
-from protocols.igp1.messages import CATALOGUE, PAYLOAD_SIZES, Message
+from protocols.igp1.messages import CATALOGUE, PAYLOAD_SIZES, Message, Unknown
 
 
 class Frame(NamedTuple):
     """A decoded frame: the sender's SEQ and the typed message."""
 
     seq: int
-    message: Message
+    message: Message | Unknown
 
 
 @dataclass(slots=True)
@@ -62,9 +62,12 @@ class DecoderStats:
 class Decoder:
     """Incremental decoder for one direction of one link."""
 
-    __slots__ = ("_buf", "_last_seq", "stats")
+    __slots__ = ("_buf", "_keep_unknown", "_last_seq", "stats")
 
-    def __init__(self) -> None:
+    def __init__(self, keep_unknown: bool = False) -> None:
+        """``keep_unknown`` returns frames of unknown ids as :class:`Unknown` instead of
+        only counting them (a device needs their id and SEQ to refuse them)."""
+        self._keep_unknown = keep_unknown
         self._buf = bytearray()
         self._last_seq: int | None = None
         self.stats = DecoderStats()
@@ -102,6 +105,7 @@ class Decoder:
         sizes = PAYLOAD_SIZES
         catalogue = CATALOGUE
         last_seq = self._last_seq
+        kept_unknown = 0
         end = len(buf)
         pos = 0
         garbage = 0
@@ -149,11 +153,14 @@ class Decoder:
             pos = frame_end
             if expected is None:
                 stats.unknown += 1
+                if self._keep_unknown:
+                    append(Frame(seq, Unknown(msg_id, bytes(buf[start + 4 : crc_at]))))
+                    kept_unknown += 1
                 continue
             append(Frame(seq, catalogue[msg_id].unpack_from(buf, start + 4)))
         if pos:
             del buf[:pos]
         self._last_seq = last_seq
         stats.garbage_bytes += garbage
-        stats.frames += len(out)
+        stats.frames += len(out) - kept_unknown
         return out

@@ -224,6 +224,18 @@ def _make_unpacker(
     return unpack_text
 
 
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A frame with a good CRC and an id the catalogue does not know (forward compatibility).
+
+    Not part of the catalogue: a decoder hands these out only when asked (a device must answer
+    them with ACK UNSUPPORTED naming their id and SEQ); hosts just count them.
+    """
+
+    msg_id: int
+    payload: bytes
+
+
 # --- device → host -------------------------------------------------------------------------
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocols.igp1 import Decoder, Frame, Heartbeat, IdentReq, Message, Shot, build_frame
+from protocols.igp1 import (
+    Decoder,
+    Frame,
+    Heartbeat,
+    IdentReq,
+    Message,
+    Shot,
+    Unknown,
+    build_frame,
+)
 from tests.protocols.strategies import frames
 
 SHOT = Shot(18, 61234, 2480, 0, 50_000, 1_784_000)
@@ -170,3 +179,12 @@ def test_byte_by_byte_equals_one_piece_on_a_large_mixed_stream() -> None:
     assert bytewise == whole
     assert byte_decoder.stats == whole_decoder.stats
     assert len(whole) >= valid
+
+
+def test_keep_unknown_hands_on_unknown_frames_in_order() -> None:
+    unknown = build_frame(0x7E, 5, b"\x01\x02")
+    decoder = Decoder(keep_unknown=True)
+    out = decoder.feed(SHOT.encode(4) + unknown + BEAT.encode(6))
+    assert out == [Frame(4, SHOT), Frame(5, Unknown(0x7E, b"\x01\x02")), Frame(6, BEAT)]
+    assert decoder.stats.unknown == 1
+    assert decoder.stats.frames == 2
