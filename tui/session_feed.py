@@ -224,6 +224,7 @@ class SessionFeed:
         self._pending_zone: tuple[int, datetime] | None = None
         """A zone chosen before the session opened, and when (read by the committer thread)."""
         self._paused = False
+        self._storage_error: str | None = None
         self._post: Poster | None = None
         self._driver: Driver | None = None
         self._recorder: Recorder | None = None
@@ -324,7 +325,22 @@ class SessionFeed:
                 last_post = time.monotonic()
                 due = None
             self._check_replay_done()
+            self._check_storage()
         return None
+
+    def _check_storage(self) -> None:
+        # The recorder keeps everything and retries while the database refuses a commit; the
+        # practitioner must know that what the screen shows is not yet stored.
+        recorder = self._recorder
+        error = recorder.status.error if recorder is not None else None
+        if error == self._storage_error:
+            return
+        self._storage_error = error
+        if error is not None:
+            text = f"NOT STORED YET, retrying: {error}"
+            self._log(Notice(_local(text, Severity.ERROR)))
+        else:
+            self._log(_local("storage works again: everything waiting was stored"))
 
     def _publish(self) -> None:
         if self._post is not None:
