@@ -150,6 +150,8 @@ class CaptureReader:
             raise CaptureError(f"cannot read capture {self.path}: {exc.strerror or exc}") from None
 
     def __iter__(self) -> Iterator[CaptureRecord]:
+        self.damage = None
+        self.records_read = 0
         with open(self.path, "rb") as f:
             f.seek(len(MAGIC))
             offset = len(MAGIC)
