@@ -220,6 +220,8 @@ class InjectorApp(App[None]):
     async def _stop_feeds(self) -> None:
         for screen in self.screen_stack:
             if isinstance(screen, LiveScreen):
+                if not screen.ended:
+                    self.notify("Stopping the gun's recording: committing everything first…")
                 await screen.stop_feed()
 
     async def action_quit(self) -> None:
