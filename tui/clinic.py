@@ -8,7 +8,7 @@ the screen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -24,7 +24,8 @@ from injector.domain.inputs import (
     parse,
 )
 from injector.domain.vocabulary import BodyArea, Indication, SessionStatus, Technique
-from injector.session import PlanProgress, clinical, records, series
+from injector.session import PlanProgress, clinical, history, records, series
+from injector.session.history import DeviceEventView, ShotView
 from injector.session.records import PatientView, PlanView
 from injector.storage.engine import Database
 from tui.state import (
@@ -212,6 +213,61 @@ def _patient_notes(p: PatientView) -> tuple[str, ...]:
     if p.contraindication_notes.strip():
         notes.append(p.contraindication_notes)
     return tuple(notes)
+
+
+_NO_SKIN = 0x02
+EVENT_LINES = 30
+"""The review lists the last events only; the full list is in the record and its exports."""
+_FAULT_NAMES = {
+    1: "low battery",
+    2: "syringe empty",
+    3: "motor stall",
+    4: "needle not seated",
+    5: "occlusion",
+    6: "depth sensor",
+    7: "over temperature",
+}
+
+
+def _mean_depths(shots: Iterable[ShotView]) -> dict[int | None, int]:
+    """Mean depth of the shots with skin contact, per zone (None: no zone)."""
+    sums: dict[int | None, list[int]] = {}
+    for shot in shots:
+        if not shot.flags & _NO_SKIN:
+            total = sums.setdefault(shot.zone_id, [0, 0])
+            total[0] += shot.depth_um
+            total[1] += 1
+    return {zone: round(t[0] / t[1]) for zone, t in sums.items() if t[1]}
+
+
+def _event_line(e: DeviceEventView) -> str | None:
+    detail = e.detail
+    kind = e.kind
+    if kind in ("fault_raised", "fault_cleared"):
+        name = _FAULT_NAMES.get(int(detail.get("code", 0)), f"fault {detail.get('code')}")
+        text = f"fault {name}" + (" cleared" if kind == "fault_cleared" else "")
+    elif kind in ("shots_recovered", "shots_lost"):
+        text = f"{detail.get('count', '?')} {kind.replace('_', ' ')}"
+    elif kind in ("locked", "unlocked"):
+        text = f"gun {kind} ({str(detail.get('reason', '')).lower().replace('_', ' ')})"
+    elif kind == "lock_override":
+        text = f"plan limit overridden by {detail.get('by', '?')}: {detail.get('reason', '')}"
+    elif kind == "note":
+        if "text" not in detail:
+            return None  # the session logic's own notes (limits reached) show as deviations
+        text = f"note: {detail['text']}"
+    elif kind == "settings_changed":
+        return None
+    else:
+        text = kind.replace("_", " ")
+    return f"{e.at.astimezone().strftime('%H:%M:%S')} {text}"
+
+
+def _event_lines(events: Iterable[DeviceEventView]) -> tuple[str, ...]:
+    lines = [line for line in map(_event_line, events) if line is not None]
+    if len(lines) > EVENT_LINES:
+        lines = [f"… {len(lines) - EVENT_LINES} earlier events", *lines[-EVENT_LINES:]]
+    return tuple(lines)
 
 
 def _count(n: int, noun: str) -> str:
@@ -414,6 +470,7 @@ class DatabaseClinic:
         outcomes: list[ZoneOutcome] = []
         found: list[str] = []
         total_shots = total_volume = 0
+        means = _mean_depths(history.session_shots(self.db, session_id))
         if progress is not None:
             planned = {z.zone_id: z for z in zones}
             for zp in progress.zones:
@@ -426,7 +483,7 @@ class DatabaseClinic:
                         volume_planned_nl=zp.volume_planned_nl,
                         volume_done_nl=zp.volume_nl,
                         depth_planned_um=zone.depth_um if zone else 0,
-                        depth_mean_um=None,
+                        depth_mean_um=means.get(zp.zone_id),
                         out_of_band=zp.depth_out_of_tolerance,
                     )
                 )
@@ -456,6 +513,7 @@ class DatabaseClinic:
             total_volume_nl=total_volume,
             deviations=tuple(found),
             adverse_events=adverse,
+            events=_event_lines(history.session_device_events(self.db, session_id)),
             next_due=next_due,
             signed_by=view.signed_by,
             signed_at=view.signed_at,

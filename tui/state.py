@@ -249,6 +249,8 @@ class SessionSummary:
     total_volume_nl: int = 0
     deviations: tuple[str, ...] = ()
     adverse_events: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+    """Faults, link losses, recoveries, locks, overrides and notes, one line each."""
     next_due: date | None = None
     signed_by: str | None = None
     signed_at: datetime | None = None

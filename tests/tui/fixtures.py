@@ -212,7 +212,7 @@ class StaticClinic:
                 z.volume_planned_nl,
                 z.volume_done_nl,
                 z.depth_um,
-                None,
+                z.depth_um + 40 if z.points_done else None,
                 z.out_of_band,
             )
             for z in FACE_ZONES
@@ -229,6 +229,13 @@ class StaticClinic:
                 "Perioral: 0 of 20 points (fewer than planned)",
             ),
             adverse_events=("10:41 bruising (mild): left cheek",),
+            events=(
+                "10:05:03 fault needle not seated",
+                "10:06:03 fault needle not seated cleared",
+                "10:07:03 link lost",
+                "10:07:05 link restored",
+                "10:07:05 3 shots recovered",
+            ),
             next_due=date(2026, 12, 2),
         )
 

@@ -206,6 +206,12 @@ async def _patient_plan_session_sign_and_history(services: Services) -> None:
         assert by_zone["Jawline"].points_done >= 3
         assert any("maximum volume reached" in d for d in review.summary.deviations)
         assert any("bruising" in a and "left cheek" in a for a in review.summary.adverse_events)
+        events = " | ".join(review.summary.events)
+        for seen_event in ("link lost", "link restored", "recovered", "note: patient comfortable"):
+            assert seen_event in events
+        assert "overridden by Dr Test" in events
+        depth = by_zone["Cheeks"].depth_mean_um
+        assert depth is not None and 1000 < depth < 3000  # the gun is set to 2 mm
         assert sim is not None and feed.simulator is None  # the simulator was stopped
         await pilot.press("ctrl+s")
         await until(pilot, lambda: review.summary.signed_at is not None, "the signature")  # type: ignore[union-attr]

@@ -43,6 +43,8 @@ class EndOfSessionScreen(Screen[None]):
             yield Static("", id="deviations")
             yield Label("Adverse events", classes="section")
             yield Static("", id="adverse")
+            yield Label("Gun and link events, notes", classes="section")
+            yield Static("", id="events")
             yield Static("", id="next-due")
             yield Label("Sign-off", classes="section")
             yield Static("", id="signed")
@@ -55,7 +57,7 @@ class EndOfSessionScreen(Screen[None]):
     async def on_mount(self) -> None:
         self.sub_title = "end of session"
         self.query_one("#outcome", DataTable).add_columns(
-            "Zone", "Points", "of plan", "mL", "of plan", "Depth plan mm", "Off band"
+            "Zone", "Points", "of plan", "mL", "of plan", "Depth mm", "plan", "Off band"
         )
         await self.reload()
 
@@ -78,6 +80,7 @@ class EndOfSessionScreen(Screen[None]):
                 str(z.points_planned),
                 ml(z.volume_done_nl),
                 ml(z.volume_planned_nl),
+                mm(z.depth_mean_um) if z.depth_mean_um is not None else "-",
                 mm(z.depth_planned_um) if z.depth_planned_um else "-",
                 str(z.out_of_band),
             )
@@ -87,6 +90,7 @@ class EndOfSessionScreen(Screen[None]):
         self.query_one("#adverse", Static).update(
             "\n".join(f"• {a}" for a in s.adverse_events) or "none recorded"
         )
+        self.query_one("#events", Static).update("\n".join(s.events) or "none")
         due = s.next_due.isoformat() if s.next_due else "not scheduled (series complete or unknown)"
         self.query_one("#next-due", Static).update(f"[b]Next session due:[/b] {due}")
         signed = s.signed_at is not None
