@@ -213,8 +213,8 @@ class SessionFeed:
         self.session_id = session_id
         self.clinic = clinic
         self.follow_gun_settings = follow_gun_settings
-        """Demo only: when the gun's depth setting changes, make the first unfinished zone of
-        that depth active, as a practitioner moving to the next zone would."""
+        """Demo only: when the gun's depth setting changes, make the next unfinished zone of
+        that depth (in plan order) active, as a practitioner moving on would."""
         self.model = LiveModel(title, zones)
         self.simulator: Any = None
         """The built-in simulator while it runs (tests drive faults through it)."""
