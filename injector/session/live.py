@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from injector.domain.errors import InvalidValueError
 from injector.domain.shots import DeviceEventIn, ShotFlag, ShotIn
 from injector.domain.vocabulary import AlertKind, DeviceEventKind, SessionStatus
+from injector.session.numbers import ShotNumbers
 from injector.session.progress import (
     BatchResult,
     KnownShots,
@@ -320,7 +321,7 @@ class LiveSession:
         self._lost = lost_shots
         self._reached = reached
         self._overridden = overridden
-        self._known: dict[int, set[int]] = {}
+        self._known: dict[int, ShotNumbers] = {}
         self._ended = False
 
     # -- zones -------------------------------------------------------------------------------
@@ -381,10 +382,10 @@ class LiveSession:
 
     # -- shots -------------------------------------------------------------------------------
 
-    def _known_numbers(self, conn: Connection, boot_id: int) -> set[int]:
+    def _known_numbers(self, conn: Connection, boot_id: int) -> ShotNumbers:
         known = self._known.get(boot_id)
         if known is None:
-            known = set(shot_numbers(conn, self.serial, boot_id))
+            known = ShotNumbers(shot_numbers(conn, self.serial, boot_id))
             self._known[boot_id] = known
         return known
 
