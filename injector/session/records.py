@@ -1,22 +1,35 @@
-"""Patients and treatment plans: creating them (audited) and reading them as plain views.
+"""Patients and treatment plans: creating and editing them (audited), reading them as views.
 
 The TUI, the CLI and the exports read the record through these views, never through SQL.
+An edit is one audit entry (action ``update``) holding the old and the new value of each field
+that changed; an edit that changes nothing writes nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from injector.domain.errors import InvalidValueError
-from injector.domain.inputs import PatientInput, PlanInput
+from injector.domain.inputs import PatientInput, PlanInput, ZoneInput
+from injector.domain.vocabulary import SessionStatus
 from injector.storage.audit import append_audit
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
-from injector.storage.tables import Patient, PlanZone, TreatmentPlan
+from injector.storage.tables import (
+    Patient,
+    PlanZone,
+    Shot,
+    TreatmentPlan,
+    TreatmentSession,
+    ZoneActivation,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +91,8 @@ class PlanView:
 
 @dataclass(frozen=True, slots=True)
 class PlanCreated:
-    """A new plan's id and the warnings its input raised (an expired lot, unusual depths)."""
+    """A saved (new or edited) plan's id and the warnings its input raised (an expired lot,
+    unusual depths)."""
 
     plan_id: int
     warnings: tuple[str, ...]
@@ -86,6 +100,62 @@ class PlanCreated:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _plan_columns(plan: PlanInput) -> dict[str, Any]:
+    """The plan's own columns (not its patient, zones or creation) in storage units."""
+    series = plan.series
+    return {
+        "indication": plan.indication.value,
+        "indication_area": plan.indication_area,
+        "product_name": plan.solution.product_name,
+        "components": list(plan.solution.components),
+        "manufacturer": plan.solution.manufacturer,
+        "lot_number": plan.solution.lot_number,
+        "lot_expiry": plan.solution.expiry,
+        "sessions_planned": series.sessions,
+        "initial_sessions": (
+            series.initial_sessions
+            if series.initial_sessions is not None
+            else series.sessions
+            if series.later_interval_days is None
+            else min(3, series.sessions)
+        ),
+        "initial_interval_min_days": series.initial_interval_days[0],
+        "initial_interval_max_days": series.initial_interval_days[1],
+        "later_interval_days": series.later_interval_days,
+        "max_session_volume_nl": plan.max_session_volume_nl,
+        "lock_at_limit": plan.lock_at_limit,
+        "notes": plan.notes,
+    }
+
+
+def _zone_columns(zone: ZoneInput) -> dict[str, Any]:
+    """A zone's columns (not its plan or position) in storage units."""
+    return {
+        "name": zone.name,
+        "body_area": zone.body_area.value,
+        "technique": zone.technique.value,
+        "depth_um": zone.depth_um,
+        "depth_tolerance_um": zone.tolerance_um,
+        "volume_per_point_nl": zone.volume_per_point_nl,
+        "points": zone.points,
+        "max_volume_nl": zone.max_volume_nl,
+    }
+
+
+_ZONE_FIELDS = (
+    "position",
+    "name",
+    "body_area",
+    "technique",
+    "depth_um",
+    "depth_tolerance_um",
+    "volume_per_point_nl",
+    "points",
+    "max_volume_nl",
+)
+_PATIENT_FIELDS = tuple(PatientInput.model_fields)
 
 
 def patient_view(row: Patient) -> PatientView:
@@ -140,6 +210,65 @@ def add_patient(session: Session, patient: PatientInput, *, actor: str, now: dat
     return row.id
 
 
+def update_patient(
+    db: Database,
+    identifier: str,
+    data: PatientInput,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> None:
+    """Change the patient with ``identifier`` to ``data`` (audited with old and new values).
+
+    The identifier itself may change: plans and sessions refer to the patient's row, not to
+    its identifier, so they follow. An identifier another patient has is refused (field
+    ``identifier``) and nothing changes. :class:`RecordNotFoundError` if there is no patient
+    with ``identifier``.
+    """
+    when = now or _now()
+    try:
+        with db.session() as session:
+            row = session.exec(
+                select(Patient).where(col(Patient.identifier) == identifier).with_for_update()
+            ).first()
+            if row is None or row.id is None:
+                raise RecordNotFoundError(
+                    f"patient: there is no patient with identifier {identifier}"
+                )
+            if data.identifier != identifier and (
+                _patient_by_identifier(session, data.identifier) is not None
+            ):
+                raise InvalidValueError(
+                    "identifier", f"a patient with identifier {data.identifier} already exists"
+                )
+            new = data.model_dump()
+            old = {name: getattr(row, name) for name in _PATIENT_FIELDS}
+            changed = [name for name in _PATIENT_FIELDS if old[name] != new[name]]
+            if not changed:
+                return
+            for name in changed:
+                setattr(row, name, new[name])
+            session.add(row)
+            session.flush()
+            append_audit(
+                session.connection(),
+                actor=actor,
+                action="update",
+                entity="patient",
+                entity_id=row.id,
+                payload={
+                    "old": {name: old[name] for name in changed},
+                    "new": {name: new[name] for name in changed},
+                },
+                at=when,
+            )
+    except IntegrityError:
+        # Another room gave a patient this identifier between our check and our update.
+        raise InvalidValueError(
+            "identifier", f"a patient with identifier {data.identifier} already exists"
+        ) from None
+
+
 def _patient_by_identifier(session: Session, identifier: str) -> Patient | None:
     return session.exec(select(Patient).where(col(Patient.identifier) == identifier)).first()
 
@@ -178,51 +307,14 @@ def add_plan(session: Session, plan: PlanInput, *, actor: str, now: datetime) ->
     patient = _patient_by_identifier(session, plan.patient)
     if patient is None or patient.id is None:
         raise InvalidValueError("patient", f"there is no patient with identifier {plan.patient}")
-    series = plan.series
     row = TreatmentPlan(
-        patient_id=patient.id,
-        indication=plan.indication.value,
-        indication_area=plan.indication_area,
-        product_name=plan.solution.product_name,
-        components=list(plan.solution.components),
-        manufacturer=plan.solution.manufacturer,
-        lot_number=plan.solution.lot_number,
-        lot_expiry=plan.solution.expiry,
-        sessions_planned=series.sessions,
-        initial_sessions=(
-            series.initial_sessions
-            if series.initial_sessions is not None
-            else series.sessions
-            if series.later_interval_days is None
-            else min(3, series.sessions)
-        ),
-        initial_interval_min_days=series.initial_interval_days[0],
-        initial_interval_max_days=series.initial_interval_days[1],
-        later_interval_days=series.later_interval_days,
-        max_session_volume_nl=plan.max_session_volume_nl,
-        lock_at_limit=plan.lock_at_limit,
-        notes=plan.notes,
-        created_by=actor,
-        created_at=when,
+        patient_id=patient.id, **_plan_columns(plan), created_by=actor, created_at=when
     )
     session.add(row)
     session.flush()
     assert row.id is not None
     for position, zone in enumerate(plan.zones):
-        session.add(
-            PlanZone(
-                plan_id=row.id,
-                position=position,
-                name=zone.name,
-                body_area=zone.body_area.value,
-                technique=zone.technique.value,
-                depth_um=zone.depth_um,
-                depth_tolerance_um=zone.tolerance_um,
-                volume_per_point_nl=zone.volume_per_point_nl,
-                points=zone.points,
-                max_volume_nl=zone.max_volume_nl,
-            )
-        )
+        session.add(PlanZone(plan_id=row.id, position=position, **_zone_columns(zone)))
     session.flush()
     append_audit(
         session.connection(),
@@ -234,6 +326,177 @@ def add_plan(session: Session, plan: PlanInput, *, actor: str, now: datetime) ->
         at=when,
     )
     return PlanCreated(plan_id=row.id, warnings=plan.warnings(when.date()))
+
+
+def update_plan(
+    db: Database,
+    plan_id: int,
+    data: PlanInput,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    zone_ids: Sequence[int | None] | None = None,
+) -> PlanCreated:
+    """Change plan ``plan_id`` and its zones to ``data``; returns the id and the warnings.
+
+    ``zone_ids`` says, for each zone of ``data``, which stored zone it edits (None: a new
+    zone); stored zones it does not name are removed. Without it the zones are matched by
+    position: ``data.zones[i]`` edits the plan's i-th zone, zones past the stored ones are
+    added and stored zones past ``data``'s are removed. A zone keeps its id (and so its
+    shots) when renamed or retuned.
+
+    Refused, naming the field, with nothing changed: another patient (field ``patient``: a
+    plan stays with its patient), a zone id that is not of this plan, and removing a zone
+    that shots or a session already refer to, or any zone while a session of the plan is in
+    progress (field ``zones``). The audit entry (action ``update``) holds the old and the new
+    value of every changed field, and the whole zone list before and after if any zone
+    changed. :class:`RecordNotFoundError` if there is no plan ``plan_id``.
+    """
+    when = now or _now()
+    try:
+        with db.session() as session:
+            _update_plan(session, plan_id, data, actor=actor, when=when, zone_ids=zone_ids)
+    except IntegrityError:
+        # A recorder attributed a shot to a zone being removed, after our check.
+        raise InvalidValueError(
+            "zones", "a zone being removed was just used by a session; nothing was changed"
+        ) from None
+    return PlanCreated(plan_id=plan_id, warnings=data.warnings(when.date()))
+
+
+def _zone_snapshot(zone: PlanZone) -> dict[str, Any]:
+    return {"id": zone.id} | {name: getattr(zone, name) for name in _ZONE_FIELDS}
+
+
+def _update_plan(
+    session: Session,
+    plan_id: int,
+    data: PlanInput,
+    *,
+    actor: str,
+    when: datetime,
+    zone_ids: Sequence[int | None] | None,
+) -> None:
+    row = session.exec(
+        select(TreatmentPlan).where(col(TreatmentPlan.id) == plan_id).with_for_update()
+    ).first()
+    if row is None or row.id is None:
+        raise RecordNotFoundError(f"plan: there is no treatment plan {plan_id}")
+    patient = session.get(Patient, row.patient_id)
+    assert patient is not None
+    if data.patient != patient.identifier:
+        raise InvalidValueError(
+            "patient",
+            f"a plan stays with its patient ({patient.identifier}); "
+            f"make a new plan for {data.patient}",
+        )
+    stored = list(
+        session.exec(
+            select(PlanZone)
+            .where(col(PlanZone.plan_id) == plan_id)
+            .order_by(col(PlanZone.position))
+        ).all()
+    )
+    by_id = {zone.id: zone for zone in stored}
+    if zone_ids is None:
+        zone_ids = [stored[i].id if i < len(stored) else None for i in range(len(data.zones))]
+    if len(zone_ids) != len(data.zones):
+        raise InvalidValueError(
+            "zones", f"{len(zone_ids)} zone ids given for {len(data.zones)} zones"
+        )
+    seen: set[int] = set()
+    for index, zone_id in enumerate(zone_ids):
+        if zone_id is None:
+            continue
+        if zone_id not in by_id or zone_id in seen:
+            raise InvalidValueError(
+                f"zones[{index}]", f"zone {zone_id} is not a zone of plan {plan_id} (any more)"
+            )
+        seen.add(zone_id)
+    removed = [zone for zone in stored if zone.id not in seen]
+    if removed:
+        _check_removable(session, plan_id, removed)
+
+    old_plan = {name: getattr(row, name) for name in _plan_columns(data)}
+    new_plan = _plan_columns(data)
+    changed = [name for name in new_plan if old_plan[name] != new_plan[name]]
+    old_zones = [_zone_snapshot(zone) for zone in stored]
+
+    for zone in removed:
+        session.delete(zone)
+    session.flush()
+    for name in changed:
+        setattr(row, name, new_plan[name])
+    session.add(row)
+    kept: list[PlanZone] = []
+    for position, (zone_id, zone_input) in enumerate(zip(zone_ids, data.zones, strict=True)):
+        values = {"position": position, **_zone_columns(zone_input)}
+        if zone_id is None:
+            target = PlanZone(plan_id=plan_id, **values)
+        else:
+            target = by_id[zone_id]
+            for name, value in values.items():
+                setattr(target, name, value)
+        session.add(target)
+        kept.append(target)
+    session.flush()
+    new_zones = [_zone_snapshot(zone) for zone in kept]
+
+    old: dict[str, Any] = {name: old_plan[name] for name in changed}
+    new: dict[str, Any] = {name: new_plan[name] for name in changed}
+    if old_zones != new_zones:
+        old["zones"], new["zones"] = old_zones, new_zones
+    if not new:
+        return
+    append_audit(
+        session.connection(),
+        actor=actor,
+        action="update",
+        entity="plan",
+        entity_id=plan_id,
+        payload={"old": old, "new": new},
+        at=when,
+    )
+
+
+def _check_removable(session: Session, plan_id: int, removed: Sequence[PlanZone]) -> None:
+    """Refuse removing zones that the record already refers to (field ``zones``)."""
+    running = session.exec(
+        select(TreatmentSession.id).where(
+            col(TreatmentSession.plan_id) == plan_id,
+            col(TreatmentSession.status) == SessionStatus.IN_PROGRESS.value,
+        )
+    ).first()
+    if running is not None:
+        names = ", ".join(zone.name for zone in removed)
+        raise InvalidValueError(
+            "zones",
+            f"zone {names} cannot be removed while session {running} of this plan is in progress",
+        )
+    for zone in removed:
+        shots = session.exec(
+            select(func.count()).select_from(Shot).where(col(Shot.zone_id) == zone.id)
+        ).one()
+        if shots:
+            raise InvalidValueError(
+                "zones",
+                f"zone {zone.name} has {shots} shot(s) recorded against it and cannot be "
+                "removed (rename or retune it instead)",
+            )
+        used = (
+            session.exec(
+                select(ZoneActivation.session_id).where(col(ZoneActivation.zone_id) == zone.id)
+            ).first()
+            or session.exec(
+                select(TreatmentSession.id).where(col(TreatmentSession.active_zone_id) == zone.id)
+            ).first()
+        )
+        if used is not None:
+            raise InvalidValueError(
+                "zones",
+                f"zone {zone.name} was used in session {used} and cannot be removed "
+                "(rename or retune it instead)",
+            )
 
 
 def _zone_view(row: PlanZone) -> ZoneView:
