@@ -8,11 +8,10 @@ the screen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Protocol
 
-from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import (
     AdverseEventInput,
     Checklist,
@@ -69,15 +68,25 @@ class Clinic(Protocol):
         ...
 
     def save_patient(self, data: PatientInput, identifier: str | None) -> str:
-        """Create (``identifier`` None) or update a patient; returns its identifier."""
+        """Create (``identifier`` None) or update a patient; returns its (new) identifier."""
         ...
 
     def plan_input(self, plan_id: int) -> PlanInput:
         """The plan as the form edits it."""
         ...
 
-    def save_plan(self, data: PlanInput, plan_id: int | None) -> int:
-        """Create (``plan_id`` None) or update a plan with its zones; returns its id."""
+    def plan_zone_ids(self, plan_id: int) -> tuple[int, ...]:
+        """The ids of the plan's zones, in plan order (what the form's zone rows edit)."""
+        ...
+
+    def save_plan(
+        self, data: PlanInput, plan_id: int | None, zone_ids: Sequence[int | None] | None = None
+    ) -> int:
+        """Create (``plan_id`` None) or update a plan with its zones; returns its id.
+
+        ``zone_ids`` (an update only): the stored zone each of ``data.zones`` edits, None
+        for a new one; stored zones not named are removed (refused once a zone was used).
+        """
         ...
 
     def plan_zones(self, plan_id: int) -> tuple[ZoneView, ...]:
@@ -379,29 +388,30 @@ class DatabaseClinic:
         return _patient_input(records.get_patient(self.db, identifier))
 
     def save_patient(self, data: PatientInput, identifier: str | None) -> str:
-        """Create, or update through the session logic when it offers it."""
+        """Create, or update (audited; the identifier may change too)."""
         if identifier is None:
             records.create_patient(self.db, data, actor=self.actor)
-            return data.identifier
-        update = getattr(records, "update_patient", None)
-        if update is None:
-            raise InvalidValueError("identifier", "editing a patient is not available yet")
-        update(self.db, identifier, data, actor=self.actor)
+        else:
+            records.update_patient(self.db, identifier, data, actor=self.actor)
         return data.identifier
 
     def plan_input(self, plan_id: int) -> PlanInput:
         """The stored plan as the form's input model."""
         return _plan_input(records.get_plan(self.db, plan_id))
 
-    def save_plan(self, data: PlanInput, plan_id: int | None) -> int:
-        """Create, or update through the session logic when it offers it."""
+    def plan_zone_ids(self, plan_id: int) -> tuple[int, ...]:
+        """The ids of the plan's zones, in plan order."""
+        return tuple(z.id for z in records.get_plan(self.db, plan_id).zones)
+
+    def save_plan(
+        self, data: PlanInput, plan_id: int | None, zone_ids: Sequence[int | None] | None = None
+    ) -> int:
+        """Create, or update the plan and its zones (audited)."""
         if plan_id is None:
             return records.create_plan(self.db, data, actor=self.actor).plan_id
-        update = getattr(records, "update_plan", None)
-        if update is None:
-            raise InvalidValueError("plan", "editing a plan is not available yet")
-        update(self.db, plan_id, data, actor=self.actor)
-        return plan_id
+        return records.update_plan(
+            self.db, plan_id, data, actor=self.actor, zone_ids=zone_ids
+        ).plan_id
 
     def plan_zones(self, plan_id: int) -> tuple[ZoneView, ...]:
         """The plan's zones for the live view."""

@@ -21,7 +21,7 @@ For the recorder (driver events → session logic → storage)::
     live.end(actor="Dr X")                            # completed (or status=ABORTED)
 
 ``known_shots(db, serial, boot_id)`` answers the same question as ``known_shot_numbers``
-without a live session. The clinical record is in ``records`` (patients, plans),
+without a live session. The clinical record is in ``records`` (patients, plans: create, edit),
 ``clinical`` (checklist, start, end, sign, amend, adverse events), ``series`` (n of N, next
 due, comparison), ``trace`` (lot traceability), ``history`` (sessions, shots, events as
 views), ``planfile`` (import) and ``audit`` (verification).

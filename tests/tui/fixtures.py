@@ -166,7 +166,12 @@ class StaticClinic:
     def plan_input(self, plan_id: int) -> PlanInput:
         raise NotImplementedError
 
-    def save_plan(self, data: PlanInput, plan_id: int | None) -> int:
+    def plan_zone_ids(self, plan_id: int) -> tuple[int, ...]:
+        return tuple(z.zone_id for z in FACE_ZONES)
+
+    def save_plan(
+        self, data: PlanInput, plan_id: int | None, zone_ids: Sequence[int | None] | None = None
+    ) -> int:
         raise NotImplementedError
 
     def plan_zones(self, plan_id: int) -> tuple[ZoneView, ...]:

@@ -56,6 +56,7 @@ class HomeScreen(Screen[None]):
                 yield Static("", id="patient-info")
                 yield Label("Plans", classes="section")
                 yield DataTable(id="plans", cursor_type="row")
+                yield Static("", id="plan-zones")
                 yield Label("Sessions of the selected plan", classes="section")
                 yield DataTable(id="sessions", cursor_type="row")
         yield Footer()
@@ -90,7 +91,7 @@ class HomeScreen(Screen[None]):
             self.detail = None
             self.query_one("#patient-info", Static).update("No patient found: press n to add one.")
             self.query_one("#plans", DataTable).clear()
-            self.query_one("#sessions", DataTable).clear()
+            self.show_sessions(None)
 
     async def show_patient(self, patient: PatientRow) -> None:
         """Show a patient's plans and the first plan's sessions."""
@@ -114,9 +115,11 @@ class HomeScreen(Screen[None]):
         self.show_sessions(d.plans[0] if d.plans else None)
 
     def show_sessions(self, plan: PlanRow | None) -> None:
-        """The sessions of one plan."""
+        """The zones and sessions of one plan."""
         table = self.query_one("#sessions", DataTable)
         table.clear()
+        zones = "" if plan is None or not plan.zones else "zones: " + " · ".join(plan.zones)
+        self.query_one("#plan-zones", Static).update(zones)
         if plan is None:
             return
         for s in plan.sessions:
@@ -217,8 +220,9 @@ class HomeScreen(Screen[None]):
             self.notify("No plan selected.", severity="warning")
             return
         current = await asyncio.to_thread(self.clinic.plan_input, plan.plan_id)
+        zone_ids = await asyncio.to_thread(self.clinic.plan_zone_ids, plan.plan_id)
         self.app.push_screen(
-            PlanFormScreen(self.clinic, patient.identifier, plan.plan_id, current),
+            PlanFormScreen(self.clinic, patient.identifier, plan.plan_id, current, zone_ids),
             self._plan_saved,
         )
 

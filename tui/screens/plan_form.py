@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -37,10 +38,14 @@ class ZoneRow(Vertical):
     ZoneRow Horizontal { height: auto; }
     """
 
-    def __init__(self, index: int, zone: ZoneInput | None = None) -> None:
+    def __init__(
+        self, index: int, zone: ZoneInput | None = None, zone_id: int | None = None
+    ) -> None:
         super().__init__(classes="zone-row")
         self.index = index
         self.zone = zone
+        self.zone_id = zone_id
+        """The stored zone this row edits (None: a new zone)."""
         self.border_title = f"zone {index + 1}"
 
     def compose(self) -> ComposeResult:
@@ -89,7 +94,12 @@ class ZoneRow(Vertical):
 
 
 class PlanFormScreen(Screen[int | None]):
-    """The plan form for one patient; dismisses with the plan's id once saved."""
+    """The plan form for one patient; dismisses with the plan's id once saved.
+
+    Editing, ``zone_ids`` are the stored zones of ``current.zones``: a row keeps its zone (and
+    the shots recorded in it) when renamed or retuned; a removed row removes its zone, which
+    the session logic refuses once the zone was used.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "save"),
@@ -104,12 +114,14 @@ class PlanFormScreen(Screen[int | None]):
         patient_identifier: str,
         plan_id: int | None = None,
         current: PlanInput | None = None,
+        zone_ids: Sequence[int] = (),
     ) -> None:
         super().__init__()
         self.clinic = clinic
         self.patient_identifier = patient_identifier
         self.plan_id = plan_id
         self.current = current
+        self.zone_ids = tuple(zone_ids)
 
     def compose(self) -> ComposeResult:
         c = self.current
@@ -181,7 +193,8 @@ class PlanFormScreen(Screen[int | None]):
             yield Label("Zones (keys 1–9 in the live view follow this order)", classes="section")
             with Vertical(id="zones"):
                 for index, zone in enumerate(c.zones if c else [None]):
-                    yield ZoneRow(index, zone)
+                    stored = self.zone_ids[index] if index < len(self.zone_ids) else None
+                    yield ZoneRow(index, zone, stored)
             yield Label("", id="e-zones", classes="field-error")
             yield Label("", id="form-error", classes="error")
             with Horizontal(classes="buttons"):
@@ -252,7 +265,8 @@ class PlanFormScreen(Screen[int | None]):
         general = self.query_one("#form-error", Label)
         try:
             data = parse(PlanInput, self.data())
-            plan_id = await asyncio.to_thread(self.clinic.save_plan, data, self.plan_id)
+            zone_ids = [row.zone_id for row in self.query(ZoneRow)]
+            plan_id = await asyncio.to_thread(self.clinic.save_plan, data, self.plan_id, zone_ids)
         except RefusedInputError as exc:
             show_problems(self, exc.problems, general)
             self.notify(f"{len(exc.problems)} field(s) to correct", severity="warning")
