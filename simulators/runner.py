@@ -3,13 +3,16 @@
 :class:`Simulator` ties the pieces together. Its thread owns the gun, the scenario player and
 the pseudo-terminal; the public methods, callable from any thread, hand it commands and read
 ground truth under a lock. Scenario time runs ``speed`` times faster than the monotonic clock
-(or, at ``"max"``, as fast as the host reads), and every deadline is computed from the start,
-so nothing drifts.
+(or, at ``"max"``, as fast as the host reads), and every deadline is computed from one anchor
+(``_t0``, the monotonic time scenario time 0 would have had at this speed), so nothing drifts.
+Pausing stops scenario time; resuming and changing speed move the anchor so that scenario time
+carries on from where it was, with no burst of catch-up output.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import random
 import select
@@ -41,11 +44,26 @@ _IDLE_POLL_S = 0.02
 """How often the loop looks for a host opening the port while none has it open."""
 _MAX_SLEEP_S = 0.1
 _MAX_BURST = 4096
+"""At speed ``max``, scenario time moves on while less than this is waiting for the host."""
 _HOST_SETTLE_S = 0.2
 """After a host opens the port, output waits until it speaks (it sends IDENT_REQ once its open
 and input flush are done) or this long, so nothing is written into a buffer about to be
 flushed and every byte marked sent is one the host can read."""
-"""At speed ``max``, scenario time moves on while less than this is waiting for the host."""
+
+
+def _check_speed(speed: object) -> None:
+    if speed != "max" and not (
+        isinstance(speed, int | float)
+        and not isinstance(speed, bool)
+        and math.isfinite(speed)
+        and speed > 0
+    ):
+        raise ValueError(f"speed {speed!r} must be a number above 0 or 'max'")
+
+
+def _default_baud(speed: Speed) -> int:
+    """115200 at speed 1 (as the real gun's line), unpaced at any other speed."""
+    return DEFAULT_BAUD if speed == 1 else 0
 
 
 class _Source(Protocol):
@@ -113,8 +131,7 @@ class Simulator:
         replay: str | Path | None = None,
         record: bool = True,
     ) -> None:
-        if speed != "max" and not (isinstance(speed, int | float) and speed > 0):
-            raise ValueError(f"speed {speed!r} must be a number above 0 or 'max'")
+        _check_speed(speed)
         if baud is not None and baud < 0:
             raise ValueError(f"baud {baud} must be 0 (unpaced) or above")
         self.speed: Speed = speed
@@ -122,9 +139,8 @@ class Simulator:
         """The seed in use (drawn when none was given), to repeat this run."""
         self.faults = faults or FaultConfig()
         self.link = Path(link) if link is not None else None
-        if baud is None:
-            baud = DEFAULT_BAUD if speed == 1 else 0
-        self.baud = baud
+        self._baud_given = baud is not None
+        self.baud = baud if baud is not None else _default_baud(speed)
         self.record = record
         rng = random.Random(self.seed)
         self._line = LineFaults(self.faults, random.Random(rng.randrange(1 << 62)))
@@ -169,6 +185,7 @@ class Simulator:
         self._t0 = 0.0
         self._clock_running = replay is None
         """A replay's clock starts when the first host opens the port, so it misses nothing."""
+        self._paused = False
         self._now_ms = 0.0
         self._line_free_at = 0.0
         self._shot_index: dict[tuple[int, int], ShotRecord] = {}
@@ -294,6 +311,57 @@ class Simulator:
         """Scenario time reached."""
         with self._lock:
             return self._now_ms
+
+    @property
+    def paused(self) -> bool:
+        """True while scenario time is stopped by :meth:`pause`."""
+        with self._lock:
+            return self._paused
+
+    # --- playback control (any thread; gun and replay) ---------------------------------------
+
+    def pause(self) -> None:
+        """Stop scenario time: nothing new is produced until :meth:`resume`.
+
+        No shots, heartbeats or replayed bytes; the gun's uptime stands still. What was already
+        on its way to the line (at most one burst at ``"max"``) still goes out, and host frames
+        are still answered (a gun at its frozen uptime, a replay from what it has played), so
+        answers keep their place after the bytes before them. Does nothing if already paused.
+        """
+        self._call(self._do_pause)
+
+    def resume(self) -> None:
+        """Let scenario time run again from where it stopped (no catch-up burst)."""
+        self._call(self._do_resume)
+
+    def set_speed(self, speed: Speed) -> None:
+        """Run scenario time ``speed`` times faster from now on, or as fast as the host reads
+        (``"max"``); ``ValueError`` for anything else.
+
+        Scenario time carries on from where it is (paused or not), and the baud rate follows
+        the speed as at construction unless one was given.
+        """
+        _check_speed(speed)
+        self._call(lambda: self._do_set_speed(speed))
+
+    def _do_pause(self) -> None:
+        self._paused = True
+
+    def _do_resume(self) -> None:
+        if self._paused:
+            self._paused = False
+            self._anchor(time.monotonic())
+
+    def _do_set_speed(self, speed: Speed) -> None:
+        self.speed = speed
+        if not self._baud_given:
+            self.baud = _default_baud(speed)
+        self._anchor(time.monotonic())
+
+    def _anchor(self, mono: float) -> None:
+        """Make the schedule's start such that scenario time now is what it has reached."""
+        if self.speed != "max":
+            self._t0 = mono - self._now_ms / (1000.0 * self.speed)
 
     # --- live control (any thread) ---------------------------------------------------------
 
@@ -544,7 +612,7 @@ class Simulator:
                 return self._now_ms
             self._clock_running = True
             self._t0 = mono
-        if self.speed == "max":
+        if self.speed == "max" or self._paused:
             return self._now_ms
         return max(self._now_ms, (mono - self._t0) * 1000.0 * self.speed)
 
@@ -554,7 +622,11 @@ class Simulator:
             self._update_connection()
             mono = time.monotonic()
             self._now_ms = self._virtual_now(mono)
-            if self._clock_running and (self.speed != "max" or self._connected):
+            if (
+                self._clock_running
+                and not self._paused
+                and (self.speed != "max" or self._connected)
+            ):
                 self._source.advance_to(self._now_ms)
             while self._commands:
                 fn, box, done = self._commands.popleft()
@@ -574,7 +646,7 @@ class Simulator:
             return self._timeout(mono)
 
     def _advance_max(self) -> None:
-        if not self._connected:
+        if not self._connected or self._paused:
             return
         for _ in range(1000):
             if self._backlog >= _MAX_BURST:
@@ -596,7 +668,9 @@ class Simulator:
                 if due is not None:
                     timeout = min(timeout, max(0.0, due - mono))
             # otherwise poll() wakes on POLLOUT
-        if self.speed == "max":
+        if self._paused:
+            pass  # nothing is due until resume() wakes the loop
+        elif self.speed == "max":
             if self._connected and not self._queue and self._source.next_event_ms() is not None:
                 timeout = 0.0
         else:

@@ -196,7 +196,7 @@ class InjectorApp(App[None]):
         self._scratch.append(db)
         title = f"replay · {path.name}"
         feed = SessionFeed(db, CaptureReplay(path, speed), title=title, actor=services.actor)
-        await self._replace_top(LiveScreen(feed, LiveView(title=title), replay=True))
+        await self._replace_top(LiveScreen(feed, LiveView(title=title), replay=True, speed=speed))
 
     async def _replace_top(self, screen: Screen[None]) -> None:
         # A session screen replaces the form that led to it; escape from it is not "back".

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from injector.driver import Driver, DriverEvent, PortError, StoredShots
+from injector.driver import Driver, DriverEvent, PortError
 from injector.driver.events import (
     DecoderStatistics,
     DeviceIdentified,
@@ -35,15 +35,7 @@ from injector.driver.events import (
     UnrecognisedData,
 )
 from injector.recorder import Commit, DatabaseStore, Recorder
-from injector.session import (
-    BatchResult,
-    DeviceEventIn,
-    DeviceEventKind,
-    DeviceInfo,
-    LiveSession,
-    ShotIn,
-    open_or_continue,
-)
+from injector.session import DeviceEventIn, DeviceEventKind, LiveSession
 from injector.storage.engine import Database
 from protocols.igp1 import LockReason
 from tui.clinic import Clinic
@@ -128,61 +120,6 @@ class _Opened:
     live: LiveSession
 
 
-class _TappedSession:
-    """The session the recorder writes through; tells the feed about plan alerts."""
-
-    def __init__(self, live: LiveSession, tell: Callable[[object], None]) -> None:
-        self._live = live
-        self._tell = tell
-
-    def add_shots(self, shots: Sequence[ShotIn]) -> BatchResult:
-        result = self._live.add_shots(shots)
-        if result.alerts:
-            self._tell(result)
-        return result
-
-    def add_events(self, events: Sequence[DeviceEventIn]) -> None:
-        self._live.add_events(events)
-
-
-class _TappedStore:
-    """A :class:`~injector.recorder.DatabaseStore` that opens the session the UI chose."""
-
-    def __init__(
-        self,
-        db: Database,
-        plan_id: int | None,
-        session_id: int | None,
-        actor: str,
-        tell: Callable[[object], None],
-        pending_zone: Callable[[], tuple[int, datetime] | None],
-    ) -> None:
-        self._pending_zone = pending_zone
-        self._db = db
-        self._plan_id = plan_id
-        self._session_id = session_id
-        self._actor = actor
-        self._tell = tell
-        self._known = DatabaseStore(db, plan_id)
-
-    def open_session(self, device: DeviceIdentified) -> _TappedSession:
-        info = DeviceInfo(serial=device.serial, model=device.model, firmware=device.firmware)
-        live = open_or_continue(
-            self._db, info, plan_id=self._plan_id, session_id=self._session_id, actor=self._actor
-        )
-        pending = self._pending_zone()
-        if pending is not None:
-            # On the committer thread, before the first batch: shots fired since the zone was
-            # chosen (the gun may have fired before it identified itself) go to that zone.
-            zone_id, chosen_at = pending
-            live.set_active_zone(zone_id, at=chosen_at, actor=self._actor)
-        self._tell(_Opened(live))
-        return _TappedSession(live, self._tell)
-
-    def known_shots(self, serial: str, boot_id: int) -> StoredShots | None:
-        return self._known.known_shots(serial, boot_id)
-
-
 class SessionFeed:
     """Records one session from a gun and feeds the live screen.
 
@@ -245,17 +182,14 @@ class SessionFeed:
             port = self._start_gun()
             driver = Driver(port, baud=self._baud(), **self._driver_options)
             self._driver = driver
-            recorder = Recorder(
-                driver,
-                _TappedStore(
-                    self.db,
-                    self.plan_id,
-                    self.session_id,
-                    self.actor,
-                    self._queue.put,
-                    lambda: self._pending_zone,
-                ),
+            store = DatabaseStore(
+                self.db,
+                self.plan_id,
+                session_id=self.session_id,
+                actor=self.actor,
+                on_open=self._session_opened,
             )
+            recorder = Recorder(driver, store)
             self._recorder = recorder
             driver.subscribe(self._queue.put)
             recorder.subscribe(self._queue.put)
@@ -271,6 +205,15 @@ class SessionFeed:
             self._publish()
             if ended is not None:
                 post.post_message(ended)
+
+    def _session_opened(self, live: LiveSession) -> None:
+        # On the committer thread, before the first batch: shots fired since the zone was
+        # chosen (the gun may have fired before it identified itself) go to that zone.
+        pending = self._pending_zone
+        if pending is not None:
+            zone_id, chosen_at = pending
+            live.set_active_zone(zone_id, at=chosen_at, actor=self.actor)
+        self._queue.put(_Opened(live))
 
     def _baud(self) -> int:
         return self.gun.baud if isinstance(self.gun, SerialGun) else 115200
@@ -361,11 +304,10 @@ class SessionFeed:
             if isinstance(item, SettingsChanged) and self.follow_gun_settings:
                 self._follow(item.depth_set_um, datetime.fromtimestamp(item.at, UTC))
         elif isinstance(item, Commit):
-            if self.live is not None:
-                self.model.apply_progress(self.live.progress())
-        elif isinstance(item, BatchResult):
             for alert in item.alerts:
                 self._log(self.model.apply_alert(alert))
+            if self.live is not None:
+                self.model.apply_progress(self.live.progress())
         elif isinstance(item, _Opened):
             self._opened(item.live)
         elif isinstance(item, Stop):
@@ -482,13 +424,12 @@ class SessionFeed:
         if sim is None:
             return
         speed: Speed = "max" if command.speed is ReplaySpeed.MAX else command.speed.value
-        set_speed = getattr(sim, "set_speed", None)
-        pause = getattr(sim, "pause", None)
-        resume = getattr(sim, "resume", None)
-        if set_speed is None or pause is None or resume is None:
-            raise RuntimeError("this simulator cannot pause or change speed while playing")
-        set_speed(speed)
-        (pause if command.paused else resume)()
+        # Each call waits for the simulator's thread (one turn of its loop), never for the replay.
+        sim.set_speed(speed)
+        if command.paused:
+            sim.pause()
+        else:
+            sim.resume()
         self._paused = command.paused
         state = "paused" if command.paused else "playing"
         name = self.gun.path.name if isinstance(self.gun, CaptureReplay) else "replay"

@@ -68,14 +68,22 @@ class LiveScreen(Screen[None]):
         Binding("escape", "leave", "patients"),
     ]
 
-    def __init__(self, feed: LiveFeed, view: LiveView, *, replay: bool = False) -> None:
+    def __init__(
+        self,
+        feed: LiveFeed,
+        view: LiveView,
+        *,
+        replay: bool = False,
+        speed: ReplaySpeed = ReplaySpeed.X1,
+    ) -> None:
         super().__init__()
         self.feed = feed
         self.view = view
         self.replay = replay
         self.ended = False
         self.paused = False
-        self.speed = ReplaySpeed.X1
+        self.speed = speed
+        """The replay's speed as started; the keys change it from there."""
         self.session_id: int | None = None
         self._feed_worker: Worker[None] | None = None
         self._end_asked_at = -CONFIRM_S
