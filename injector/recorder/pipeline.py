@@ -35,6 +35,7 @@ from injector.driver import (
     ShotsRecovered,
     StoredShots,
 )
+from injector.session.progress import PlanAlert
 from protocols.igp1 import LockReason, ShotFlags
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ class BatchOutcome(Protocol):
     @property
     def lock_requested(self) -> bool:
         """A plan limit asks for the gun to be locked (reason PLAN_LIMIT)."""
+
+    @property
+    def alerts(self) -> tuple[PlanAlert, ...]:
+        """The plan limits this batch reached first."""
 
 
 class RecordingSession(Protocol):
@@ -82,6 +87,8 @@ class Commit:
     events: int
     committed_ns: int
     """``time.monotonic_ns()`` right after the shots' transaction committed."""
+    alerts: tuple[PlanAlert, ...] = ()
+    """Plan limits the batch's shots reached first (a zone's or the session's maximum)."""
 
 
 @dataclass(slots=True)
@@ -280,10 +287,12 @@ class Recorder:
         new = 0
         all_shots: list[ShotReceived] = []
         lock = False
+        alerts: list[PlanAlert] = []
         for serial, serial_shots in shots.items():
             session = self._sessions[serial]
             outcome = session.add_shots([_shot_in(s) for s in serial_shots])
             new += outcome.new
+            alerts.extend(outcome.alerts)
             # Counted at once: if the events below fail, the retry finds these stored already.
             status.shots += outcome.new
             lock = lock or outcome.lock_requested
@@ -313,7 +322,7 @@ class Recorder:
             self._locking.set()
             threading.Thread(target=self._lock_gun, daemon=True).start()
         if all_shots or n_events:
-            commit = Commit(tuple(all_shots), new, n_events, committed_ns)
+            commit = Commit(tuple(all_shots), new, n_events, committed_ns, tuple(alerts))
             for listener in self._listeners:
                 try:
                     listener(commit)

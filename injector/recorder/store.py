@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
@@ -10,7 +10,7 @@ from sqlalchemy import Connection, select
 from injector.domain.vocabulary import DeviceEventKind
 from injector.driver import DeviceIdentified
 from injector.recorder.pipeline import RecordingSession
-from injector.session import DeviceEventIn, DeviceInfo, KnownShots, open_or_continue
+from injector.session import DeviceEventIn, DeviceInfo, KnownShots, LiveSession, open_or_continue
 from injector.session.live import known_shots_from
 from injector.storage.engine import Database
 from injector.storage.recording import shot_numbers
@@ -18,20 +18,43 @@ from injector.storage.tables import DeviceEvent, Shot, table_of
 
 
 class DatabaseStore:
-    """Opens or continues each gun's in-progress session in ``db`` (of ``plan_id`` if given)."""
+    """Opens or continues each gun's in-progress session in ``db`` (of ``plan_id`` if given).
 
-    def __init__(self, db: Database, plan_id: int | None = None) -> None:
+    ``session_id`` names a planned session to start instead (as prepared before the gun
+    connected); ``actor`` is recorded in the audit trail for opening or starting it.
+    ``on_open`` is called on the committer thread with each session opened, before any of
+    its shots are stored (a UI follows the session, or makes the zone chosen meanwhile
+    active, from there).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        plan_id: int | None = None,
+        *,
+        session_id: int | None = None,
+        actor: str = "recorder",
+        on_open: Callable[[LiveSession], None] | None = None,
+    ) -> None:
         self.db = db
         self.plan_id = plan_id
+        self.session_id = session_id
+        self.actor = actor
+        self.on_open = on_open
 
-    def open_session(self, device: DeviceIdentified) -> RecordingSession:
-        """The gun's in-progress session, continued after a restart, else a new one.
+    def open_session(self, device: DeviceIdentified) -> LiveSession:
+        """The gun's session: the one named, else its in-progress one (continued after a
+        restart), else a new one.
 
-        See :meth:`report_unrecorded_losses`, which it calls.
+        See :meth:`report_unrecorded_losses`, which it calls before ``on_open``.
         """
         info = DeviceInfo(serial=device.serial, model=device.model, firmware=device.firmware)
-        live = open_or_continue(self.db, info, plan_id=self.plan_id)
+        live = open_or_continue(
+            self.db, info, plan_id=self.plan_id, session_id=self.session_id, actor=self.actor
+        )
         self.report_unrecorded_losses(live, device)
+        if self.on_open is not None:
+            self.on_open(live)
         return live
 
     def report_unrecorded_losses(self, session: RecordingSession, device: DeviceIdentified) -> int:
