@@ -176,9 +176,8 @@ def test_demo_at_speed_max_runs_as_fast_as_the_host_reads(link: Path) -> None:
     with Simulator("demo", speed="max", seed=2, link=link) as sim:
         assert sim.scenario_ms == 0  # the clock waits for a host
         host = connect(str(sim.path))
-        # "done" means written to the host, so the host must read while the scenario runs.
-        host.wait_for(lambda fs: host.count(Shot) == 335, timeout=30)
-        assert sim.wait_done(5)
+        # "done" means written to the host, so the host reads until the very last byte is out.
+        host.wait_for(lambda fs: host.count(Shot) == 335 and sim.done, timeout=30)
         assert all(r.delivered for r in sim.shots())
         host.close()
 
