@@ -132,6 +132,7 @@ class Driver:
         self._stats_interval = stats_interval
         self._read_timeout = read_timeout
         self._wait_for_port = wait_for_port
+        self._silence_expected = False
 
         self._listeners: list[Listener] = []
         self._listeners_lock = threading.Lock()
@@ -233,6 +234,16 @@ class Driver:
         self._close("stopped")
         if self._state is not LinkState.STOPPED:
             self._set_state(LinkState.STOPPED, "stopped")
+
+    def expect_silence(self, expected: bool) -> None:
+        """Say whether the gun is silent on purpose (a replay the technician paused).
+
+        While silence is expected it does not mark the link lost, so a paused replay does not
+        fill the log with link alerts and reconnections; the watch starts afresh when it ends.
+        """
+        if not expected:
+            self._last_frame = time.monotonic()
+        self._silence_expected = expected
 
     def lock(self, reason: LockReason = LockReason.MANUAL, timeout: float = 1.0) -> bool:
         """Send LOCK; True if the gun acknowledged it with status OK within ``timeout``."""
@@ -388,7 +399,7 @@ class Driver:
             try:
                 if data:
                     self._on_bytes(data, now)
-                if now - self._last_frame > self._silence_timeout:
+                if not self._silence_expected and now - self._last_frame > self._silence_timeout:
                     self._lose(f"no valid frame for {self._silence_timeout:g} s")
                     next_open = now + backoff
                     continue

@@ -186,3 +186,19 @@ def test_held_frames_split_where_the_uptime_jumps_back() -> None:
     assert _split_at_restart(new, 89_000) == ([], new)
     assert _split_at_restart(old, 89_000) == (old, [])
     assert _split_at_restart(old, None) == ([], old)
+
+
+def test_expected_silence_does_not_lose_the_link(sim: Simulator) -> None:
+    events = Events()
+    with fast_driver(str(sim.path), events) as driver:
+        events.wait(lambda s: LinkState.LIVE in events.links())
+        driver.expect_silence(True)
+        sim.pause()  # a paused replay: no heartbeats at all
+        time.sleep(1.0)  # 2.5 × the silence timeout
+        while not events.q.empty():
+            events.seen.append(events.q.get_nowait())
+        assert LinkState.LOST not in events.links()
+        driver.expect_silence(False)  # still silent: now it counts
+        events.wait(lambda s: LinkState.LOST in events.links())
+        sim.resume()
+        events.wait(lambda s: events.links()[-1] is LinkState.LIVE)
