@@ -12,10 +12,13 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from types import FrameType
 from typing import Any, TextIO
 
 from injector.cli.errors import UserError
+from injector.cli.records_db import actor, add_actor_argument
+from injector.domain.errors import InvalidValueError
 from injector.driver import (
     DeviceIdentified,
     DeviceRebooted,
@@ -27,6 +30,7 @@ from injector.driver import (
     UnrecognisedData,
 )
 from injector.recorder import DatabaseStore, Recorder, RecorderStatus
+from injector.session import LiveSession
 from injector.storage.engine import Database, open_database
 from injector.storage.errors import StorageError
 from injector.storage.tables import TreatmentPlan
@@ -58,6 +62,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--wait", action="store_true", help="wait for the port to appear instead of failing"
     )
+    parser.add_argument(
+        "--end",
+        action="store_true",
+        help="end the session (completed) on a clean stop, ready to sign; by default it stays "
+        "open and the next record of this gun continues it",
+    )
+    add_actor_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -65,10 +76,16 @@ def run(args: argparse.Namespace) -> int:
     """Record until told to stop; returns the exit code."""
     if args.baud <= 0:
         raise UserError(f"--baud {args.baud} is not a baud rate; try --baud 115200")
+    who = actor(args)
     db = _open_database(args.db, args.plan)
     capture = _open_capture(args.capture)
     driver = Driver(args.port, baud=args.baud, capture=capture, wait_for_port=args.wait)
-    recorder = Recorder(driver, DatabaseStore(db, args.plan))
+    opened: dict[str, LiveSession] = {}
+
+    def on_open(live: LiveSession) -> None:
+        opened[live.serial] = live
+
+    recorder = Recorder(driver, DatabaseStore(db, args.plan, actor=who, on_open=on_open))
     notices: queue.SimpleQueue[DriverEvent] = queue.SimpleQueue()
     driver.subscribe(lambda e: notices.put(e) if isinstance(e, _NOTICES) else None)
     stop = threading.Event()
@@ -93,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(signum, handler)
         if capture is not None:
             capture.close()
+        endings = _finish_sessions(opened.values(), args.end and committed, who)
         db.close()
     status = recorder.status
     if problem is not None and status.shots == 0:
@@ -107,7 +125,32 @@ def run(args: argparse.Namespace) -> int:
             exit_code=1,
         )
     line.log(summary)
+    for ending in endings:
+        line.log(ending)
     return 0
+
+
+def _finish_sessions(sessions: Iterable[LiveSession], end: bool, who: str) -> list[str]:
+    """End the sessions recorded into (``--end``), or say how to end them; one line each."""
+    lines = []
+    for live in sessions:
+        session_id = live.session_id
+        if not end:
+            lines.append(
+                f"session {session_id} stays open for this gun; end it with: "
+                f"injector session end {session_id} --by NAME"
+            )
+            continue
+        try:
+            live.end(actor=who)
+        except InvalidValueError as exc:
+            lines.append(f"session {session_id} not ended: {exc.reason}")
+        else:
+            lines.append(
+                f"session {session_id} ended (completed); sign it with: "
+                f"injector session sign {session_id} --name NAME"
+            )
+    return lines
 
 
 _NOTICES = (LinkChanged, DeviceIdentified, DeviceRebooted, ShotsLost, UnrecognisedData)

@@ -1,4 +1,4 @@
-"""``injector session list|show|sign|amend|adverse|lot``: the sessions of the clinical record."""
+"""``injector session list|show|end|sign|amend|adverse|lot``: sessions of the clinical record."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from injector.cli.records_db import (
     database,
     refusals,
 )
+from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import AdverseEventInput, SessionChanges, parse
+from injector.domain.vocabulary import SessionStatus
 from injector.session.clinical import (
     adverse_events,
     amend_session,
+    end_session,
     record_adverse_event,
     session_view,
     sign_session,
@@ -25,6 +28,7 @@ from injector.session.clinical import (
 from injector.session.history import list_sessions
 from injector.session.series import compare_with_previous, session_progress
 from injector.session.trace import sessions_with_lot
+from injector.storage import RecordNotFoundError
 
 
 def register(subparsers: Any) -> None:
@@ -44,6 +48,22 @@ def register(subparsers: Any) -> None:
     show.add_argument("session_id", type=int, metavar="ID")
     add_db_argument(show)
     show.set_defaults(handler=run_show)
+
+    end = commands.add_parser(
+        "end",
+        help="end an in-progress session (e.g. one recorded headless) so it can be signed",
+        description="End an in-progress session as completed or aborted; audited.",
+    )
+    end.add_argument("session_id", type=int, metavar="ID")
+    end.add_argument(
+        "--status",
+        choices=[SessionStatus.COMPLETED.value, SessionStatus.ABORTED.value],
+        default=SessionStatus.COMPLETED.value,
+        help="how the session ended (default: completed)",
+    )
+    end.add_argument("--by", metavar="NAME", required=True, help="who ends it, for the audit trail")
+    add_db_argument(end)
+    end.set_defaults(handler=run_end)
 
     sign = commands.add_parser("sign", help="sign an ended session")
     sign.add_argument("session_id", type=int, metavar="ID")
@@ -171,6 +191,25 @@ def run_show(args: argparse.Namespace) -> int:
     for event in events:
         later = " (later visit)" if event.at_later_visit else ""
         print(f"  adverse event: {event.kind}, {event.severity}, onset {_when(event.onset)}{later}")
+    return 0
+
+
+def run_end(args: argparse.Namespace) -> int:
+    """End an in-progress session (audited); a recorder still attached opens a new one."""
+    with database(args) as db:
+        try:
+            end_session(db, args.session_id, actor=actor(args), status=SessionStatus(args.status))
+        except InvalidValueError as exc:
+            raise UserError(exc.reason) from None
+        except RecordNotFoundError:
+            raise UserError(
+                f"there is no session {args.session_id} in {db.display_url}; "
+                "see: injector session list"
+            ) from None
+    print(
+        f"session {args.session_id} ended ({args.status}); sign it with: "
+        f"injector session sign {args.session_id} --name NAME"
+    )
     return 0
 
 

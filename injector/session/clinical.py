@@ -388,6 +388,16 @@ def end_session(
     when = now or _now()
     with db.session() as session:
         row = _session_row(session, session_id)
+        if row.signed_at is not None:
+            raise InvalidValueError(
+                "session_id",
+                f"session {session_id} is signed by {row.signed_by}; a signed session is "
+                "not ended again (amend it instead)",
+            )
+        if row.status in SIGNABLE:
+            raise InvalidValueError(
+                "session_id", f"session {session_id} has already ended ({row.status})"
+            )
         if row.status != SessionStatus.IN_PROGRESS:
             raise InvalidValueError(
                 "session_id", f"session {session_id} is {row.status}, not in progress"

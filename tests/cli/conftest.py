@@ -1,0 +1,1 @@
+from tests.db_fixtures import db, db_url  # noqa: F401
