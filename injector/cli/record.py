@@ -1,7 +1,12 @@
 """``injector record``: record a gun headless until SIGINT or SIGTERM.
 
 On a terminal one status line is rewritten in place; otherwise plain log lines are printed, one
-per change of link or device and one a second while the figures move.
+per change of link or device and one a second while the figures move. A plan limit reached, and
+the gun locked or unlocked, each get a line; the status line shows LOCKED while it is.
+
+With ``--plan`` the shots count against the zone ``--zone`` names for the whole run; changing
+zones during a session needs the TUI. The session stays open when recording stops (the next
+run on the same gun continues it) unless ``--end`` ends it on a clean stop.
 """
 
 from __future__ import annotations
@@ -25,15 +30,18 @@ from injector.driver import (
     Driver,
     DriverEvent,
     LinkChanged,
+    LockChanged,
     PortError,
     ShotsLost,
     UnrecognisedData,
 )
-from injector.recorder import DatabaseStore, Recorder, RecorderStatus
-from injector.session import LiveSession
+from injector.recorder import Commit, DatabaseStore, Recorder, RecorderStatus
+from injector.session import LiveSession, PlanAlert
+from injector.session.records import ZoneView, get_plan
 from injector.storage.engine import Database, open_database
 from injector.storage.errors import StorageError
 from injector.storage.tables import TreatmentPlan
+from protocols.igp1 import LockReason
 from protocols.igp1.capture import CaptureError, CaptureWriter
 
 DEFAULT_BAUD = 115200
@@ -60,6 +68,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--capture", metavar="FILE", help="append every byte exchanged to FILE")
     parser.add_argument("--plan", type=int, metavar="ID", help="record against treatment plan ID")
     parser.add_argument(
+        "--zone",
+        metavar="N|NAME",
+        help="with --plan: the zone being treated (its number in 'injector plan show', or its "
+        "name), so that its limits apply; without it shots count against no zone. Changing "
+        "zones during a session needs the TUI (injector tui)",
+    )
+    parser.add_argument(
         "--wait", action="store_true", help="wait for the port to appear instead of failing"
     )
     parser.add_argument(
@@ -77,17 +92,28 @@ def run(args: argparse.Namespace) -> int:
     if args.baud <= 0:
         raise UserError(f"--baud {args.baud} is not a baud rate; try --baud 115200")
     who = actor(args)
+    if args.zone is not None and args.plan is None:
+        raise UserError("--zone: a zone belongs to a plan; give --plan ID as well")
     db = _open_database(args.db, args.plan)
+    zone = _zone(db, args.plan, args.zone) if args.zone is not None else None
     capture = _open_capture(args.capture)
     driver = Driver(args.port, baud=args.baud, capture=capture, wait_for_port=args.wait)
     opened: dict[str, LiveSession] = {}
 
     def on_open(live: LiveSession) -> None:
         opened[live.serial] = live
+        if zone is not None and live.active_zone_id != zone.id:
+            live.set_active_zone(zone.id, actor=who)
 
     recorder = Recorder(driver, DatabaseStore(db, args.plan, actor=who, on_open=on_open))
-    notices: queue.SimpleQueue[DriverEvent] = queue.SimpleQueue()
+    notices: queue.SimpleQueue[DriverEvent | PlanAlert] = queue.SimpleQueue()
     driver.subscribe(lambda e: notices.put(e) if isinstance(e, _NOTICES) else None)
+
+    def on_commit(commit: Commit) -> None:
+        for alert in commit.alerts:
+            notices.put(alert)
+
+    recorder.subscribe(on_commit)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -102,7 +128,10 @@ def run(args: argparse.Namespace) -> int:
         except PortError as exc:
             raise UserError(str(exc)) from None
         line.log(f"recording {args.port} at {args.baud} baud into {db.display_url}")
-        problem = _watch(recorder, notices, stop, line)
+        if zone is not None:
+            line.log(f"zone {zone.position + 1}. {zone.name} active: its limits apply")
+        names = {z.id: z.name for z in _plan_zones(db, args.plan)}
+        problem = _watch(recorder, notices, stop, line, names)
     finally:
         committed = recorder.stop()
         line.done()
@@ -153,21 +182,29 @@ def _finish_sessions(sessions: Iterable[LiveSession], end: bool, who: str) -> li
     return lines
 
 
-_NOTICES = (LinkChanged, DeviceIdentified, DeviceRebooted, ShotsLost, UnrecognisedData)
+_NOTICES = (
+    LinkChanged,
+    DeviceIdentified,
+    DeviceRebooted,
+    LockChanged,
+    ShotsLost,
+    UnrecognisedData,
+)
 
 
 def _watch(
     recorder: Recorder,
-    notices: queue.SimpleQueue[DriverEvent],
+    notices: queue.SimpleQueue[DriverEvent | PlanAlert],
     stop: threading.Event,
     line: _StatusLine,
+    zone_names: dict[int, str],
 ) -> str | None:
     """Show progress until ``stop``; returns a problem that should end the run, if any."""
     identified = False
     last_plain = ""
     next_plain = 0.0
     while not stop.wait(0.1):
-        problem = _show_notices(notices, line)
+        problem = _show_notices(notices, line, zone_names)
         if problem is not None and not identified:
             return problem
         identified = identified or recorder.status.device is not None
@@ -177,16 +214,24 @@ def _watch(
         elif text != last_plain and time.monotonic() >= next_plain:
             last_plain, next_plain = text, time.monotonic() + 1.0
             line.log(text)
-    _show_notices(notices, line)
+    _show_notices(notices, line, zone_names)
     return None
 
 
-def _show_notices(notices: queue.SimpleQueue[DriverEvent], line: _StatusLine) -> str | None:
+def _show_notices(
+    notices: queue.SimpleQueue[DriverEvent | PlanAlert],
+    line: _StatusLine,
+    zone_names: dict[int, str],
+) -> str | None:
     """Log what the driver reported; returns the problem unreadable data points to, if any."""
     problem = None
     while not notices.empty():
         event = notices.get()
-        if isinstance(event, DeviceIdentified):
+        if isinstance(event, PlanAlert):
+            line.log(_explain_alert(event, zone_names))
+        elif isinstance(event, LockChanged):
+            line.log(_explain_lock(event))
+        elif isinstance(event, DeviceIdentified):
             line.log(
                 f"gun {event.model} {event.serial} firmware {event.firmware} "
                 f"boot {event.boot_id:08x}"
@@ -200,6 +245,34 @@ def _show_notices(notices: queue.SimpleQueue[DriverEvent], line: _StatusLine) ->
         elif isinstance(event, UnrecognisedData):
             problem = _explain_garbage(event)
     return problem
+
+
+def _explain_alert(alert: PlanAlert, zone_names: dict[int, str]) -> str:
+    where = (
+        "the session's maximum"
+        if alert.zone_id is None
+        else f"the maximum of zone {zone_names.get(alert.zone_id, alert.zone_id)}"
+    )
+    then = "; the gun will be locked" if alert.lock else ""
+    return (
+        f"plan limit reached: {alert.volume_nl / 1e6:g} mL given, {where} is "
+        f"{alert.limit_nl / 1e6:g} mL{then}"
+    )
+
+
+def _explain_lock(event: LockChanged) -> str:
+    reason = LockReason(event.reason).name
+    if not event.acknowledged:
+        verb = "LOCK" if event.locked else "unlock"
+        return f"the gun did not acknowledge {verb} ({reason}); it may still fire"
+    if not event.locked:
+        return "gun unlocked: the trigger fires again"
+    if reason == LockReason.PLAN_LIMIT.name:
+        return (
+            "gun LOCKED: a plan limit was reached; the trigger stays locked until the "
+            "practitioner overrides it in the TUI (injector tui)"
+        )
+    return f"gun LOCKED ({reason})"
 
 
 def _explain_garbage(event: UnrecognisedData) -> str:
@@ -224,6 +297,8 @@ def _status_text(s: RecorderStatus) -> str:
         f"link {s.link.value} | shots {s.shots} | last {depth} {volume} | "
         f"lost {s.lost} | recovered {s.recovered}"
     )
+    if s.lock_reason is not None:
+        text += f" | LOCKED ({s.lock_reason})"
     if s.error:
         text += f" | storage failing, retrying ({s.pending} waiting): {s.error}"
     return text
@@ -284,3 +359,21 @@ def _open_capture(path: str | None) -> CaptureWriter | None:
         raise UserError(
             f"cannot write the capture file {path}: {exc.strerror}; give another path"
         ) from None
+
+
+def _plan_zones(db: Database, plan_id: int | None) -> tuple[ZoneView, ...]:
+    return () if plan_id is None else tuple(get_plan(db, plan_id).zones)
+
+
+def _zone(db: Database, plan_id: int | None, wanted: str) -> ZoneView:
+    """The zone of the plan that ``--zone`` names: its number (from 1) or its name."""
+    zones = _plan_zones(db, plan_id)
+    text = wanted.strip()
+    for zone in zones:
+        if text.isdigit() and int(text) == zone.position + 1:
+            return zone
+        if zone.name.casefold() == text.casefold():
+            return zone
+    choices = ", ".join(f"{z.position + 1} ({z.name})" for z in zones)
+    db.close()
+    raise UserError(f"--zone: plan {plan_id} has no zone {wanted!r}; its zones are {choices}")

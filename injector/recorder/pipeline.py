@@ -108,6 +108,9 @@ class RecorderStatus:
     """Events waiting for the committer."""
     error: str | None = None
     """The last storage error, while commits are failing and being retried."""
+    lock_reason: str | None = None
+    """Why the gun's trigger is locked (``"PLAN_LIMIT"``, ``"MANUAL"``, …) once it has
+    acknowledged a LOCK; None while it is unlocked."""
 
 
 _STOP = object()
@@ -152,6 +155,10 @@ class Recorder:
         self._unsubscribe: Callable[[], None] | None = None
         self._stopping = threading.Event()
         self._locking = threading.Event()
+        # Set once the gun acknowledged a plan-limit LOCK; shots fired before it took effect
+        # still arrive over the limit, and must not send (and record) another LOCK.
+        self._plan_locked = threading.Event()
+        self._stored_lock: dict[tuple[str, int], bool] = {}
         self._was_live = False
         driver.known_shots = store.known_shots
 
@@ -258,9 +265,17 @@ class Recorder:
                 if status.device is not None:
                     self._link_event(event, status.device, events)
             elif isinstance(event, LockChanged):
-                if status.device is not None and event.acknowledged:
+                if event.acknowledged:
+                    status.lock_reason = LockReason(event.reason).name if event.locked else None
+                    if not event.locked:
+                        self._plan_locked.clear()
+                device = status.device
+                if device is not None and event.acknowledged:
+                    key = (device.serial, device.boot_id)
+                    if self._stored_lock.get(key) == event.locked:
+                        continue  # the gun already was in this state: nothing changed
+                    self._stored_lock[key] = event.locked
                     kind = DeviceEventKind.LOCKED if event.locked else DeviceEventKind.UNLOCKED
-                    device = status.device
                     events.setdefault(device.serial, []).append(
                         DeviceEventIn(
                             kind,
@@ -271,6 +286,10 @@ class Recorder:
                         )
                     )
             else:
+                if isinstance(event, DeviceRebooted):
+                    # A restarted gun is unlocked until the driver locks it again.
+                    status.lock_reason = None
+                    self._plan_locked.clear()
                 converted = _device_event(event)
                 if converted is not None:
                     events.setdefault(converted.serial, []).append(converted)
@@ -315,7 +334,7 @@ class Recorder:
             status.last_depth_um = last.depth_um
             status.last_volume_nl = last.volume_nl
         status.commits += 1
-        if lock and not self._locking.is_set():
+        if lock and not self._locking.is_set() and not self._plan_locked.is_set():
             # Shots still arrive past a plan limit: lock the gun (again, if a LOCK went
             # unanswered). LOCK waits for the ACK, so not on this thread, which must keep
             # committing; one LOCK in flight at a time.
@@ -331,7 +350,8 @@ class Recorder:
 
     def _lock_gun(self) -> None:
         try:
-            self.driver.lock(LockReason.PLAN_LIMIT)
+            if self.driver.lock(LockReason.PLAN_LIMIT):
+                self._plan_locked.set()
         finally:
             self._locking.clear()
 
