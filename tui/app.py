@@ -38,7 +38,9 @@ def _binding_commands(screen: Screen[Any]) -> Iterable[SystemCommand]:
         if not isinstance(binding, Binding) or not binding.description:
             continue
         action = binding.action
-        if action in seen:
+        # The app's own commands (help, quit) are listed once, by the app; quitting from the
+        # palette is already deliberate, so the two-press quit is not listed.
+        if action in seen or action.startswith("app.") or action == "quit_twice":
             continue
         seen.add(action)
         name, _, arg = action.partition("(")
@@ -95,7 +97,9 @@ class InjectorApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The screen's own actions, then the app's, then the built-in commands."""
         yield from _binding_commands(screen)
-        if self.services is not None:
+        # While a session records, nothing in the palette may stop it by the way: leaving,
+        # a demo or a replay wait until it is ended (or the app quit).
+        if self.services is not None and self.recording_session() is None:
             yield SystemCommand("Patients and plans", "the home screen", self.action_home)
             yield SystemCommand(
                 "Demo session", "a session against the built-in simulated gun", self.action_demo
@@ -105,6 +109,21 @@ class InjectorApp(App[None]):
             )
         yield SystemCommand("Help", "every key and what each screen does", self.action_help)
         yield from super().get_system_commands(screen)
+
+    def recording_session(self) -> LiveScreen | None:
+        """The live screen recording a session (not a replay) that has not ended, if any."""
+        for screen in self.screen_stack:
+            if isinstance(screen, LiveScreen) and not screen.replay and not screen.ended:
+                return screen
+        return None
+
+    def _refuse_while_recording(self, what: str) -> bool:
+        if self.recording_session() is None:
+            return False
+        self.notify(
+            f"A session is recording: end it (e e) before {what}.", severity="warning", timeout=6
+        )
+        return True
 
     def _need_services(self) -> Services:
         if self.services is None:
@@ -121,6 +140,8 @@ class InjectorApp(App[None]):
     async def action_home(self) -> None:
         """Back to patients and plans (stopping a live feed first)."""
         services = self._need_services()
+        if self._refuse_while_recording("leaving it"):
+            return
         await self._stop_feeds()
         while len(self.screen_stack) > 2:
             self.pop_screen()
@@ -138,9 +159,12 @@ class InjectorApp(App[None]):
         """The review of a past session."""
         self.push_screen(EndOfSessionScreen(self._need_services().clinic, session_id))
 
-    def action_replay(self) -> None:
-        """The replay screen."""
+    async def action_replay(self) -> None:
+        """The replay screen (a replay already playing is stopped first)."""
         services = self._need_services()
+        if self._refuse_while_recording("replaying a capture"):
+            return
+        await self._stop_feeds()
         note = (
             f"It records into {services.replay_db_url}."
             if services.replay_db_url
@@ -151,6 +175,10 @@ class InjectorApp(App[None]):
     async def action_demo(self) -> None:
         """A session of the sample plan against the built-in simulator's demo scenario."""
         services = self._need_services()
+        if self._refuse_while_recording("starting a demo"):
+            return
+        # A replay still playing stops (everything committed) before the demo starts.
+        await self._stop_feeds()
         plan_id, session_id, title = await asyncio.to_thread(start_demo_session, services.clinic)
         gun = SimulatedGun("demo", speed=services.simulator_speed)
         await self.start_session(session_id, plan_id, title, gun, follow_gun_settings=True)

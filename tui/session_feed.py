@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import shutil
 import tempfile
 import threading
 import time
@@ -19,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from injector.driver import Driver, DriverEvent, PortError
+from injector.domain.vocabulary import SessionStatus
+from injector.driver import Driver, DriverEvent
 from injector.driver.events import (
     DecoderStatistics,
     DeviceIdentified,
@@ -35,7 +37,7 @@ from injector.driver.events import (
     UnrecognisedData,
 )
 from injector.recorder import Commit, DatabaseStore, Recorder
-from injector.session import DeviceEventIn, DeviceEventKind, LiveSession
+from injector.session import DeviceEventIn, DeviceEventKind, LiveSession, clinical
 from injector.storage.engine import Database
 from protocols.igp1 import LockReason
 from tui.clinic import Clinic
@@ -165,6 +167,8 @@ class SessionFeed:
         self._post: Poster | None = None
         self._driver: Driver | None = None
         self._recorder: Recorder | None = None
+        self._gun_dir: Path | None = None
+        """The simulator's link folder, removed when the feed stops."""
 
     # --- UI side ---------------------------------------------------------------------------
 
@@ -178,33 +182,63 @@ class SessionFeed:
         """Record until the session ends, the app stops, or the worker is cancelled."""
         self._post = post
         ended: FeedEnded | None = None
+        start_error: str | None = None
         try:
-            port = self._start_gun()
-            driver = Driver(port, baud=self._baud(), **self._driver_options)
-            self._driver = driver
-            store = DatabaseStore(
-                self.db,
-                self.plan_id,
-                session_id=self.session_id,
-                actor=self.actor,
-                on_open=self._session_opened,
-            )
-            recorder = Recorder(driver, store)
-            self._recorder = recorder
-            driver.subscribe(self._queue.put)
-            recorder.subscribe(self._queue.put)
             try:
+                port = self._start_gun()
+                driver = Driver(port, baud=self._baud(), **self._driver_options)
+                self._driver = driver
+                store = DatabaseStore(
+                    self.db,
+                    self.plan_id,
+                    session_id=self.session_id,
+                    actor=self.actor,
+                    on_open=self._session_opened,
+                )
+                recorder = Recorder(driver, store)
+                self._recorder = recorder
+                driver.subscribe(self._queue.put)
+                recorder.subscribe(self._queue.put)
                 recorder.start()
-            except PortError as exc:
-                ended = FeedEnded(self.session_id, error=str(exc), finished=False)
+            except Exception as exc:  # PortError mostly; whatever it was, say it
+                start_error = str(exc) or type(exc).__name__
                 return
             self._log(_local(f"recording from {port}"))
             ended = self._loop(cancelled)
         finally:
             self._shutdown()
+            if start_error is not None:
+                # Only once everything is stopped: nothing can open the session behind us.
+                ended = FeedEnded(
+                    self.session_id, error=self._abort_unstarted(start_error), finished=False
+                )
+                self._log(_local(ended.error, Severity.ERROR))
             self._publish()
             if ended is not None:
                 post.post_message(ended)
+
+    def _abort_unstarted(self, error: str) -> str:
+        """End the prepared session as aborted when the gun could not even be opened.
+
+        Without this the session would stay "in progress" with no shots and nothing recording
+        it. Returns the line that tells the practitioner what happened.
+        """
+        session_id = self.session_id
+        if session_id is None or self.live is not None:
+            return f"the gun could not be opened: {error}"
+        try:
+            clinical.end_session(
+                self.db, session_id, actor=self.actor, status=SessionStatus.ABORTED
+            )
+        except Exception as exc:  # the port's error matters more; say both
+            return (
+                f"the gun could not be opened: {error}. Session {session_id} could not be "
+                f"ended as aborted ({exc}): end it from the record."
+            )
+        return (
+            f"the gun could not be opened: {error}. Nothing was recorded: session "
+            f"{session_id} was ended as aborted; prepare a new session to try again."
+        )
 
     def _session_opened(self, live: LiveSession) -> None:
         # On the committer thread, before the first batch: shots fired since the zone was
@@ -224,7 +258,8 @@ class SessionFeed:
         from simulators.runner import Simulator  # only when a simulated gun is asked for
 
         # A stable link path lets the driver reopen the gun after an unplug (a new pty).
-        link = Path(tempfile.mkdtemp(prefix="injector-gun-")) / "gun"
+        self._gun_dir = Path(tempfile.mkdtemp(prefix="injector-gun-"))
+        link = self._gun_dir / "gun"
         if isinstance(self.gun, SimulatedGun):
             speed: Speed = "max" if self.gun.speed is None else self.gun.speed
             # record=False: the simulator keeps no history, so memory stays flat however long
@@ -477,6 +512,9 @@ class SessionFeed:
         sim, self.simulator = self.simulator, None
         if sim is not None:
             sim.stop()
+        gun_dir, self._gun_dir = self._gun_dir, None
+        if gun_dir is not None:
+            shutil.rmtree(gun_dir, ignore_errors=True)
 
 
 def driver_event_types() -> tuple[type[DriverEvent], ...]:

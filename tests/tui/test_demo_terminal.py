@@ -1,4 +1,4 @@
-"""``injector demo`` in a real pseudo-terminal: it starts, shots arrive, ``q`` quits cleanly.
+"""``injector demo`` in a real pseudo-terminal: it starts, shots arrive, ``q q`` quits cleanly.
 
 pexpect gives the program a terminal of its own, so this runs the same with ``CI=true`` and no
 terminal on the test's side.
@@ -22,7 +22,7 @@ from tui.demo import DEMO_PATIENT
 FOREHEAD_COUNTER = re.compile(r"\b([1-9]\d?)/90\b")
 
 
-def test_demo_shows_shots_and_quits_with_q(tmp_path: Path) -> None:
+def test_demo_shows_shots_and_quits_with_q_twice(tmp_path: Path) -> None:
     db_path = tmp_path / "demo.sqlite3"
     env = {
         **os.environ,
@@ -49,6 +49,9 @@ def test_demo_shows_shots_and_quits_with_q(tmp_path: Path) -> None:
             child.expect(FOREHEAD_COUNTER)
             if int(child.match.group(1)) > first:
                 break
+        # One q only warns (a stray key must not stop a procedure); the second quits.
+        child.send("q")
+        child.expect("Press q again")
         child.send("q")
         child.expect(pexpect.EOF, timeout=30)
     finally:

@@ -48,7 +48,11 @@ from tui.widgets import (
 
 _ZONES = Binding.Group("zone", compact=True)
 CONFIRM_S = 3.0
-"""How long a first press of ``e`` waits for the second that ends the session."""
+"""How long a first press of ``e`` (or ``q``) waits for the second that ends (or quits)."""
+QUIT_NOTICE = (
+    "Press q again to quit. Everything recorded is kept; the session is NOT ended: it stays "
+    "in progress (open) until it is ended."
+)
 
 
 class LiveScreen(Screen[None]):
@@ -59,13 +63,18 @@ class LiveScreen(Screen[None]):
             Binding(str(k), f"zone({k})", f"zone {k}", group=_ZONES, show=True)
             for k in range(1, 10)
         ),
+        # Two presses for what stops the procedure; the footer shows both presses.
+        Binding("e", "end", "end session", key_display="e e"),
         Binding("l", "toggle_lock", "lock/unlock"),
-        Binding("n", "note", "note"),
-        Binding("a", "adverse", "adverse event"),
-        Binding("e", "end", "end session"),
         Binding("space", "pause", "pause/resume"),
         Binding("s", "speed", "speed"),
         Binding("escape", "leave", "patients"),
+        # Help and quit before the longer labels, so a narrow footer still shows them.
+        Binding("question_mark", "app.help", "help"),
+        Binding("q", "quit_twice", "quit", key_display="q q"),
+        Binding("q", "app.quit", "quit"),
+        Binding("n", "note", "note"),
+        Binding("a", "adverse", "adverse event"),
     ]
 
     def __init__(
@@ -87,6 +96,7 @@ class LiveScreen(Screen[None]):
         self.session_id: int | None = None
         self._feed_worker: Worker[None] | None = None
         self._end_asked_at = -CONFIRM_S
+        self._quit_asked_at = -CONFIRM_S
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -178,7 +188,11 @@ class LiveScreen(Screen[None]):
         if action == "leave":
             # Leaving never stops a recording by accident: only once it has ended (or failed).
             return self.ended
-        if action in ("note", "adverse", "end") and self.replay:
+        if action == "quit_twice":
+            # A replay records nothing clinical, and an ended session has nothing to lose:
+            # there q quits at once (the app's own binding).
+            return not (self.replay or self.ended)
+        if action in ("note", "adverse", "end", "toggle_lock", "zone") and self.replay:
             return False
         if action == "zone" and parameters:
             key = parameters[0]
@@ -230,6 +244,18 @@ class LiveScreen(Screen[None]):
             self.notify("Press e again to end the session.", severity="warning", timeout=CONFIRM_S)
             return
         self.send(EndSession())
+
+    async def action_quit_twice(self) -> None:
+        """Quit while recording: the first press says what happens, a second one quits.
+
+        With gloved hands a single stray ``q`` must not stop the recording of a procedure.
+        """
+        now = time.monotonic()
+        if now - self._quit_asked_at > CONFIRM_S:
+            self._quit_asked_at = now
+            self.notify(QUIT_NOTICE, severity="warning", timeout=CONFIRM_S)
+            return
+        await self.app.run_action("quit")
 
     def action_pause(self) -> None:
         """Pause or resume a replay."""
