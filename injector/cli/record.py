@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import queue
+import re
 import signal
 import sys
 import threading
@@ -45,6 +46,8 @@ from protocols.igp1 import LockReason
 from protocols.igp1.capture import CaptureError, CaptureWriter
 
 DEFAULT_BAUD = 115200
+NO_GUN_HINT_AFTER = 5.0
+"""Seconds without a gun answering before ``record`` says what to check."""
 
 
 def register(subparsers: Any) -> None:
@@ -126,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             recorder.start()
         except PortError as exc:
-            raise UserError(str(exc)) from None
+            raise UserError(plain_reason(str(exc), exc.port)) from None
         line.log(f"recording {args.port} at {args.baud} baud into {db.display_url}")
         if zone is not None:
             line.log(f"zone {zone.position + 1}. {zone.name} active: its limits apply")
@@ -203,11 +206,17 @@ def _watch(
     identified = False
     last_plain = ""
     next_plain = 0.0
+    hint_at: float | None = time.monotonic() + NO_GUN_HINT_AFTER
     while not stop.wait(0.1):
         problem = _show_notices(notices, line, zone_names)
         if problem is not None and not identified:
             return problem
         identified = identified or recorder.status.device is not None
+        if identified:
+            hint_at = None
+        elif hint_at is not None and time.monotonic() >= hint_at:
+            hint_at = None
+            line.log(_no_gun_hint(recorder))
         text = _status_text(recorder.status)
         if line.tty:
             line.show(text)
@@ -216,6 +225,15 @@ def _watch(
             line.log(text)
     _show_notices(notices, line, zone_names)
     return None
+
+
+def _no_gun_hint(recorder: Recorder) -> str:
+    driver = recorder.driver
+    return (
+        f"no answer from a gun on {driver.port} after {NO_GUN_HINT_AFTER:g} s: check that the "
+        f"gun is switched on and connected, that --port names it, and that it is set to "
+        f"{driver.baud} baud (--baud); still trying"
+    )
 
 
 def _show_notices(
@@ -237,7 +255,7 @@ def _show_notices(
                 f"boot {event.boot_id:08x}"
             )
         elif isinstance(event, LinkChanged):
-            line.log(f"link {event.state.value}: {event.reason}")
+            line.log(f"link {event.state.value}: {plain_reason(event.reason, event.port)}")
         elif isinstance(event, DeviceRebooted):
             line.log(f"gun {event.serial} restarted (boot {event.new_boot_id:08x})")
         elif isinstance(event, ShotsLost) and event.count > 0:
@@ -245,6 +263,25 @@ def _show_notices(
         elif isinstance(event, UnrecognisedData):
             problem = _explain_garbage(event)
     return problem
+
+
+def plain_reason(text: str, port: str) -> str:
+    """pyserial's wording of a port problem, said once and in the user's terms."""
+    if "returned no data" in text and "disconnected" in text:
+        # pyserial's "device reports readiness to read but returned no data (device
+        # disconnected or multiple access on port?)": on a USB gun, the cable or the power.
+        return f"gun disconnected from {port}; waiting for it to come back"
+    if "Is a directory" in text:
+        return (
+            f"cannot open port {port}: it is a folder, not a serial device; check --port "
+            "(ls /dev/ttyACM* /dev/ttyUSB*)"
+        )
+    # "[Errno 5] could not open port X: [Errno 5] Input/output error: 'X'" says it twice.
+    text = _ERRNO.sub("", text).replace(f"could not open port {port}: ", "")
+    return text.replace(f": {port!r}", "")
+
+
+_ERRNO = re.compile(r"\[Errno \d+\] ")
 
 
 def _explain_alert(alert: PlanAlert, zone_names: dict[int, str]) -> str:
