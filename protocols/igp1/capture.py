@@ -79,12 +79,19 @@ class CaptureWriter:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._file: BinaryIO = open(self.path, "ab")  # noqa: SIM115 - closed by close()
-        if self._file.tell() == 0:
-            self._file.write(MAGIC)
-            self._file.flush()
-        else:
-            _check_magic(self.path)
+        # A capture holds a patient's procedure, shot by shot: a new file is readable by its
+        # owner only (0600), like the database and the exports. An existing file keeps its mode.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._file: BinaryIO = os.fdopen(fd, "ab")
+        try:
+            if self._file.tell() == 0:
+                self._file.write(MAGIC)
+                self._file.flush()
+            else:
+                _check_magic(self.path)
+        except BaseException:
+            self._file.close()
+            raise
 
     def write(
         self,
