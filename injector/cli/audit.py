@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Print whether the trail holds; exit code 0 if it does, 1 if not."""
-    with database(args) as db:
+    with database(args, must_exist=True) as db:
         report = verify_audit_trail(db)
     if report.ok:
         print(

@@ -13,8 +13,7 @@ from injector.cli.errors import UserError
 from injector.cli.records_db import add_db_argument, database
 from injector.export import ExportFormat, NoSessionsError, export_text
 from injector.export.fhir import PATIENT_IDENTIFIER_SYSTEM
-from injector.storage import RecordNotFoundError, StorageError
-from injector.storage.engine import resolve_url
+from injector.storage import RecordNotFoundError
 
 _FORMATS = ", ".join(f.value for f in ExportFormat)
 
@@ -74,19 +73,6 @@ def _system(value: str) -> str:
     return value
 
 
-def _require_existing_file(db_arg: str | None) -> None:
-    """An export only reads: refuse to create an empty SQLite file from a mistyped path."""
-    try:
-        url = resolve_url(db_arg)
-    except StorageError as exc:
-        raise UserError(str(exc)) from None
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        raise UserError(
-            f"--db: there is no database file at {url.database}; check the path or pass "
-            "--db with the clinic's database"
-        )
-
-
 def _write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all, readable by the owner only."""
     directory = path.parent
@@ -114,8 +100,7 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError(
             "--session: a FHIR export is one session's record; name it with --session ID"
         )
-    _require_existing_file(args.db)
-    with database(args) as db:
+    with database(args, must_exist=True) as db:
         try:
             text = export_text(
                 db,

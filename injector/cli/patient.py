@@ -72,7 +72,7 @@ def _with_options(message: str) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print one line per patient: identifier, name, date of birth, contraindication flags."""
-    with database(args) as db:
+    with database(args, must_exist=True) as db:
         patients = list_patients(db)
     if not patients:
         print("no patients")

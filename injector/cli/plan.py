@@ -171,7 +171,7 @@ def _ml(nl: int | None) -> str:
 
 def run_show(args: argparse.Namespace) -> int:
     """Print a plan: indication, solution, series with its status, zones."""
-    with database(args) as db:
+    with database(args, must_exist=True) as db:
         plan = get_plan(db, args.plan_id)
         series = series_status(db, args.plan_id)
     area = f" ({plan.indication_area})" if plan.indication_area else ""

@@ -39,7 +39,7 @@ from injector.driver import (
 from injector.recorder import Commit, DatabaseStore, Recorder, RecorderStatus
 from injector.session import LiveSession, PlanAlert
 from injector.session.records import ZoneView, get_plan
-from injector.storage.engine import Database, open_database
+from injector.storage.engine import Database, DatabaseLocationError, open_database
 from injector.storage.errors import StorageError
 from injector.storage.tables import TreatmentPlan
 from protocols.igp1 import LockReason
@@ -372,6 +372,8 @@ class _StatusLine:
 def _open_database(url: str | None, plan_id: int | None) -> Database:
     try:
         db = open_database(url)
+    except DatabaseLocationError as exc:
+        raise UserError(str(exc)) from None
     except StorageError as exc:
         raise UserError(
             f"{exc}; check that the database server is running and the URL, or pass --db "

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from injector.cli.errors import UserError
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
 from injector.storage import Database, StorageError, open_database
+from injector.storage.engine import DatabaseLocationError
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
@@ -39,10 +40,16 @@ def actor(args: argparse.Namespace) -> str:
 
 
 @contextmanager
-def database(args: argparse.Namespace) -> Iterator[Database]:
-    """The database of ``--db``, closed afterwards; refusals become one-line errors."""
+def database(args: argparse.Namespace, *, must_exist: bool = False) -> Iterator[Database]:
+    """The database of ``--db``, closed afterwards; refusals become one-line errors.
+
+    Commands that only read pass ``must_exist``: a mistyped path then is refused instead of
+    showing an empty new database. A path in a folder that does not exist is always refused.
+    """
     try:
-        db = open_database(args.db)
+        db = open_database(args.db, must_exist=must_exist)
+    except DatabaseLocationError as exc:
+        raise UserError(str(exc)) from None
     except StorageError as exc:
         raise UserError(f"{exc}; check the URL or pass --db with another SQLite file") from None
     try:

@@ -120,7 +120,7 @@ def _ml(nl: int | None) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     """One line per session: id, plan, n, status, start, practitioner, gun, lot."""
-    with database(args) as db:
+    with database(args, must_exist=True) as db:
         sessions = list_sessions(
             db,
             plan_id=args.plan,
@@ -143,7 +143,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     """The session, its plan against actual per zone, the previous session, amendments."""
-    with database(args) as db:
+    with database(args, must_exist=True) as db:
         view = session_view(db, args.session_id)
         progress = session_progress(db, args.session_id)
         comparison = compare_with_previous(db, args.session_id)
@@ -196,7 +196,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_end(args: argparse.Namespace) -> int:
     """End an in-progress session (audited); a recorder still attached opens a new one."""
-    with database(args) as db:
+    with database(args, must_exist=True) as db:
         try:
             end_session(db, args.session_id, actor=actor(args), status=SessionStatus(args.status))
         except InvalidValueError as exc:
@@ -215,7 +215,7 @@ def run_end(args: argparse.Namespace) -> int:
 
 def run_sign(args: argparse.Namespace) -> int:
     """Sign an ended session."""
-    with database(args) as db:
+    with database(args, must_exist=True) as db:
         sign_session(db, args.session_id, name=args.name, meaning=args.meaning)
     print(f"session {args.session_id} signed by {args.name}")
     return 0
@@ -233,7 +233,7 @@ def run_amend(args: argparse.Namespace) -> int:
         raise UserError("--set: give at least one FIELD=VALUE to amend")
     with refusals():
         parsed = parse(SessionChanges, changes)
-    with database(args) as db:
+    with database(args, must_exist=True) as db:
         amendment = amend_session(db, args.session_id, parsed, by=actor(args), reason=args.reason)
     print(f"session {args.session_id} amended (amendment {amendment})")
     return 0
@@ -252,7 +252,7 @@ def run_adverse(args: argparse.Namespace) -> int:
                 "at_later_visit": args.later_visit,
             },
         )
-    with database(args) as db:
+    with database(args, must_exist=True) as db:
         event_id = record_adverse_event(db, args.session_id, event, actor=actor(args))
     print(f"adverse event {event_id} recorded for session {args.session_id}")
     return 0
@@ -260,7 +260,7 @@ def run_adverse(args: argparse.Namespace) -> int:
 
 def run_lot(args: argparse.Namespace) -> int:
     """Every session and patient that received the lot."""
-    with database(args) as db:
+    with database(args, must_exist=True) as db:
         uses = sessions_with_lot(db, args.lot_number)
     if not uses:
         print(f"no session used lot {args.lot_number}")

@@ -88,6 +88,13 @@ class Database:
         self.engine.dispose()
 
 
+class DatabaseLocationError(StorageError):
+    """A SQLite path that names a folder or file that does not exist where it must.
+
+    A mistyped path must not silently become a new, empty clinical record.
+    """
+
+
 def default_database_path() -> Path:
     """The default SQLite file: ``$INJECTOR_DB`` if it is a path, else the user data dir."""
     return Path(platformdirs.user_data_dir("injector")) / DEFAULT_FILE_NAME
@@ -152,18 +159,53 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
+def _check_location(url: str | None, path: Path, must_exist: bool) -> None:
+    """Refuse a SQLite path whose folder (or, if ``must_exist``, file) is missing.
+
+    Only the default location in the user data directory is created with its folders; a
+    path the user gave (``url``, as ``--db``, or ``$INJECTOR_DB``) is taken as given, typos
+    included. The message starts with where the path came from.
+    """
+    if url is not None:
+        source: str | None = "--db"
+    elif os.environ.get(DB_ENV_VAR):
+        source = f"${DB_ENV_VAR}"
+    else:
+        source = None
+    if source is not None and not path.parent.exists():
+        raise DatabaseLocationError(
+            f"{source}: folder {path.parent} does not exist; create it first or check the path"
+        )
+    if must_exist and not path.exists():
+        if source is None:
+            raise DatabaseLocationError(
+                f"there is no database file at {path} (the default location) yet; pass --db "
+                "with the clinic's database"
+            )
+        raise DatabaseLocationError(
+            f"{source}: there is no database file at {path}; check the path or pass --db "
+            "with the clinic's database"
+        )
+
+
+def open_database(
+    url: str | None = None, *, migrate: bool = True, must_exist: bool = False
+) -> Database:
     """Open (creating if needed) the database and bring its schema to this program's head.
 
     ``url`` is a SQLAlchemy URL (``postgresql+psycopg://user@host/db``, ``sqlite:///path``), a
     plain file path, or None for ``$INJECTOR_DB`` or the default file in the user data
-    directory. Raises :class:`StorageError` (one-line message) when the database cannot be
+    directory. A SQLite file is created if missing, but only the default location gets its
+    folders created: a given path in a folder that does not exist raises
+    :class:`DatabaseLocationError`, as does a missing file when ``must_exist`` (commands that
+    only read). Raises :class:`StorageError` (one-line message) when the database cannot be
     reached, and :class:`DatabaseTooNewError` when a newer program has migrated it.
     """
     resolved = resolve_url(url)
     if resolved.get_backend_name() == "sqlite":
         if not resolved.database or resolved.database == ":memory:":
             raise StorageError("an in-memory SQLite database cannot be shared; give a file path")
+        _check_location(url, Path(resolved.database), must_exist)
         try:
             _create_private_file(Path(resolved.database))
         except OSError as exc:

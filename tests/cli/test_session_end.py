@@ -106,6 +106,7 @@ def test_session_end_refuses_an_unknown_id(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = str(tmp_path / "clinic.db")
+    open_database(db).close()
     code, _, err = run(capsys, "session", "end", "42", "--by", "Dr X", "--db", db)
     assert code == 2
     assert err.startswith("injector session: there is no session 42 in sqlite:///")

@@ -13,12 +13,13 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from injector.storage import DatabaseTooNewError, StorageError, open_database
-from injector.storage.engine import DB_ENV_VAR, resolve_url
+from injector.storage.engine import DB_ENV_VAR, DatabaseLocationError, resolve_url
 from injector.storage.migrate import head_revision
 
 
 def test_sqlite_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "clinic" / "record.sqlite3"
+    path.parent.mkdir()
     db = open_database(str(path))
     try:
         with db.begin() as conn:
@@ -135,3 +136,49 @@ def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path: Path) -> Non
     path.write_bytes(b"these are not the droids\n" * 100)
     with pytest.raises(StorageError, match="file is not a database"):
         open_database(str(path))
+
+
+def test_a_given_path_in_a_missing_folder_is_refused_and_nothing_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(DB_ENV_VAR, raising=False)
+    path = tmp_path / "typo" / "dir" / "x.db"
+    with pytest.raises(DatabaseLocationError) as info:
+        open_database(str(path))
+    assert str(info.value) == (
+        f"--db: folder {path.parent} does not exist; create it first or check the path"
+    )
+    with pytest.raises(DatabaseLocationError):
+        open_database(f"sqlite:///{path}")
+    monkeypatch.setenv(DB_ENV_VAR, str(path))
+    with pytest.raises(DatabaseLocationError) as info:
+        open_database(None)
+    assert str(info.value).startswith(f"${DB_ENV_VAR}: folder {path.parent} does not exist")
+    assert not (tmp_path / "typo").exists()
+
+
+def test_the_default_location_is_still_created_with_its_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(DB_ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    expected = tmp_path / "data" / "injector" / "injector.sqlite3"
+    with pytest.raises(DatabaseLocationError) as info:
+        open_database(None, must_exist=True)
+    assert f"there is no database file at {expected} (the default location) yet" in str(info.value)
+    open_database(None).close()
+    assert expected.exists()
+    assert stat.S_IMODE(os.stat(expected).st_mode) == 0o600
+
+
+def test_must_exist_refuses_a_missing_file_and_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "typo.db"
+    with pytest.raises(DatabaseLocationError) as info:
+        open_database(str(path), must_exist=True)
+    assert str(info.value) == (
+        f"--db: there is no database file at {path}; check the path or pass --db with the "
+        "clinic's database"
+    )
+    assert not path.exists()
+    open_database(str(path)).close()
+    open_database(str(path), must_exist=True).close()
