@@ -1,4 +1,5 @@
-"""Snapshots of the main screens at 120×40 with fixed data (cursor blink off).
+"""Snapshots of the main screens at 120×40, and of the live screen at 80×24, with fixed data
+(cursor blink off).
 
 The data comes from :mod:`tests.tui.fixtures` (fixed views and records), so a snapshot changes
 only when the screen's drawing does.
@@ -22,9 +23,10 @@ from tui.screens.help import HelpScreen
 from tui.screens.home import HomeScreen
 from tui.screens.live import LiveScreen
 from tui.screens.plan_form import PlanFormScreen
-from tui.state import LinkStatus
+from tui.state import LinkStatus, LiveView
 
 SIZE = (120, 40)
+SMALL = (80, 24)
 SnapCompare = Callable[..., bool]
 
 
@@ -47,23 +49,53 @@ def test_live_session(snap_compare: SnapCompare) -> None:
 
 
 def test_live_session_link_lost_and_limit(snap_compare: SnapCompare) -> None:
+    view = _link_lost_view()
+    app = _app(lambda: LiveScreen(StaticFeed([view], log_lines()), view))
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def _link_lost_view() -> LiveView:
     view = live_view()
-    view = replace(
+    return replace(
         view,
         gun=replace(view.gun, link=LinkStatus.LOST, locked=True, lock_reason="plan limit"),
         limit_alert="plan limit reached: zone 1 Forehead 1.20 of 1.20 mL — gun locked",
         last_depth_um=2500,
     )
-    app = _app(lambda: LiveScreen(StaticFeed([view], log_lines()), view))
-    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+def _replay_view() -> LiveView:
+    return replace(
+        live_view(), title="replay · clinic-2026-11-02.igpcap", replay="replay 10× · playing"
+    )
 
 
 def test_replay(snap_compare: SnapCompare) -> None:
-    view = replace(
-        live_view(), title="replay · clinic-2026-11-02.igpcap", replay="replay 10× · playing"
-    )
+    view = _replay_view()
     app = _app(lambda: LiveScreen(StaticFeed([view]), view, replay=True))
     assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+
+
+# A small terminal (80×24): the zones keep their key, name and counts, nothing overlaps, and
+# the footer still shows help and quit.
+
+
+def test_live_session_80x24(snap_compare: SnapCompare) -> None:
+    view = live_view()
+    app = _app(lambda: LiveScreen(StaticFeed([view], log_lines()), view))
+    assert snap_compare(app, terminal_size=SMALL, run_before=_settle)
+
+
+def test_live_session_link_lost_and_limit_80x24(snap_compare: SnapCompare) -> None:
+    view = _link_lost_view()
+    app = _app(lambda: LiveScreen(StaticFeed([view], log_lines()), view))
+    assert snap_compare(app, terminal_size=SMALL, run_before=_settle)
+
+
+def test_replay_80x24(snap_compare: SnapCompare) -> None:
+    view = _replay_view()
+    app = _app(lambda: LiveScreen(StaticFeed([view]), view, replay=True))
+    assert snap_compare(app, terminal_size=SMALL, run_before=_settle)
 
 
 def test_home(snap_compare: SnapCompare) -> None:

@@ -29,16 +29,20 @@ def _when(at: datetime | None) -> str:
 class HomeScreen(Screen[None]):
     """The patient list on the left, the selected patient's plans and sessions on the right."""
 
+    # The footer shows what a new user needs first, with help and quit before it can be cut
+    # off; the edits are in the help and the command palette (ctrl+p).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "find", "find"),
-        Binding("n", "new_patient", "new patient"),
-        Binding("e", "edit_patient", "edit patient"),
-        Binding("t", "new_plan", "new plan"),
-        Binding("o", "edit_plan", "edit plan"),
         Binding("s", "start_session", "session"),
+        Binding("n", "new_patient", "new patient"),
+        Binding("t", "new_plan", "new plan"),
+        Binding("question_mark", "app.help", "help"),
+        Binding("q", "app.quit", "quit"),
         Binding("v", "review_session", "review"),
-        Binding("r", "replay", "replay"),
         Binding("d", "demo", "demo"),
+        Binding("r", "replay", "replay"),
+        Binding("e", "edit_patient", "edit patient", show=False),
+        Binding("o", "edit_plan", "edit plan", show=False),
     ]
 
     def __init__(self, clinic: Clinic) -> None:

@@ -132,8 +132,11 @@ class LiveScreen(Screen[None]):
 
     def on_view_changed(self, message: ViewChanged) -> None:
         """Redraw from the newest view."""
+        zones_before = [z.key for z in self.view.zones]
         self.view = message.view
         self._render_view(message.view)
+        if [z.key for z in message.view.zones] != zones_before:
+            self.refresh_bindings()
 
     def on_log_added(self, message: LogAdded) -> None:
         """Append to the event log."""
@@ -195,8 +198,9 @@ class LiveScreen(Screen[None]):
         if action in ("note", "adverse", "end", "toggle_lock", "zone") and self.replay:
             return False
         if action == "zone" and parameters:
+            # Only the plan's zones: keys with no zone are not offered (nor drawn).
             key = parameters[0]
-            return any(z.key == key for z in self.view.zones) or None
+            return any(z.key == key for z in self.view.zones)
         return True
 
     def send(self, command: Command) -> None:

@@ -33,7 +33,7 @@ class DepthGauge(Vertical):
     """Depth of the last shot in mm; turns red when outside the active zone's tolerance."""
 
     DEFAULT_CSS = """
-    DepthGauge { height: auto; width: auto; min-width: 34; padding: 0 1; }
+    DepthGauge { height: auto; width: 1fr; min-width: 24; max-width: 34; padding: 0 1; }
     DepthGauge Digits { width: auto; }
     DepthGauge .caption { color: $text-muted; }
     DepthGauge.-out Digits { color: $error; text-style: bold; }
@@ -47,8 +47,19 @@ class DepthGauge(Vertical):
         yield Label("no zone active", id="depth-band")
         yield Label("", id="depth-ruler", classes="caption")
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[int | None, ZoneView | None] = (None, None)
+
+    def on_resize(self) -> None:
+        """The ruler and the band's wording follow the width."""
+        self.show(*self._shown)
+
     def show(self, depth_um: int | None, zone: ZoneView | None) -> None:
         """Show a depth (None: no shot yet) against a zone's band (None: no zone active)."""
+        self._shown = (depth_um, zone)
+        room = self.content_size.width or GAUGE_WIDTH
+        width = max(10, min(GAUGE_WIDTH, room))
         digits = self.query_one("#depth-digits", Digits)
         band = self.query_one("#depth-band", Label)
         ruler = self.query_one("#depth-ruler", Label)
@@ -59,6 +70,8 @@ class DepthGauge(Vertical):
             ruler.update("")
         else:
             plan = f"plan {mm(zone.depth_um)} ± {mm(zone.tolerance_um)}"
+            if room < len(plan) + len(" · TOO SHALLOW"):
+                plan = f"{mm(zone.depth_um)}±{mm(zone.tolerance_um)}"
             if depth_um is None:
                 band.update(plan)
                 ruler.update("")
@@ -71,6 +84,6 @@ class DepthGauge(Vertical):
                 else:
                     verdict = "TOO DEEP"
                 band.update(f"{plan} · {verdict}")
-                ruler.update(gauge_line(depth_um, zone))
+                ruler.update(gauge_line(depth_um, zone, width))
         self.set_class(inside is False, "-out")
         self.set_class(inside is True, "-in")

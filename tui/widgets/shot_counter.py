@@ -11,7 +11,7 @@ class ShotCounter(Vertical):
     """Shots recorded in this session, with the session's volume under them."""
 
     DEFAULT_CSS = """
-    ShotCounter { height: auto; width: auto; min-width: 22; padding: 0 1; }
+    ShotCounter { height: auto; width: auto; min-width: 14; padding: 0 1; }
     ShotCounter Digits { width: auto; }
     ShotCounter .caption { color: $text-muted; }
     """
