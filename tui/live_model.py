@@ -8,6 +8,7 @@ session logic and only the last :data:`RECENT_DEPTHS` depths are kept.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -63,6 +64,34 @@ class Notice:
     line: LogLine
 
 
+TALLY_QUIET_S = 0.5
+"""Recovered (or lost) shots reported within this long of each other make one log line."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """Recovered or lost shots reported one read at a time, summed into one line."""
+
+    lost: bool
+    reason: str
+    count: int
+    at: datetime
+    last: float
+    """When the latest report was added (monotonic seconds)."""
+
+    def line(self) -> LogLine | Notice | None:
+        shots = "shot" if abs(self.count) == 1 else "shots"
+        if not self.lost:
+            return LogLine(self.at, f"{self.count} {shots} recovered from the gun")
+        if self.count > 0:
+            text = f"{self.count} {shots} LOST ({self.reason})"
+            return Notice(LogLine(self.at, text, Severity.ERROR))
+        if self.count < 0:
+            # A shot reported lost arrived after all: the running total stays exact.
+            return LogLine(self.at, f"{-self.count} {shots} reported lost arrived after all")
+        return None
+
+
 def _at(unix: float) -> datetime:
     return datetime.fromtimestamp(unix, UTC).astimezone() if unix else datetime.now().astimezone()
 
@@ -104,6 +133,7 @@ class LiveModel:
         )
         self._recent: deque[int] = deque(maxlen=RECENT_DEPTHS)
         self._link_lost = False
+        self._tally: _Tally | None = None
         self.changed = True
         """Set by every change, cleared by :meth:`view`: the feed publishes only when set."""
 
@@ -222,10 +252,9 @@ class LiveModel:
                 )
             return LogLine(_at(event.at), f"fault cleared: {name}")
         if isinstance(event, ShotsRecovered):
-            return LogLine(_at(event.at), f"{event.count} shots recovered from the gun")
+            return self._add_tally(False, "", event.count, event.at)
         if isinstance(event, ShotsLost):
-            text = f"{event.count} shots LOST ({event.reason})"
-            return Notice(LogLine(_at(event.at), text, Severity.ERROR))
+            return self._add_tally(True, event.reason, event.count, event.at)
         if isinstance(event, DeviceRebooted):
             return Notice(LogLine(_at(event.at), "the gun restarted", Severity.WARNING))
         if isinstance(event, LockChanged):
@@ -241,6 +270,31 @@ class LiveModel:
             text = f"unrecognised data on {event.port} at {event.baud} baud: wrong baud rate?"
             return Notice(LogLine(_at(event.at), text, Severity.WARNING))
         return None
+
+    def _add_tally(self, lost: bool, reason: str, count: int, at: float) -> LogLine | Notice | None:
+        # After a reconnect the driver reports recovered shots read by read: a dozen lines of
+        # "1 shot recovered" say less than one line with the total. Returns the previous tally's
+        # line when this report cannot join it.
+        now = time.monotonic()
+        tally = self._tally
+        if tally is not None and (tally.lost, tally.reason) == (lost, reason):
+            self._tally = replace(tally, count=tally.count + count, last=now)
+            return None
+        self._tally = _Tally(lost, reason, count, _at(at), now)
+        return tally.line() if tally is not None else None
+
+    def take_tally(self, quiet_s: float | None = None) -> LogLine | Notice | None:
+        """The line of the recovered or lost shots summed so far, ending the tally.
+
+        With ``quiet_s``, only once no report has joined it for that long (None otherwise).
+        """
+        tally = self._tally
+        if tally is None:
+            return None
+        if quiet_s is not None and time.monotonic() - tally.last < quiet_s:
+            return None
+        self._tally = None
+        return tally.line()
 
     def _link(self, event: LinkChanged) -> LogLine | Notice | None:
         before = self._view.gun.link

@@ -60,7 +60,7 @@ from tui.live import (
     Stop,
     ViewChanged,
 )
-from tui.live_model import LiveModel, Notice, zone_views
+from tui.live_model import TALLY_QUIET_S, LiveModel, Notice, zone_views
 from tui.state import LogLine, Severity, ZoneView
 
 _DRIVER_EVENTS = (
@@ -302,6 +302,7 @@ class SessionFeed:
                 self._publish()
                 last_post = time.monotonic()
                 due = None
+            self._log(self.model.take_tally(TALLY_QUIET_S))
             self._check_replay_done()
             self._check_storage()
         return None
@@ -335,7 +336,11 @@ class SessionFeed:
 
     def _handle(self, item: object) -> FeedEnded | None:
         if isinstance(item, _DRIVER_EVENTS):
-            self._log(self.model.apply(item))
+            line = self.model.apply(item)
+            if line is not None and not isinstance(item, ShotsRecovered | ShotsLost):
+                # Recovered or lost shots summed so far come first: the log keeps the order.
+                self._log(self.model.take_tally())
+            self._log(line)
             if isinstance(item, SettingsChanged) and self.follow_gun_settings:
                 self._follow(item.depth_set_um, datetime.fromtimestamp(item.at, UTC))
         elif isinstance(item, Commit):
@@ -509,6 +514,7 @@ class SessionFeed:
                         self.model.apply(item)
             if self.live is not None:
                 self.model.apply_progress(self.live.progress())
+        self._log(self.model.take_tally())
         sim, self.simulator = self.simulator, None
         if sim is not None:
             sim.stop()

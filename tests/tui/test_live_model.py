@@ -7,11 +7,19 @@ import time
 import tracemalloc
 
 from injector.domain.vocabulary import AlertKind
-from injector.driver import FaultChanged, LinkChanged, LinkState, ShotReceived, Status
+from injector.driver import (
+    FaultChanged,
+    LinkChanged,
+    LinkState,
+    ShotReceived,
+    ShotsLost,
+    ShotsRecovered,
+    Status,
+)
 from injector.session import PlanAlert
 from tests.tui.fixtures import FACE_ZONES
 from tui.live_model import RECENT_DEPTHS, LiveModel, Notice
-from tui.state import LinkStatus, Severity
+from tui.state import LinkStatus, LogLine, Severity
 
 
 def _shot(n: int) -> ShotReceived:
@@ -90,3 +98,24 @@ def test_a_fault_shows_on_the_panel_at_once() -> None:
     assert model.view().gun.faults == ("OCCLUSION",)
     model.apply(FaultChanged("SN1", 7, 5, False, 0, 200, 1.0, 1.0))
     assert model.view().gun.faults == ()
+
+
+def test_recovered_and_lost_shots_reported_read_by_read_make_one_line_each() -> None:
+    model = LiveModel("t", FACE_ZONES)
+    at = time.time()
+    for _ in range(13):
+        assert model.apply(ShotsRecovered("SN1", 7, 1, at)) is None
+    # Still being reported: nothing yet with a quiet period asked for.
+    assert model.take_tally(quiet_s=60) is None
+    # Lost shots do not join the recovered ones: the recovered total comes out first.
+    line = model.apply(ShotsLost("SN1", 7, 2, ((5, 6),), "gun buffer overwritten", at))
+    assert isinstance(line, LogLine) and line.text == "13 shots recovered from the gun"
+    assert model.apply(ShotsLost("SN1", 7, 1, ((9, 9),), "gun buffer overwritten", at)) is None
+    lost = model.take_tally()
+    assert isinstance(lost, Notice)
+    assert lost.line.text == "3 shots LOST (gun buffer overwritten)"
+    assert lost.line.severity is Severity.ERROR
+    assert model.take_tally() is None
+    model.apply(ShotsRecovered("SN1", 7, 1, at))
+    single = model.take_tally(quiet_s=0)
+    assert isinstance(single, LogLine) and single.text == "1 shot recovered from the gun"
