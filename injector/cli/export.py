@@ -22,6 +22,9 @@ def register(subparsers: Any) -> None:
     """Add ``export``."""
     parser = subparsers.add_parser(
         "export",
+        # --format is required; the check is ours, so a missing one is one line, not usage.
+        usage="%(prog)s --format {json,csv,fhir} [--session ID] [--output FILE] [--db URL] "
+        "[--patient-system URI]",
         help="write sessions as JSON, CSV or a FHIR R4 bundle",
         description="Write a session's record, or every session's (JSON and CSV), to standard "
         "output or a file. json: the whole record (docs/export.md gives the schema); csv: one "
@@ -29,7 +32,7 @@ def register(subparsers: Any) -> None:
     )
     add_db_argument(parser)
     parser.add_argument("--session", metavar="ID", help="the session to export (default: all)")
-    parser.add_argument("--format", metavar="FORMAT", help=f"one of {_FORMATS}")
+    parser.add_argument("--format", metavar="FORMAT", help=f"required: one of {_FORMATS}")
     parser.add_argument(
         "--output", metavar="FILE", help="write to FILE (mode 0600) instead of standard output"
     )

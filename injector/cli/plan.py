@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,12 @@ from injector.cli.records_db import (
     add_actor_argument,
     add_db_argument,
     database,
-    refusals,
 )
-from injector.domain.inputs import PlanInput, parse
+from injector.domain.errors import InvalidValueError
+from injector.domain.inputs import PlanInput, RefusedInputError, parse
 from injector.domain.planfile import read_plan_file
 from injector.session.planfile import import_plan
-from injector.session.records import create_plan, get_plan
+from injector.session.records import create_plan, get_plan, identical_plans
 from injector.session.series import series_status
 
 # --zone keys and the plan fields they fill.
@@ -69,6 +70,11 @@ def register(subparsers: Any) -> None:
     imp = commands.add_parser("import", help="add a plan (and its patient) from a plan file")
     imp.add_argument("file", type=Path, help="a .toml or .json plan file (docs/plan-format.md)")
     imp.add_argument("--check", action="store_true", help="only validate the file; record nothing")
+    imp.add_argument(
+        "--force",
+        action="store_true",
+        help="import even if the patient already has an identical plan (a second copy)",
+    )
     add_db_argument(imp)
     add_actor_argument(imp)
     imp.set_defaults(handler=run_import)
@@ -99,6 +105,75 @@ def _zone(spec: str, index: int) -> dict[str, str]:
             )
         zone[field] = value.strip()
     return zone
+
+
+# Plan fields as ``plan add`` takes them: refusals name the option the user typed.
+_OPTION_OF_FIELD = {
+    "patient": "--patient",
+    "indication": "--indication",
+    "indication_area": "--area",
+    "solution.product_name": "--product",
+    "solution.components": "--component",
+    "solution.manufacturer": "--manufacturer",
+    "solution.lot_number": "--lot",
+    "solution.expiry": "--expiry",
+    "series.sessions": "--sessions",
+    "series.initial_sessions": "--initial-sessions",
+    "series.initial_interval_days": "--interval",
+    "series.later_interval_days": "--then",
+    "max_session_volume_ml": "--max-session-ml",
+    "lock_at_limit": "--lock-at-limit",
+    "notes": "--notes",
+    "zones": "--zone",
+}
+_KEY_OF_ZONE_FIELD = {field: key for key, field in ZONE_KEYS.items()}
+_ZONE_FIELD = re.compile(r"zones\[(\d+)\]\.(\w+)")
+_PYDANTIC_WORDS = {
+    "Input should be a valid number, unable to parse string as a number": "is not a number",
+    "Input should be a valid integer, unable to parse string as an integer": (
+        "is not a whole number"
+    ),
+}
+
+
+def _problems(exc: InvalidValueError) -> list[tuple[str, str]]:
+    if isinstance(exc, RefusedInputError):
+        return list(exc.problems)
+    return [(exc.field, exc.reason)]
+
+
+def _plain(reason: str) -> str:
+    return _PYDANTIC_WORDS.get(reason, reason)
+
+
+def _option_of(field: str) -> str:
+    zone = _ZONE_FIELD.fullmatch(field)
+    if zone is not None:
+        index, name = int(zone.group(1)), zone.group(2)
+        key = _KEY_OF_ZONE_FIELD.get(name, name)
+        return f"--zone {index + 1} {key}="
+    base = re.sub(r"\[\d+\]$", "", field)
+    return _OPTION_OF_FIELD.get(base, field)
+
+
+def _in_option_terms(exc: InvalidValueError) -> str:
+    """A refusal of ``plan add`` naming the options and zone keys, not the stored fields."""
+    return "; ".join(f"{_option_of(field)}: {_plain(reason)}" for field, reason in _problems(exc))
+
+
+def _warning_in_option_terms(warning: str) -> str:
+    field, sep, rest = warning.partition(": ")
+    option = _option_of(field)
+    return f"{option}: {rest}" if sep and option != field else warning
+
+
+def _in_file_terms(path: Path, exc: InvalidValueError) -> str:
+    """A refusal of a plan file naming the file, then the place in it."""
+    problems = [
+        (reason if field == "file" else f"{field}: {_plain(reason)}")
+        for field, reason in _problems(exc)
+    ]
+    return f"{path}: " + "; ".join(problems)
 
 
 def _interval(text: str) -> list[str]:
@@ -140,24 +215,42 @@ def run_add(args: argparse.Namespace) -> int:
         data["series"]["later_interval_days"] = args.then
     if args.max_session_ml is not None:
         data["max_session_volume_ml"] = args.max_session_ml
-    with refusals():
+    try:
         plan = parse(PlanInput, data)
+    except InvalidValueError as exc:
+        raise UserError(_in_option_terms(exc)) from None
     with database(args) as db:
-        created = create_plan(db, plan, actor=actor(args))
-    _warn(created.warnings)
+        try:
+            created = create_plan(db, plan, actor=actor(args))
+        except InvalidValueError as exc:
+            raise UserError(_in_option_terms(exc)) from None
+    _warn(tuple(_warning_in_option_terms(w) for w in created.warnings))
     print(f"plan {created.plan_id} added for patient {plan.patient}")
     return 0
 
 
 def run_import(args: argparse.Namespace) -> int:
     """Validate a plan file and record its patient (if new) and plan."""
-    with refusals():
+    try:
         plan_file = read_plan_file(args.file)
+    except InvalidValueError as exc:
+        raise UserError(_in_file_terms(args.file, exc)) from None
     if args.check:
         print(f"{args.file}: valid")
         return 0
     with database(args) as db:
-        imported = import_plan(db, plan_file, actor=actor(args))
+        same = identical_plans(db, plan_file.plan)
+        if same and not args.force:
+            raise UserError(
+                f"{args.file}: patient {plan_file.plan.patient} already has this plan "
+                f"(plan {same[-1]}); it was imported before. Pass --force to add a second copy"
+            )
+        try:
+            imported = import_plan(db, plan_file, actor=actor(args))
+        except InvalidValueError as exc:
+            raise UserError(_in_file_terms(args.file, exc)) from None
+    if same:
+        _warn((f"plan {imported.plan.plan_id} is a copy of plan {same[-1]} (--force)",))
     _warn(imported.warnings)
     if imported.patient_created:
         print(f"patient {plan_file.plan.patient} added (record {imported.patient_id})")

@@ -131,6 +131,7 @@ def run_list(args: argparse.Namespace) -> int:
     if not sessions:
         print("no sessions")
         return 0
+    print("id\tplan\tn\tstatus\tstarted\tpractitioner\tgun\tlot")
     for s in sessions:
         signed = " signed" if s.signed else ""
         print(
@@ -228,7 +229,13 @@ def run_amend(args: argparse.Namespace) -> int:
         name, sep, value = item.partition("=")
         if not sep:
             raise UserError(f"--set: {item!r} is not FIELD=VALUE")
-        changes[name.strip()] = value
+        field = name.strip()
+        if field not in SessionChanges.model_fields:
+            raise UserError(
+                f"--set: {field!r} is not a field of a session; amend one of "
+                f"{', '.join(SessionChanges.model_fields)}"
+            )
+        changes[field] = value
     if not changes:
         raise UserError("--set: give at least one FIELD=VALUE to amend")
     with refusals():

@@ -131,12 +131,14 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UserError(f"cannot create the device: {exc.strerror or exc}") from None
         print(_ready_line(sim, path), flush=True)
+        finished = False
         while not stop.is_set():
             if sim.wait_done(0.2):
                 # Let the host read the end before the port goes (a pyserial read()
                 # in progress loses what it holds when the port vanishes under it).
                 sim.wait_drained(2.0)
                 stop.wait(0.2)
+                finished = True
                 break
             if not sim.running:
                 break
@@ -146,7 +148,21 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     if sim.error is not None:
         raise UserError(f"the simulator stopped: {sim.error}", exit_code=1)
+    # On standard error, with the other news; standard output holds only the ready line,
+    # which scripts read for the device path.
+    print(_end_line(sim, path, finished), file=sys.stderr, flush=True)
     return 0
+
+
+def _end_line(sim: Simulator, path: str, finished: bool) -> str:
+    """Why the simulator ended: its scenario or replay finished, or it was told to stop."""
+    if sim.capture is not None:
+        what = f"replay of {sim.capture.path}"
+    else:
+        assert sim.scenario is not None
+        what = f"scenario {sim.scenario.name} ({len(sim.shots())} shots fired)"
+    how = "finished" if finished else "stopped"
+    return f"{what} {how}; the device at {path} is gone"
 
 
 def _ready_line(sim: Simulator, path: str) -> str:

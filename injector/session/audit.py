@@ -52,13 +52,22 @@ def verify_audit_trail(db: Database) -> AuditReport:
             payload = json.loads(payload_text)
             session_id = int(entity_id)
             count, digest = shots_digest(conn, session_id)
-            if (count, digest) != (payload.get("shots"), payload.get("shots_sha256")):
+            signed_count = payload.get("shots")
+            if count != signed_count:
                 return AuditReport(
                     chain.entries,
                     checked,
                     entry_id,
-                    f"the shots of session {session_id} changed after it was signed "
-                    f"({payload.get('shots')} signed, {count} now)",
+                    f"shots of session {session_id} were added or removed after it was "
+                    f"signed ({signed_count} signed, {count} now)",
+                )
+            if digest != payload.get("shots_sha256"):
+                return AuditReport(
+                    chain.entries,
+                    checked,
+                    entry_id,
+                    f"the values of shots of session {session_id} changed after it was signed "
+                    f"(same {count} shots, but their SHA-256 digest differs from the sign-off's)",
                 )
             row = conn.execute(select(sessions).where(sessions.c.id == session_id)).mappings()
             stored = row.first()

@@ -555,6 +555,39 @@ def get_plan(db: Database, plan_id: int) -> PlanView:
         return load_plan(session, plan_id)
 
 
+def identical_plans(db: Database, plan: PlanInput) -> list[int]:
+    """Ids of the patient's plans that hold exactly what ``plan`` would store, zones included.
+
+    An import repeated by mistake would otherwise make a second, identical plan.
+    """
+    wanted = _plan_columns(plan)
+    wanted_zones = [
+        {"position": position, **_zone_columns(zone)} for position, zone in enumerate(plan.zones)
+    ]
+    found: list[int] = []
+    with db.read_session() as session:
+        patient = _patient_by_identifier(session, plan.patient)
+        if patient is None:
+            return []
+        rows = session.exec(
+            select(TreatmentPlan)
+            .where(col(TreatmentPlan.patient_id) == patient.id)
+            .order_by(col(TreatmentPlan.id))
+        ).all()
+        for row in rows:
+            if {key: getattr(row, key) for key in wanted} != wanted:
+                continue
+            zones = session.exec(
+                select(PlanZone)
+                .where(col(PlanZone.plan_id) == row.id)
+                .order_by(col(PlanZone.position))
+            ).all()
+            if [{f: getattr(z, f) for f in _ZONE_FIELDS} for z in zones] == wanted_zones:
+                assert row.id is not None
+                found.append(row.id)
+    return found
+
+
 def plans_of_patient(db: Database, identifier: str) -> list[PlanView]:
     """Every plan of a patient, oldest first."""
     with db.read_session() as session:

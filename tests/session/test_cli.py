@@ -124,13 +124,13 @@ def test_plan_add_show_and_refusals(db_path: str, capsys: pytest.CaptureFixture[
     ]
     code, out, err = run(capsys, *base, "--sessions", "5", "--then", "14", "--zone", ZONE)
     assert code == 0 and out.strip() == "plan 1 added for patient P-7"
-    assert err.strip() == "warning: solution.expiry: lot L1 expired on 2020-01-01"
+    assert err.strip() == "warning: --expiry: lot L1 expired on 2020-01-01"
     code, _, err = run(capsys, *base, "--sessions", "0", "--zone", ZONE.replace("1.5", "40"))
     assert code == 2
-    assert "series.sessions: must be at least 3" in err
-    assert "zones[0].depth_mm: must be at most 12" in err
+    assert "--sessions: must be at least 3" in err
+    assert "--zone 1 depth=: must be at most 12" in err
     code, _, err = run(capsys, *base, "--sessions", "5", "--zone", ZONE.replace("1.5", "0"))
-    assert code == 2 and "zones[0].depth_mm: must be at least 0.1" in err
+    assert code == 2 and "--zone 1 depth=: must be at least 0.1" in err
     code, _, err = run(capsys, *base, "--sessions", "5", "--zone", ZONE + ",colour=red")
     assert code == 2 and "unknown key 'colour'" in err
     code, out, _ = run(capsys, "plan", "show", "--db", db_path, "1")
@@ -183,7 +183,9 @@ def test_session_commands(db_path: str, capsys: pytest.CaptureFixture[str]) -> N
         db.close()
     sid = str(session_id)
     code, out, _ = run(capsys, "session", "list", "--db", db_path, "--patient", "P-1")
-    assert code == 0 and out.startswith(f"{sid}\tplan {plan_id}\t#1\tcompleted\t")
+    header, first = out.splitlines()[:2]
+    assert code == 0 and header == "id\tplan\tn\tstatus\tstarted\tpractitioner\tgun\tlot"
+    assert first.startswith(f"{sid}\tplan {plan_id}\t#1\tcompleted\t")
     code, _, err = run(
         capsys, "session", "amend", sid, "--db", db_path, "--reason", "typo", "--set", "notes=x"
     )
