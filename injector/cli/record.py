@@ -12,6 +12,7 @@ run on the same gun continues it) unless ``--end`` ends it on a clean stop.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import queue
 import re
 import signal
@@ -21,6 +22,8 @@ import time
 from collections.abc import Iterable
 from types import FrameType
 from typing import Any, TextIO
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from injector.cli.errors import UserError
 from injector.cli.records_db import actor, add_actor_argument
@@ -106,7 +109,10 @@ def run(args: argparse.Namespace) -> int:
     def on_open(live: LiveSession) -> None:
         opened[live.serial] = live
         if zone is not None and live.active_zone_id != zone.id:
-            live.set_active_zone(zone.id, actor=who)
+            # Refused only if the session ended meanwhile: its shots then go to a new session
+            # anyway, and a failing hook would hold up every commit.
+            with contextlib.suppress(InvalidValueError):
+                live.set_active_zone(zone.id, actor=who)
 
     recorder = Recorder(driver, DatabaseStore(db, args.plan, actor=who, on_open=on_open))
     notices: queue.SimpleQueue[DriverEvent | PlanAlert] = queue.SimpleQueue()
@@ -177,6 +183,12 @@ def _finish_sessions(sessions: Iterable[LiveSession], end: bool, who: str) -> li
             live.end(actor=who)
         except InvalidValueError as exc:
             lines.append(f"session {session_id} not ended: {exc.reason}")
+        except (StorageError, SQLAlchemyError) as exc:
+            # The shots are committed; only the ending failed, and it can be done later.
+            lines.append(
+                f"session {session_id} not ended ({type(exc).__name__}); end it with: "
+                f"injector session end {session_id} --by NAME"
+            )
         else:
             lines.append(
                 f"session {session_id} ended (completed); sign it with: "
