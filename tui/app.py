@@ -135,7 +135,7 @@ class InjectorApp(App[None]):
     def action_help(self) -> None:
         """Show the help screen (once)."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(getattr(self.screen, "help_section", None)))
 
     async def action_home(self) -> None:
         """Back to patients and plans (stopping a live feed first)."""
@@ -222,7 +222,7 @@ class InjectorApp(App[None]):
         # Opening migrates the database: not on the UI thread.
         db = await asyncio.to_thread(open_database, url)
         self._scratch.append(db)
-        title = f"replay · {path.name}"
+        title = path.name  # the header adds "— replay"
         feed = SessionFeed(db, CaptureReplay(path, speed), title=title, actor=services.actor)
         await self._replace_top(LiveScreen(feed, LiveView(title=title), replay=True, speed=speed))
 

@@ -512,9 +512,12 @@ class DatabaseClinic:
                 f"of {plan.sessions_planned}"
             )
         next_due = None
+        next_session = ""
+        completed = 0
         if plan is not None:
-            window = series.series_status(self.db, plan.id, today=self.today()).next_due
-            next_due = window[0] if window else None
+            status = series.series_status(self.db, plan.id, today=self.today())
+            next_due = status.next_due[0] if status.next_due else None
+            next_session, completed = status.label, status.completed
         return SessionSummary(
             session_id=session_id,
             title=title,
@@ -525,6 +528,8 @@ class DatabaseClinic:
             adverse_events=adverse,
             events=_event_lines(history.session_device_events(self.db, session_id)),
             next_due=next_due,
+            next_session=next_session,
+            sessions_completed=completed,
             signed_by=view.signed_by,
             signed_at=view.signed_at,
         )

@@ -106,6 +106,15 @@ class CaptureReplay:
 
 
 GunSource = SerialGun | SimulatedGun | CaptureReplay
+
+_COMMAND_NAMES: dict[type, str] = {
+    SelectZone: "zone change",
+    SetLock: "lock or unlock",
+    AddNote: "note",
+    RecordAdverseEvent: "adverse event",
+    SetReplay: "replay pause, resume or speed",
+}
+"""What the practitioner asked for, in their words, when it is refused."""
 Speed = float | Literal["max"]
 
 
@@ -358,7 +367,8 @@ class SessionFeed:
             try:
                 self._command(item)
             except Exception as exc:  # a refused command is told, never fatal
-                self._log(Notice(_local(f"{type(item).__name__}: {exc}", Severity.ERROR)))
+                what = _COMMAND_NAMES.get(type(item), "command")
+                self._log(Notice(_local(f"{what} refused: {exc}", Severity.ERROR)))
         return None
 
     def _opened(self, live: LiveSession) -> None:

@@ -252,5 +252,25 @@ class SessionSummary:
     events: tuple[str, ...] = ()
     """Faults, link losses, recoveries, locks, overrides and notes, one line each."""
     next_due: date | None = None
+    next_session: str = ""
+    """The series' next session (``session n of N``) or ``series complete``; empty: no plan."""
+    sessions_completed: int = 0
     signed_by: str | None = None
     signed_at: datetime | None = None
+
+    @property
+    def next_due_text(self) -> str:
+        """When the next session is due, or why there is no date (series done, none yet)."""
+        if self.next_due is not None:
+            text = self.next_due.isoformat()
+            return f"{text} ({self.next_session})" if self.next_session else text
+        if not self.next_session:
+            return "no plan: no series to schedule"
+        if self.next_session == "series complete":
+            return "none: the series is complete"
+        if self.sessions_completed == 0:
+            return (
+                f"no date yet ({self.next_session}): due dates count from the last completed "
+                "session and none of this plan is completed"
+            )
+        return f"not scheduled ({self.next_session})"

@@ -242,6 +242,8 @@ class StaticClinic:
                 "10:07:05 3 shots recovered",
             ),
             next_due=date(2026, 12, 2),
+            next_session="session 3 of 6",
+            sessions_completed=2,
         )
 
     def abort_session(self, session_id: int) -> None:

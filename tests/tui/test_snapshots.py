@@ -24,6 +24,7 @@ from tui.screens.home import HomeScreen
 from tui.screens.live import LiveScreen
 from tui.screens.plan_form import PlanFormScreen
 from tui.state import LinkStatus, LiveView
+from tui.widgets import TickBox
 
 SIZE = (120, 40)
 SMALL = (80, 24)
@@ -65,9 +66,7 @@ def _link_lost_view() -> LiveView:
 
 
 def _replay_view() -> LiveView:
-    return replace(
-        live_view(), title="replay · clinic-2026-11-02.igpcap", replay="replay 10× · playing"
-    )
+    return replace(live_view(), title="clinic-2026-11-02.igpcap", replay="replay 10× · playing")
 
 
 def test_replay(snap_compare: SnapCompare) -> None:
@@ -120,8 +119,14 @@ def test_before_session(snap_compare: SnapCompare) -> None:
         ("built-in simulated gun", "simulator:demo"),
         ("/dev/ttyACM0 — MG-400", "/dev/ttyACM0"),
     ]
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        # One box ticked, the others not: the two states must read apart.
+        pilot.app.screen.query_one("#numbing", TickBox).value = True
+        await _settle(pilot)
+
     app = _app(lambda: BeforeSessionScreen(StaticClinic(), 7, choices=lambda: choices))
-    assert snap_compare(app, terminal_size=SIZE, run_before=_settle)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def test_end_of_session(snap_compare: SnapCompare) -> None:

@@ -20,6 +20,7 @@ from tui.clinic import Clinic
 from tui.session_feed import GunSource, SerialGun, SimulatedGun
 from tui.state import ChecklistView
 from tui.widgets.form import FormField, value_of
+from tui.widgets.tick_box import TickBox
 
 SIMULATOR = "simulator:demo"
 
@@ -48,6 +49,9 @@ class BeforeSessionScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "back"),
     ]
 
+    help_section = "before-the-session"
+    """Where the help opens from here."""
+
     def __init__(
         self,
         clinic: Clinic,
@@ -67,16 +71,16 @@ class BeforeSessionScreen(Screen[None]):
         with VerticalScroll(classes="form"):
             yield Static("", id="before-title")
             yield Label("Checklist", classes="section")
-            yield Checkbox("Aspirin or another NSAID in the last 7 days", id="nsaid")
-            yield Checkbox("Numbing applied", id="numbing")
-            yield Checkbox("Consent recorded", id="consent")
-            yield Checkbox("Before-photos taken", id="photos")
+            yield TickBox("Aspirin or another NSAID in the last 7 days", id="nsaid")
+            yield TickBox("Numbing applied", id="numbing")
+            yield TickBox("Consent recorded", id="consent")
+            yield TickBox("Before-photos taken", id="photos")
             yield Label("Lot in the syringe (if not the plan's)", classes="section")
             with Horizontal(classes="form-row"):
                 yield FormField("Lot", "lot_number", placeholder="the plan's lot")
                 yield FormField("Expiry", "lot_expiry", placeholder="YYYY-MM-DD")
             yield Static("", id="warnings")
-            yield Checkbox("I have read the warnings and go ahead", id="acknowledge")
+            yield TickBox("I have read the warnings and go ahead", id="acknowledge")
             yield Label("Gun", classes="section")
             yield Select(self._choices(), value=SIMULATOR, allow_blank=False, id="gun")
             yield Input(placeholder="or type a port path / pyserial URL", id="port")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -27,6 +28,9 @@ class EndOfSessionScreen(Screen[None]):
         Binding("a", "adverse", "adverse event"),
         Binding("escape", "home", "patients"),
     ]
+
+    help_section = "end-of-session"
+    """Where the help opens from here."""
 
     def __init__(self, clinic: Clinic, session_id: int) -> None:
         super().__init__()
@@ -91,8 +95,9 @@ class EndOfSessionScreen(Screen[None]):
             "\n".join(f"• {a}" for a in s.adverse_events) or "none recorded"
         )
         self.query_one("#events", Static).update("\n".join(s.events) or "none")
-        due = s.next_due.isoformat() if s.next_due else "not scheduled (series complete or unknown)"
-        self.query_one("#next-due", Static).update(f"[b]Next session due:[/b] {due}")
+        self.query_one("#next-due", Static).update(
+            Text.assemble(("Next session due: ", "bold"), s.next_due_text)
+        )
         signed = s.signed_at is not None
         self.query_one("#signed", Static).update(
             f"[b green]Signed by {s.signed_by} at "

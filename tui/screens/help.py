@@ -11,8 +11,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown
 
 HELP = """\
-# injector — help
-
 **Every action is also in the command palette: press `ctrl+p` and type.**
 
 ## Patients and plans (home)
@@ -43,6 +41,7 @@ simulator) and press **Start** (`ctrl+s`).
 | `n` | add a note to the session's record |
 | `a` | record an adverse event |
 | `e` `e` | end the session (press twice): gun locked, everything committed, then the review |
+| `q` `q` | quit (press twice): what was recorded is kept; the session stays in progress |
 
 The banner at the top turns **red** when the gun's link is lost (the gun keeps its shots and
 they are recovered on reconnect) and **amber** when a plan limit is reached. Neither blocks a key.
@@ -57,16 +56,23 @@ scratch database, never into a patient's record.
 
 ## Everywhere
 `?` this help · `ctrl+p` command palette · `escape` back · `q` quit (everything recorded is
-committed first)
+committed first; on a screen recording a session, press `q` twice). While a session records,
+the palette offers no demo, replay or patients screen: end the session first.
 """
 
 
 class HelpScreen(Screen[None]):
-    """Keys and what each screen does."""
+    """Keys and what each screen does; ``section`` (a heading's anchor, e.g. ``live-session``)
+    is scrolled to the top, so help asked for mid-procedure opens at what is on screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "back")]
 
+    def __init__(self, section: str | None = None) -> None:
+        super().__init__()
+        self.section = section
+
     def compose(self) -> ComposeResult:
+        # The header says "injector — help": the text itself starts without a title.
         yield Header()
         with VerticalScroll():
             yield Markdown(HELP)
@@ -75,3 +81,12 @@ class HelpScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "injector"
         self.sub_title = "help"
+
+    def on_markdown_table_of_contents_updated(self) -> None:
+        """Once the headings exist (and are laid out), go to the section asked for."""
+        if self.section is not None:
+            self.call_after_refresh(self._goto_section)
+
+    def _goto_section(self) -> None:
+        if self.section is not None:
+            self.query_one(Markdown).goto_anchor(self.section)

@@ -98,6 +98,11 @@ class LiveScreen(Screen[None]):
         self._end_asked_at = -CONFIRM_S
         self._quit_asked_at = -CONFIRM_S
 
+    @property
+    def help_section(self) -> str:
+        """Where the help opens from here."""
+        return "replay-technicians" if self.replay else "live-session"
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield AlertBanner(id="banner")

@@ -15,6 +15,7 @@ from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PatientInput, RefusedInputError, parse
 from tui.clinic import Clinic
 from tui.widgets.form import FormField, clear_problems, show_problems, value_of
+from tui.widgets.tick_box import TickBox
 
 
 class PatientFormScreen(Screen[str | None]):
@@ -57,10 +58,10 @@ class PatientFormScreen(Screen[str | None]):
                 p.contraindication_notes if p else "",
             )
             with Horizontal(classes="form-row"):
-                yield Checkbox(
+                yield TickBox(
                     "On anticoagulants", p.on_anticoagulants if p else False, id="f-anticoag"
                 )
-                yield Checkbox("Pregnant", p.pregnant if p else False, id="f-pregnant")
+                yield TickBox("Pregnant", p.pregnant if p else False, id="f-pregnant")
             yield Label("", id="form-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Save (ctrl+s)", variant="primary", id="save")

@@ -24,6 +24,7 @@ from tui.widgets.form import (
     show_problems,
     value_of,
 )
+from tui.widgets.tick_box import TickBox
 
 
 def _num(value: float | int | None) -> str:
@@ -164,7 +165,7 @@ class PlanFormScreen(Screen[int | None]):
                     "max_session_volume_ml",
                     _num(c.max_session_volume_ml if c else None),
                 )
-                yield Checkbox(
+                yield TickBox(
                     "Lock the gun at a limit", c.lock_at_limit if c else False, id="f-lock_at_limit"
                 )
             with Horizontal(classes="form-row"):

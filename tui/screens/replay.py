@@ -22,24 +22,40 @@ from textual.widgets import (
     Static,
 )
 
+from protocols.igp1.capture import MAGIC
 from tui.live import ReplaySpeed
 
 CAPTURE_SUFFIXES = frozenset({".igpcap", ".cap", ".capture"})
 
 
+def is_capture(path: Path) -> bool:
+    """True when the file starts with the capture header, whatever its name."""
+    try:
+        with path.open("rb") as f:
+            return f.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
+
+
 class CaptureTree(DirectoryTree):
-    """Folders and capture files only."""
+    """Folders and capture files: by their suffix, or by their first bytes (a capture copied
+    under another name still shows)."""
 
     DEFAULT_CSS = """
     CaptureTree { height: 12; border: round $panel; }
     """
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
-        """Hide dot-files and everything that is not a folder or a capture."""
+        """Hide dot-files and everything that is not a folder or a capture.
+
+        Runs on the tree's loader thread, so reading each file's first bytes never blocks
+        the screen.
+        """
         return [
             p
             for p in paths
-            if not p.name.startswith(".") and (p.is_dir() or p.suffix in CAPTURE_SUFFIXES)
+            if not p.name.startswith(".")
+            and (p.is_dir() or p.suffix in CAPTURE_SUFFIXES or (p.is_file() and is_capture(p)))
         ]
 
 
@@ -106,11 +122,17 @@ class ReplayScreen(Screen[None]):
         """Start the replay if the file is there."""
         text = self.query_one("#capture-path", Input).value.strip()
         path = Path(text).expanduser()
+        error = self.query_one("#replay-error", Label)
         if not text or not path.is_file():
-            self.query_one("#replay-error", Label).update(
-                f"No file at {text!r}: give the path of a capture (.igpcap) file."
+            error.update(f"No file at {text!r}: give the path of a capture (.igpcap) file.")
+            return
+        if not is_capture(path):
+            error.update(
+                f"{path.name} is not a capture file (it does not start with the IGP/1 capture "
+                "header): pick a file the recorder captured."
             )
             return
+        error.update("")
         start = getattr(self.app, "start_replay", None)
         if start is not None:
             await start(path, self.speed())

@@ -1,4 +1,5 @@
-"""Widgets of the live session view, each fed by a view-state value from :mod:`tui.state`."""
+"""Widgets of the live session view, each fed by a view-state value from :mod:`tui.state`, and
+the forms' tick box."""
 
 from tui.widgets.alert_banner import AlertBanner
 from tui.widgets.depth_gauge import DepthGauge
@@ -6,6 +7,7 @@ from tui.widgets.depth_sparkline import DepthSparkline
 from tui.widgets.event_log import EventLog
 from tui.widgets.gun_panel import GunPanel
 from tui.widgets.shot_counter import ShotCounter
+from tui.widgets.tick_box import TickBox
 from tui.widgets.zone_progress import ZoneProgress
 
 __all__ = [
@@ -15,5 +17,6 @@ __all__ = [
     "EventLog",
     "GunPanel",
     "ShotCounter",
+    "TickBox",
     "ZoneProgress",
 ]
