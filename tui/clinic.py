@@ -9,6 +9,7 @@ the screen.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -256,7 +257,9 @@ def _event_line(e: DeviceEventView) -> str | None:
         name = _FAULT_NAMES.get(int(detail.get("code", 0)), f"fault {detail.get('code')}")
         text = f"fault {name}" + (" cleared" if kind == "fault_cleared" else "")
     elif kind in ("shots_recovered", "shots_lost"):
-        text = f"{detail.get('count', '?')} {kind.replace('_', ' ')}"
+        count = detail.get("count", "?")
+        shots = "shot" if count == 1 else "shots"
+        text = f"{count} {shots} {kind.removeprefix('shots_')}"
     elif kind in ("locked", "unlocked"):
         text = f"gun {kind} ({str(detail.get('reason', '')).lower().replace('_', ' ')})"
     elif kind == "lock_override":
@@ -272,8 +275,29 @@ def _event_line(e: DeviceEventView) -> str | None:
     return f"{e.at.astimezone().strftime('%H:%M:%S')} {text}"
 
 
-def _event_lines(events: Iterable[DeviceEventView]) -> tuple[str, ...]:
-    lines = [line for line in map(_event_line, events) if line is not None]
+def _summed(events: Iterable[DeviceEventView]) -> list[DeviceEventView]:
+    # Recovered (or lost) shots are stored read by read: consecutive ones make one line with
+    # the total, at the first one's time.
+    out: list[DeviceEventView] = []
+    for e in events:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and e.kind in ("shots_recovered", "shots_lost")
+            and last.kind == e.kind
+            and isinstance(last.detail.get("count"), int)
+            and isinstance(e.detail.get("count"), int)
+        ):
+            total = last.detail["count"] + e.detail["count"]
+            out[-1] = replace(last, detail={**last.detail, "count": total})
+        else:
+            out.append(e)
+    return out
+
+
+def event_lines(events: Iterable[DeviceEventView]) -> tuple[str, ...]:
+    """The review's lines of gun and link events and notes, oldest first, bounded."""
+    lines = [line for line in map(_event_line, _summed(events)) if line is not None]
     if len(lines) > EVENT_LINES:
         lines = [f"… {len(lines) - EVENT_LINES} earlier events", *lines[-EVENT_LINES:]]
     return tuple(lines)
@@ -526,7 +550,7 @@ class DatabaseClinic:
             total_volume_nl=total_volume,
             deviations=tuple(found),
             adverse_events=adverse,
-            events=_event_lines(history.session_device_events(self.db, session_id)),
+            events=event_lines(history.session_device_events(self.db, session_id)),
             next_due=next_due,
             next_session=next_session,
             sessions_completed=completed,

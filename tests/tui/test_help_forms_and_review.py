@@ -4,7 +4,7 @@ in plain words, capture files found by their content, and the next due date expl
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from textual.app import App, ComposeResult
@@ -12,10 +12,12 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Markdown
 
+from injector.session.history import DeviceEventView
 from tests.tui.fixtures import StaticFeed, live_view
 from tests.tui.pilot_helpers import until
 from tests.tui.test_replay import write_capture
 from tui.app import InjectorApp
+from tui.clinic import event_lines
 from tui.demo import DEMO_CHECKLIST, ensure_demo_plan
 from tui.live import AddNote, LogAdded
 from tui.screens.help import HELP, HelpScreen
@@ -131,3 +133,15 @@ def test_the_next_due_date_says_why_there_is_none(services: Services) -> None:
         1, "t", next_due=date(2026, 12, 2), next_session="session 3 of 6", sessions_completed=2
     )
     assert due.next_due_text == "2026-12-02 (session 3 of 6)"
+
+
+def test_the_review_sums_recovered_shots_stored_read_by_read() -> None:
+    at = datetime(2026, 11, 25, 10, 7, 5, tzinfo=UTC)
+
+    def event(n: int, kind: str, count: int) -> DeviceEventView:
+        return DeviceEventView(n, 1, "SN1", 7, kind, at, {"count": count})
+
+    events = [event(n, "shots_recovered", 1) for n in range(13)]
+    events += [event(20, "shots_lost", 1), event(21, "shots_recovered", 2)]
+    lines = [line.split(" ", 1)[1] for line in event_lines(events)]
+    assert lines == ["13 shots recovered", "1 shot lost", "2 shots recovered"]
