@@ -54,7 +54,9 @@ def _binding_commands(screen: Screen[Any]) -> Iterable[SystemCommand]:
         async def run(action: str = action) -> None:
             await screen.run_action(action)
 
-        yield SystemCommand(description.capitalize(), f"key {binding.key}", run)
+        yield SystemCommand(
+            description.capitalize(), f"key {binding.key_display or binding.key}", run
+        )
 
 
 class InjectorApp(App[None]):

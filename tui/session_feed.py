@@ -219,34 +219,36 @@ class SessionFeed:
             if start_error is not None:
                 # Only once everything is stopped: nothing can open the session behind us.
                 ended = FeedEnded(
-                    self.session_id, error=self._abort_unstarted(start_error), finished=False
+                    self.session_id,
+                    error=self._abort_unstarted(f"the gun could not be opened: {start_error}"),
+                    finished=False,
                 )
                 self._log(_local(ended.error, Severity.ERROR))
             self._publish()
             if ended is not None:
                 post.post_message(ended)
 
-    def _abort_unstarted(self, error: str) -> str:
-        """End the prepared session as aborted when the gun could not even be opened.
+    def _abort_unstarted(self, problem: str) -> str:
+        """End the prepared session as aborted when the gun never recorded into it.
 
         Without this the session would stay "in progress" with no shots and nothing recording
-        it. Returns the line that tells the practitioner what happened.
+        it. ``problem`` says what went wrong; returns the line that tells the practitioner.
         """
         session_id = self.session_id
         if session_id is None or self.live is not None:
-            return f"the gun could not be opened: {error}"
+            return problem
         try:
             clinical.end_session(
                 self.db, session_id, actor=self.actor, status=SessionStatus.ABORTED
             )
-        except Exception as exc:  # the port's error matters more; say both
+        except Exception as exc:  # the gun's problem matters more; say both
             return (
-                f"the gun could not be opened: {error}. Session {session_id} could not be "
-                f"ended as aborted ({exc}): end it from the record."
+                f"{problem}. Session {session_id} could not be ended as aborted ({exc}): "
+                "end it from the record."
             )
         return (
-            f"the gun could not be opened: {error}. Nothing was recorded: session "
-            f"{session_id} was ended as aborted; prepare a new session to try again."
+            f"{problem}. Nothing was recorded: session {session_id} was ended as aborted; "
+            "prepare a new session to try again."
         )
 
     def _session_opened(self, live: LiveSession) -> None:
@@ -504,7 +506,9 @@ class SessionFeed:
         self._shutdown()
         live = self.live
         if live is None:
-            return FeedEnded(self.session_id, error="the gun never connected: nothing recorded")
+            return FeedEnded(
+                self.session_id, error=self._abort_unstarted("the gun never connected")
+            )
         live.end(actor=self.actor)
         self.model.apply_progress(live.progress())
         return FeedEnded(live.session_id, finished=True)

@@ -5,6 +5,7 @@ recording by the way."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from tests.tui.fixtures import StaticFeed, live_view
 from tests.tui.pilot_helpers import until
 from tui.app import InjectorApp
 from tui.demo import DEMO_CHECKLIST, ensure_demo_plan
-from tui.live import FeedEnded, LogAdded, Stop
+from tui.live import EndSession, FeedEnded, LogAdded, Stop
 from tui.screens.home import HomeScreen
 from tui.screens.live import LiveScreen
 from tui.services import Services
@@ -166,3 +167,40 @@ def test_a_simulated_gun_leaves_no_folder_behind(db: Database, tmp_path: Path) -
         stop.set()
         worker.join(30)
     assert not folder.exists()
+
+
+def test_ending_before_the_gun_ever_connected_aborts_the_session(services: Services) -> None:
+    plan_id = ensure_demo_plan(services.clinic)
+    session_id, title = services.clinic.prepare_session(plan_id, DEMO_CHECKLIST, True)
+    # A port that opens but where no gun ever answers.
+    master, slave = os.openpty()
+    posted: list[Message] = []
+
+    class Collect:
+        def post_message(self, message: Message) -> bool:
+            posted.append(message)
+            return True
+
+    feed = SessionFeed(
+        services.db,
+        SerialGun(os.ttyname(slave)),
+        title=title,
+        actor="Dr Test",
+        plan_id=plan_id,
+        session_id=session_id,
+    )
+    stop = threading.Event()
+    worker = threading.Thread(target=feed.run, args=(Collect(), stop.is_set), daemon=True)
+    try:
+        worker.start()
+        feed.submit(EndSession())
+        worker.join(30)
+    finally:
+        stop.set()
+        worker.join(30)
+        os.close(master)
+        os.close(slave)
+    (ended,) = [m for m in posted if isinstance(m, FeedEnded)]
+    assert ended.error.startswith("the gun never connected")
+    assert f"session {session_id} was ended as aborted" in ended.error
+    assert session_view(services.db, session_id).status == "aborted"
