@@ -316,6 +316,10 @@ class SessionFeed:
             self._log(self.model.take_tally(TALLY_QUIET_S))
             self._check_replay_done()
             self._check_storage()
+            if due is None and self.model.changed:
+                # A change no event brought (the replay finished, storage came back) must be
+                # shown too, even if nothing else arrives after it.
+                due = max(time.monotonic(), last_post + VIEW_INTERVAL_S)
         return None
 
     def _check_storage(self) -> None:
@@ -478,6 +482,9 @@ class SessionFeed:
         speed: Speed = "max" if command.speed is ReplaySpeed.MAX else command.speed.value
         # Each call waits for the simulator's thread (one turn of its loop), never for the replay.
         sim.set_speed(speed)
+        if self._driver is not None:
+            # A paused replay is silent on purpose: not a lost link to alarm about.
+            self._driver.expect_silence(command.paused)
         if command.paused:
             sim.pause()
         else:
@@ -497,6 +504,9 @@ class SessionFeed:
         ):
             self.model.set_replay(f"replay {self.gun.path.name} · finished")
             self._log(_local("replay finished"))
+            if self._driver is not None:
+                # The capture has no more bytes: silence now is the end, not a lost link.
+                self._driver.expect_silence(True)
 
     def _end(self) -> FeedEnded:
         driver = self._driver

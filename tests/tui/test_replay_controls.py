@@ -66,7 +66,7 @@ def test_space_pauses_and_resumes_a_replay_and_s_speeds_it_up(
             assert await asyncio.to_thread(sim.wait_drained, 5.0)
             paused_at = await _settled_count(pilot, live)
             assert paused_at < SHOTS
-            await pilot.pause(0.5)
+            await pilot.pause(3.5)  # longer than the 3 s of silence that means a lost link
             assert live.view.shot_count == paused_at
             assert not sim.done
 
@@ -76,13 +76,16 @@ def test_space_pauses_and_resumes_a_replay_and_s_speeds_it_up(
             assert not sim.paused
 
             await pilot.press("s", "s")  # 1× → 10× → max
-            await until(pilot, lambda: "max" in live.view.replay, "max speed")
-            assert sim.speed == "max"
+            # At 10× the rest may finish before the second key: the simulator's speed is the truth.
+            await until(pilot, lambda: sim.speed == "max", "max speed")
             await until(pilot, lambda: live.view.shot_count == SHOTS, "every shot", timeout=60)
             await until(pilot, lambda: "finished" in live.view.replay, "the end of the replay")
+            await pilot.pause(3.5)  # a finished replay is silent too
             await pilot.press("q")
 
     asyncio.run(run())
     log = [m.line.text for m in seen if isinstance(m, LogAdded)]
     # The keys were obeyed, not refused ("… refused: …" would say so).
     assert not [text for text in log if "refused" in text], log
+    # A paused or finished replay is silent on purpose: no link alarm for it.
+    assert not [text for text in log if "LINK LOST" in text.upper()], log
