@@ -22,7 +22,7 @@ from injector.domain.errors import AcknowledgementRequiredError, InvalidValueErr
 from injector.domain.inputs import AdverseEventInput, Checklist, SessionChanges
 from injector.domain.vocabulary import SessionStatus
 from injector.session.live import ENDED_STATUSES, DeviceInfo, next_sequence_no, upsert_device
-from injector.storage.audit import append_audit, canonical_json
+from injector.storage.audit import add_created, append_audit, canonical_json
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
 from injector.storage.tables import (
@@ -201,19 +201,7 @@ def plan_session(
             lot_expiry=plan.lot_expiry,
             created_at=when,
         )
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        append_audit(
-            session.connection(),
-            actor=actor,
-            action="create",
-            entity="session",
-            entity_id=row.id,
-            payload=row.model_dump(exclude={"id"}),
-            at=when,
-        )
-        return row.id
+        return add_created(session, row, actor=actor, entity="session", at=when)
 
 
 def start_session(
@@ -667,19 +655,7 @@ def record_adverse_event(
             lot_number=lot,
             notes=event.notes,
         )
-        session.add(adverse)
-        session.flush()
-        assert adverse.id is not None
-        append_audit(
-            session.connection(),
-            actor=actor,
-            action="create",
-            entity="adverse_event",
-            entity_id=adverse.id,
-            payload=adverse.model_dump(exclude={"id"}),
-            at=when,
-        )
-        return adverse.id
+        return add_created(session, adverse, actor=actor, entity="adverse_event", at=when)
 
 
 def adverse_events(db: Database, session_id: int) -> list[AdverseEventView]:

@@ -32,7 +32,7 @@ from injector.session.progress import (
     Tally,
     ZoneProgress,
 )
-from injector.storage.audit import append_audit
+from injector.storage.audit import add_created, append_audit
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
 from injector.storage.recording import (
@@ -244,18 +244,7 @@ def _load_or_create_row(
         lot_expiry=plan.lot_expiry if plan else None,
         created_at=now,
     )
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    append_audit(
-        session.connection(),
-        actor=actor,
-        action="create",
-        entity="session",
-        entity_id=row.id,
-        payload=row.model_dump(exclude={"id"}),
-        at=now,
-    )
+    add_created(session, row, actor=actor, entity="session", at=now)
     return row
 
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PatientInput, PlanInput, ZoneInput
 from injector.domain.vocabulary import SessionStatus
-from injector.storage.audit import append_audit
+from injector.storage.audit import add_created, append_audit
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
 from injector.storage.tables import (
@@ -195,19 +195,9 @@ def add_patient(session: Session, patient: PatientInput, *, actor: str, now: dat
             "identifier", f"a patient with identifier {patient.identifier} already exists"
         )
     row = Patient(**patient.model_dump(), created_at=now)
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    append_audit(
-        session.connection(),
-        actor=actor,
-        action="create",
-        entity="patient",
-        entity_id=row.id,
-        payload=patient.model_dump(mode="json"),
-        at=now,
+    return add_created(
+        session, row, actor=actor, entity="patient", at=now, payload=patient.model_dump(mode="json")
     )
-    return row.id
 
 
 def update_patient(

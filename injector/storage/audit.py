@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, text
+from sqlmodel import Session, SQLModel
 
 from injector.storage.tables import AuditEntry, table_of
 
@@ -135,3 +136,33 @@ def verify_chain(conn: Connection) -> ChainReport:
             return ChainReport(count, row["id"], "its contents do not match its hash")
         prev_hash = row["hash"]
     return ChainReport(count)
+
+
+def add_created(
+    session: Session,
+    row: SQLModel,
+    *,
+    actor: str,
+    entity: str,
+    at: datetime,
+    payload: Mapping[str, Any] | None = None,
+) -> int:
+    """Insert ``row`` and its "create" audit entry in the same transaction; returns its id.
+
+    The entry records ``payload``, or the row's own columns when none is given, so a created
+    record and the trail that vouches for it can never be committed apart.
+    """
+    session.add(row)
+    session.flush()
+    row_id = getattr(row, "id", None)
+    assert isinstance(row_id, int), f"{entity} row has no id after flush"
+    append_audit(
+        session.connection(),
+        actor=actor,
+        action="create",
+        entity=entity,
+        entity_id=row_id,
+        payload=row.model_dump(exclude={"id"}) if payload is None else payload,
+        at=at,
+    )
+    return row_id
