@@ -47,7 +47,7 @@ from injector.recorder import Commit, Recorder
 from injector.storage.engine import open_database
 from tui import session_feed
 from tui.app import InjectorApp
-from tui.screens.live import LiveScreen
+from tui.screens.live_screen import LiveScreen
 from tui.session_feed import SessionFeed, SimulatedGun
 from tui.state import LiveView
 

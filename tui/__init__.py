@@ -9,11 +9,11 @@ Layout:
 - :mod:`tui.widgets` — shot counter, depth gauge, zone progress, gun panel, event log, depth
   sparkline, alert banner, form fields.
 - :mod:`tui.state` — frozen view-state dataclasses the screens render (tests feed them).
-- :mod:`tui.live` — the messages between a live feed and the live screen, and the commands
+- :mod:`tui.feed_messages` — the messages between a live feed and the live screen, and the commands
   back; :mod:`tui.live_model` — the feed's bounded running picture of a session;
   :mod:`tui.session_feed` — the real feed: simulator or port → driver → recorder → session
   logic, in a thread worker, posting coalesced views.
 - :mod:`tui.clinic` — the records side (patients, plans, series, checklist, review,
-  sign-off) through the session logic, never SQL; :mod:`tui.demo` — the sample plan of
+  sign-off) through the session logic, never SQL; :mod:`tui.demo_records` — the sample plan of
   ``injector demo``; :mod:`tui.services` — what the command hands the app.
 """

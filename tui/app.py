@@ -19,13 +19,13 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from injector.storage.engine import Database, open_database
-from tui.demo import start_demo_session
-from tui.live import ReplaySpeed
+from tui.demo_records import start_demo_session
+from tui.feed_messages import ReplaySpeed
 from tui.screens.before import BeforeSessionScreen
 from tui.screens.end import EndOfSessionScreen
 from tui.screens.help import HelpScreen
 from tui.screens.home import HomeScreen
-from tui.screens.live import LiveScreen
+from tui.screens.live_screen import LiveScreen
 from tui.screens.replay import ReplayScreen
 from tui.services import Services
 from tui.session_feed import CaptureReplay, GunSource, SessionFeed, SimulatedGun

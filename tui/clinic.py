@@ -24,9 +24,9 @@ from injector.domain.inputs import (
     parse,
 )
 from injector.domain.vocabulary import BodyArea, Indication, SessionStatus, Technique
-from injector.session import PlanProgress, clinical, history, records, series
+from injector.session import PlanProgress, clinical, history, patients_plans, series
 from injector.session.history import DeviceEventView, ShotView
-from injector.session.records import PatientView, PlanView
+from injector.session.patients_plans import PatientView, PlanView
 from injector.storage.engine import Database
 from tui.state import (
     ChecklistView,
@@ -363,15 +363,15 @@ class DatabaseClinic:
         needle = query.strip().casefold()
         return [
             PatientRow(p.id, p.identifier, p.name, p.date_of_birth)
-            for p in records.list_patients(self.db)
+            for p in patients_plans.list_patients(self.db)
             if needle in p.name.casefold() or needle in p.identifier.casefold()
         ]
 
     def patient_detail(self, identifier: str) -> PatientDetail:
         """The patient and each plan's series and sessions."""
-        p = records.get_patient(self.db, identifier)
+        p = patients_plans.get_patient(self.db, identifier)
         plans = tuple(
-            self._plan_row(plan) for plan in records.plans_of_patient(self.db, identifier)
+            self._plan_row(plan) for plan in patients_plans.plans_of_patient(self.db, identifier)
         )
         return PatientDetail(
             PatientRow(p.id, p.identifier, p.name, p.date_of_birth), _patient_notes(p), plans
@@ -409,41 +409,41 @@ class DatabaseClinic:
 
     def patient_input(self, identifier: str) -> PatientInput:
         """The stored patient as the form's input model."""
-        return _patient_input(records.get_patient(self.db, identifier))
+        return _patient_input(patients_plans.get_patient(self.db, identifier))
 
     def save_patient(self, data: PatientInput, identifier: str | None) -> str:
         """Create, or update (audited; the identifier may change too)."""
         if identifier is None:
-            records.create_patient(self.db, data, actor=self.actor)
+            patients_plans.create_patient(self.db, data, actor=self.actor)
         else:
-            records.update_patient(self.db, identifier, data, actor=self.actor)
+            patients_plans.update_patient(self.db, identifier, data, actor=self.actor)
         return data.identifier
 
     def plan_input(self, plan_id: int) -> PlanInput:
         """The stored plan as the form's input model."""
-        return _plan_input(records.get_plan(self.db, plan_id))
+        return _plan_input(patients_plans.get_plan(self.db, plan_id))
 
     def plan_zone_ids(self, plan_id: int) -> tuple[int, ...]:
         """The ids of the plan's zones, in plan order."""
-        return tuple(z.id for z in records.get_plan(self.db, plan_id).zones)
+        return tuple(z.id for z in patients_plans.get_plan(self.db, plan_id).zones)
 
     def save_plan(
         self, data: PlanInput, plan_id: int | None, zone_ids: Sequence[int | None] | None = None
     ) -> int:
         """Create, or update the plan and its zones (audited)."""
         if plan_id is None:
-            return records.create_plan(self.db, data, actor=self.actor).plan_id
-        return records.update_plan(
+            return patients_plans.create_plan(self.db, data, actor=self.actor).plan_id
+        return patients_plans.update_plan(
             self.db, plan_id, data, actor=self.actor, zone_ids=zone_ids
         ).plan_id
 
     def plan_zones(self, plan_id: int) -> tuple[ZoneView, ...]:
         """The plan's zones for the live view."""
-        return _zone_views(records.get_plan(self.db, plan_id))
+        return _zone_views(patients_plans.get_plan(self.db, plan_id))
 
     def next_session(self, plan_id: int) -> ChecklistView:
         """Title, lot and expiry of the plan's next session."""
-        plan = records.get_plan(self.db, plan_id)
+        plan = patients_plans.get_plan(self.db, plan_id)
         patient = self._patient_name(plan.patient_identifier)
         done = series.series_status(self.db, plan_id, today=self.today()).next_sequence_no
         indication = plan.indication.replace("_", " ")
@@ -451,7 +451,7 @@ class DatabaseClinic:
         return ChecklistView(title, plan.lot_number, plan.lot_expiry)
 
     def _patient_name(self, identifier: str) -> str:
-        return records.get_patient(self.db, identifier).name
+        return patients_plans.get_patient(self.db, identifier).name
 
     def checklist_warnings(
         self,
@@ -484,7 +484,7 @@ class DatabaseClinic:
             lot_expiry=expiry,
         )
         view = clinical.session_view(self.db, session_id)
-        plan = records.get_plan(self.db, plan_id)
+        plan = patients_plans.get_plan(self.db, plan_id)
         title = (
             f"{self._patient_name(plan.patient_identifier)} · session {view.sequence_no} "
             f"of {plan.sessions_planned}"
@@ -498,7 +498,7 @@ class DatabaseClinic:
     def session_summary(self, session_id: int) -> SessionSummary:
         """The review of a session: per zone, deviations, adverse events, sign-off."""
         view = clinical.session_view(self.db, session_id)
-        plan = records.get_plan(self.db, view.plan_id) if view.plan_id is not None else None
+        plan = patients_plans.get_plan(self.db, view.plan_id) if view.plan_id is not None else None
         zones = _zone_views(plan) if plan is not None else ()
         progress = self._progress.get(session_id) or series.session_progress(self.db, session_id)
         outcomes: list[ZoneOutcome] = []

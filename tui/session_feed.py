@@ -41,7 +41,7 @@ from injector.session import DeviceEventIn, DeviceEventKind, LiveSession, clinic
 from injector.storage.engine import Database
 from protocols.igp1 import LockReason
 from tui.clinic import Clinic
-from tui.live import (
+from tui.feed_messages import (
     COMMIT_INTERVAL_S,
     DRIVER_DELAY_S,
     VIEW_INTERVAL_S,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from injector.cli.records_db import add_db_argument, database
-from injector.session.audit import verify_audit_trail
+from injector.cli.db_options import add_db_argument, database
+from injector.session.audit_verify import verify_audit_trail
 
 
 def register(subparsers: Any) -> None:

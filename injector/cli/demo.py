@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from injector.cli.db_options import add_db_argument, database
 from injector.cli.errors import UserError
-from injector.cli.records_db import add_db_argument, database
 
 DEMO_ACTOR = "demo"
 

@@ -9,8 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from injector.cli.db_options import add_db_argument, database
 from injector.cli.errors import UserError
-from injector.cli.records_db import add_db_argument, database
 from injector.export import ExportFormat, NoSessionsError, export_text
 from injector.export.fhir import PATIENT_IDENTIFIER_SYSTEM
 from injector.storage import RecordNotFoundError

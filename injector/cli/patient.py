@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from injector.cli.db_options import actor, add_actor_argument, add_db_argument, database
 from injector.cli.errors import UserError
-from injector.cli.records_db import actor, add_actor_argument, add_db_argument, database
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PatientInput, parse
-from injector.session.records import create_patient, list_patients
+from injector.session.patients_plans import create_patient, list_patients
 
 
 def register(subparsers: Any) -> None:

@@ -8,18 +8,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from injector.cli.errors import UserError
-from injector.cli.records_db import (
+from injector.cli.db_options import (
     actor,
     add_actor_argument,
     add_db_argument,
     database,
 )
+from injector.cli.errors import UserError
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PlanInput, RefusedInputError, parse
 from injector.domain.planfile import read_plan_file
-from injector.session.planfile import import_plan
-from injector.session.records import create_plan, get_plan, identical_plans
+from injector.session.patients_plans import create_plan, get_plan, identical_plans
+from injector.session.plan_import import import_plan
 from injector.session.series import series_status
 
 # --zone keys and the plan fields they fill.

@@ -25,8 +25,8 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from injector.cli.db_options import actor, add_actor_argument
 from injector.cli.errors import UserError
-from injector.cli.records_db import actor, add_actor_argument
 from injector.domain.errors import InvalidValueError
 from injector.driver import (
     DeviceIdentified,
@@ -41,7 +41,7 @@ from injector.driver import (
 )
 from injector.recorder import Commit, DatabaseStore, Recorder, RecorderStatus
 from injector.session import LiveSession, PlanAlert
-from injector.session.records import ZoneView, get_plan
+from injector.session.patients_plans import ZoneView, get_plan
 from injector.storage.engine import Database, DatabaseLocationError, open_database
 from injector.storage.errors import StorageError
 from injector.storage.tables import TreatmentPlan

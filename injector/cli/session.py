@@ -6,14 +6,14 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from injector.cli.errors import UserError
-from injector.cli.records_db import (
+from injector.cli.db_options import (
     actor,
     add_actor_argument,
     add_db_argument,
     database,
     refusals,
 )
+from injector.cli.errors import UserError
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import AdverseEventInput, SessionChanges, parse
 from injector.domain.vocabulary import SessionStatus

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from injector.cli.records_db import actor, add_actor_argument, add_db_argument, database
+from injector.cli.db_options import actor, add_actor_argument, add_db_argument, database
 
 
 def register(subparsers: Any) -> None:

@@ -14,8 +14,8 @@ The exports read through the session layer's views only (``injector.session.hist
 from injector.export.document import ExportDocument, json_document, to_json
 from injector.export.fhir import fhir_bundle
 from injector.export.formats import ExportFormat, NoSessionsError, export_text
-from injector.export.record import SessionRecord, load_all_session_records, load_session_record
 from injector.export.shots_csv import COLUMNS, to_csv
+from injector.export.snapshot import SessionRecord, load_all_session_records, load_session_record
 from injector.export.zones import ZoneDelivery, zone_deliveries
 
 __all__ = [

@@ -13,7 +13,7 @@ from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
 
-from injector.export.record import SessionRecord, flag_names
+from injector.export.snapshot import SessionRecord, flag_names
 
 FORMAT_NAME: Final = "injector-export"
 SCHEMA_VERSION: Final = 1

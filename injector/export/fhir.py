@@ -50,9 +50,9 @@ from injector.export.fhir_types import (
     Quantity,
     Reference,
 )
-from injector.export.record import SessionRecord
+from injector.export.snapshot import SessionRecord
 from injector.export.zones import ZoneDelivery, zone_deliveries
-from injector.session.records import PlanView, ZoneView
+from injector.session.patients_plans import PlanView, ZoneView
 
 UCUM = "http://unitsofmeasure.org"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from injector.domain.errors import InvalidValueError
 from injector.export.document import to_json
 from injector.export.fhir import PATIENT_IDENTIFIER_SYSTEM, fhir_bundle
-from injector.export.record import (
+from injector.export.shots_csv import to_csv
+from injector.export.snapshot import (
     SessionRecord,
     load_all_session_records,
     load_session_record,
 )
-from injector.export.shots_csv import to_csv
 from injector.storage.engine import Database
 
 

@@ -11,7 +11,7 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from injector.export.record import SessionRecord
+from injector.export.snapshot import SessionRecord
 
 COLUMNS: tuple[str, ...] = (
     "session_id",

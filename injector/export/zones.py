@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from injector.domain.shots import ShotFlag
-from injector.export.record import SessionRecord, fired_at
+from injector.export.snapshot import SessionRecord, fired_at
 from injector.session.history import ShotView
-from injector.session.records import ZoneView
+from injector.session.patients_plans import ZoneView
 
 _NO_SKIN = int(ShotFlag.NO_SKIN)
 _CONTINUOUS = int(ShotFlag.CONTINUOUS)

@@ -11,9 +11,9 @@ from injector.domain.vocabulary import DeviceEventKind
 from injector.driver import DeviceIdentified
 from injector.recorder.pipeline import RecordingSession
 from injector.session import DeviceEventIn, DeviceInfo, KnownShots, LiveSession, open_or_continue
-from injector.session.live import known_shots_from
+from injector.session.live_session import known_shots_from
 from injector.storage.engine import Database
-from injector.storage.recording import shot_numbers
+from injector.storage.shot_sql import shot_numbers
 from injector.storage.tables import DeviceEvent, Shot, table_of
 
 

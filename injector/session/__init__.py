@@ -21,10 +21,11 @@ For the recorder (driver events → session logic → storage)::
     live.end(actor="Dr X")                            # completed (or status=ABORTED)
 
 ``known_shots(db, serial, boot_id)`` answers the same question as ``known_shot_numbers``
-without a live session. The clinical record is in ``records`` (patients, plans: create, edit),
+without a live session. The clinical record is in ``patients_plans`` (patients, plans:
+create, edit),
 ``clinical`` (checklist, start, end, sign, amend, adverse events), ``series`` (n of N, next
 due, comparison), ``trace`` (lot traceability), ``history`` (sessions, shots, events as
-views), ``planfile`` (import) and ``audit`` (verification).
+views), ``plan_import`` (import) and ``audit_verify`` (verification).
 
 Each call is one transaction; the recorder groups shots into batches for ``add_shots``.
 Everything :class:`LiveSession` does is thread-safe. Refusals raise
@@ -35,7 +36,7 @@ from injector.domain.errors import AcknowledgementRequiredError, InvalidValueErr
 from injector.domain.shots import DeviceEventIn, ShotFlag, ShotIn
 from injector.domain.vocabulary import AlertKind, DeviceEventKind, SessionStatus
 from injector.session.history import known_shots
-from injector.session.live import DeviceInfo, LiveSession, ZonePlan, open_or_continue
+from injector.session.live_session import DeviceInfo, LiveSession, ZonePlan, open_or_continue
 from injector.session.progress import (
     BatchResult,
     KnownShots,

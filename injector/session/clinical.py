@@ -21,8 +21,13 @@ from sqlmodel import Session, col, select
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
 from injector.domain.inputs import AdverseEventInput, Checklist, SessionChanges
 from injector.domain.vocabulary import SessionStatus
-from injector.session.live import ENDED_STATUSES, DeviceInfo, next_sequence_no, upsert_device
-from injector.storage.audit import add_created, append_audit, canonical_json
+from injector.session.live_session import (
+    ENDED_STATUSES,
+    DeviceInfo,
+    next_sequence_no,
+    upsert_device,
+)
+from injector.storage.audit_chain import add_created, append_audit, canonical_json
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
 from injector.storage.tables import (
@@ -223,7 +228,7 @@ def start_session(
     checklist raises warnings and ``acknowledged`` is False, raises
     :class:`AcknowledgementRequiredError` and stores nothing; acknowledged warnings are stored
     with the practitioner's name. With ``device`` the gun is bound to the session, so the
-    recorder's :func:`~injector.session.live.open_or_continue` continues it.
+    recorder's :func:`~injector.session.live_session.open_or_continue` continues it.
     """
     if not practitioner.strip():
         raise InvalidValueError("practitioner", "a session needs the practitioner's name")

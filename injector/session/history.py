@@ -14,10 +14,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from injector.session.clinical import SessionView, load_session_view
-from injector.session.live import known_shots_from
+from injector.session.live_session import known_shots_from
 from injector.session.progress import KnownShots
 from injector.storage.engine import Database
-from injector.storage.recording import shot_numbers
+from injector.storage.shot_sql import shot_numbers
 from injector.storage.tables import (
     DeviceEvent,
     Patient,

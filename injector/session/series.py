@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from injector.domain.vocabulary import SessionStatus
-from injector.session.live import build_progress, tallies_from_db, zone_plans
+from injector.session.live_session import build_progress, tallies_from_db, zone_plans
+from injector.session.patients_plans import load_plan
 from injector.session.progress import PlanProgress, ZoneProgress
-from injector.session.records import load_plan
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
 from injector.storage.tables import TreatmentPlan, TreatmentSession

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from injector.cli.main import main
-from injector.session.audit import verify_audit_trail
+from injector.session.audit_verify import verify_audit_trail
 from injector.storage.engine import open_database
 from protocols.igp1 import Mode
 from simulators.runner import Simulator

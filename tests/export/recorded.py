@@ -15,7 +15,7 @@ from injector.domain.shots import DeviceEventIn, ShotFlag, ShotIn
 from injector.domain.vocabulary import DeviceEventKind
 from injector.session import DeviceInfo, open_or_continue
 from injector.session.clinical import start_session
-from injector.session.records import get_plan
+from injector.session.patients_plans import get_plan
 from injector.storage import Database
 from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan
 

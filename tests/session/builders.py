@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from injector.domain.inputs import Checklist, PatientInput, PlanInput, parse
-from injector.session.records import create_patient, create_plan
+from injector.session.patients_plans import create_patient, create_plan
 from injector.storage import Database
 
 CLEAN_CHECKLIST = Checklist(
@@ -61,7 +61,7 @@ def plan_data(**overrides: Any) -> dict[str, Any]:
 
 def add_patient_and_plan(db: Database, **plan_overrides: Any) -> int:
     """Create P-1 (if needed) and a plan for it; returns the plan id."""
-    from injector.session.records import list_patients
+    from injector.session.patients_plans import list_patients
 
     if not any(p.identifier == "P-1" for p in list_patients(db)):
         create_patient(db, parse(PatientInput, patient_data()), actor="Dr Test")

@@ -24,7 +24,7 @@ from injector.session.clinical import (
     start_session,
     update_session,
 )
-from injector.session.records import get_plan
+from injector.session.patients_plans import get_plan
 from injector.session.series import compare_with_previous, series_status, session_progress
 from injector.session.trace import sessions_with_lot
 from injector.storage import Database
@@ -116,7 +116,7 @@ def test_a_clean_checklist_starts_without_acknowledgement(db: Database) -> None:
 
 def test_the_patients_contraindications_are_warnings(db: Database) -> None:
     from injector.domain.inputs import PatientInput, parse
-    from injector.session.records import create_patient
+    from injector.session.patients_plans import create_patient
     from tests.session.builders import patient_data
 
     create_patient(

@@ -277,7 +277,7 @@ def test_shots_after_the_session_ended_elsewhere_go_to_a_new_session(db: Databas
     view = session_view(db, live.session_id)
     assert view.status == SessionStatus.IN_PROGRESS and view.sequence_no == 2
     assert session_view(db, first).lost_shots == 0  # the signed session is untouched
-    from injector.session.audit import verify_audit_trail
+    from injector.session.audit_verify import verify_audit_trail
 
     assert verify_audit_trail(db).ok
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PatientInput, PlanInput, parse
 from injector.session import DeviceInfo, ShotIn, open_or_continue
-from injector.session.audit import verify_audit_trail
+from injector.session.audit_verify import verify_audit_trail
 from injector.session.clinical import end_session
-from injector.session.records import (
+from injector.session.patients_plans import (
     create_patient,
     get_patient,
     get_plan,

@@ -12,8 +12,8 @@ import pytest
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PatientInput, PlanInput, RefusedInputError, parse
 from injector.domain.planfile import parse_plan_text
-from injector.session.planfile import import_plan, import_plan_file
-from injector.session.records import create_patient, create_plan, get_plan, list_patients
+from injector.session.patients_plans import create_patient, create_plan, get_plan, list_patients
+from injector.session.plan_import import import_plan, import_plan_file
 from injector.storage import Database
 from tests.session.builders import add_patient_and_plan, patient_data, plan_data
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from injector.cli.main import main
 from injector.session import DeviceInfo, ShotIn, open_or_continue
-from injector.session.audit import verify_audit_trail
+from injector.session.audit_verify import verify_audit_trail
 from injector.session.clinical import sign_session, start_session
 from injector.storage import Database, open_database
 from injector.storage.tables import AuditEntry, table_of

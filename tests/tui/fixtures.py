@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from injector.domain.inputs import Checklist, PatientInput, PlanInput
 from injector.session import PlanProgress
-from tui.live import Command, LogAdded, Poster, Stop, ViewChanged
+from tui.feed_messages import Command, LogAdded, Poster, Stop, ViewChanged
 from tui.state import (
     ChecklistView,
     GunView,

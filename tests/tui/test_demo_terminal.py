@@ -14,9 +14,9 @@ from pathlib import Path
 import pexpect
 
 from injector.session import series
-from injector.session.records import plans_of_patient
+from injector.session.patients_plans import plans_of_patient
 from injector.storage import open_database
-from tui.demo import DEMO_PATIENT
+from tui.demo_records import DEMO_PATIENT
 
 # The forehead zone of the demo plan has 90 points: its counter "n/90" moves as shots land.
 FOREHEAD_COUNTER = re.compile(r"\b([1-9]\d?)/90\b")

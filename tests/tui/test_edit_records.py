@@ -9,9 +9,9 @@ from textual.widgets import Label, Static
 
 from injector.domain.inputs import PatientInput, PlanInput, parse
 from injector.session import DeviceInfo, ShotIn, open_or_continue
-from injector.session.audit import verify_audit_trail
+from injector.session.audit_verify import verify_audit_trail
 from injector.session.clinical import end_session
-from injector.session.records import get_plan
+from injector.session.patients_plans import get_plan
 from tests.tui.pilot_helpers import fill, until
 from tui.app import InjectorApp
 from tui.screens.home import HomeScreen

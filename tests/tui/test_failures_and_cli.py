@@ -11,9 +11,9 @@ from textual.message import Message
 from injector.cli.main import build_parser, main
 from tests.tui.pilot_helpers import until
 from tui.app import InjectorApp
-from tui.live import FeedEnded
+from tui.feed_messages import FeedEnded
 from tui.screens.home import HomeScreen
-from tui.screens.live import LiveScreen
+from tui.screens.live_screen import LiveScreen
 from tui.services import Services
 from tui.session_feed import SerialGun
 

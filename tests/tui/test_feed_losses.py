@@ -14,7 +14,7 @@ from injector.session import DeviceInfo, ShotIn, open_or_continue
 from injector.session.clinical import end_session, session_view
 from injector.storage import Database
 from tests.tui.conftest import QUIET_GUN
-from tui.live import LogAdded
+from tui.feed_messages import LogAdded
 from tui.session_feed import SessionFeed, SimulatedGun
 
 OLD_BOOT = 0x0BADB007

@@ -10,12 +10,12 @@ from textual.widgets import Checkbox, DataTable, Label
 
 from tests.tui.pilot_helpers import fill, until
 from tui.app import InjectorApp
-from tui.live import Alerted, LogAdded
+from tui.feed_messages import Alerted, LogAdded
 from tui.screens.before import BeforeSessionScreen
 from tui.screens.end import EndOfSessionScreen
 from tui.screens.entry import AdverseEventScreen, NoteScreen
 from tui.screens.home import HomeScreen
-from tui.screens.live import LiveScreen
+from tui.screens.live_screen import LiveScreen
 from tui.screens.patient_form import PatientFormScreen
 from tui.screens.plan_form import PlanFormScreen
 from tui.services import Services

@@ -18,11 +18,11 @@ from tests.tui.pilot_helpers import until
 from tests.tui.test_replay import write_capture
 from tui.app import InjectorApp
 from tui.clinic import event_lines
-from tui.demo import DEMO_CHECKLIST, ensure_demo_plan
-from tui.live import AddNote, LogAdded
+from tui.demo_records import DEMO_CHECKLIST, ensure_demo_plan
+from tui.feed_messages import AddNote, LogAdded
 from tui.screens.help import HELP, HelpScreen
 from tui.screens.home import HomeScreen
-from tui.screens.live import LiveScreen
+from tui.screens.live_screen import LiveScreen
 from tui.screens.replay import CaptureTree, ReplayScreen
 from tui.services import Services
 from tui.session_feed import SerialGun, SessionFeed

@@ -8,9 +8,9 @@ from injector.domain.inputs import PatientInput
 from tests.tui.fixtures import StaticFeed, live_view
 from tests.tui.pilot_helpers import until
 from tui.app import InjectorApp
-from tui.live import EndSession, SelectZone
+from tui.feed_messages import EndSession, SelectZone
 from tui.screens.home import HomeScreen
-from tui.screens.live import LiveScreen
+from tui.screens.live_screen import LiveScreen
 from tui.services import Services
 
 

@@ -18,10 +18,10 @@ from tests.tui.conftest import QUIET_GUN
 from tests.tui.fixtures import StaticFeed, live_view
 from tests.tui.pilot_helpers import until
 from tui.app import InjectorApp
-from tui.demo import DEMO_CHECKLIST, ensure_demo_plan
-from tui.live import EndSession, FeedEnded, LogAdded, Stop
+from tui.demo_records import DEMO_CHECKLIST, ensure_demo_plan
+from tui.feed_messages import EndSession, FeedEnded, LogAdded, Stop
 from tui.screens.home import HomeScreen
-from tui.screens.live import LiveScreen
+from tui.screens.live_screen import LiveScreen
 from tui.services import Services
 from tui.session_feed import SerialGun, SessionFeed, SimulatedGun
 

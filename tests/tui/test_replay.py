@@ -17,9 +17,9 @@ from protocols.igp1 import Heartbeat, Hello, Settings, Shot
 from protocols.igp1.capture import CaptureWriter, RecordKind
 from tests.tui.pilot_helpers import until
 from tui.app import InjectorApp
-from tui.live import ViewChanged
+from tui.feed_messages import ViewChanged
 from tui.screens.home import HomeScreen
-from tui.screens.live import LiveScreen
+from tui.screens.live_screen import LiveScreen
 from tui.screens.replay import CaptureTree, ReplayScreen
 from tui.services import Services
 from tui.session_feed import SessionFeed

@@ -13,9 +13,9 @@ from textual.widgets import Input
 from tests.tui.pilot_helpers import until
 from tests.tui.test_replay import write_capture
 from tui.app import InjectorApp
-from tui.live import LogAdded
+from tui.feed_messages import LogAdded
 from tui.screens.home import HomeScreen
-from tui.screens.live import LiveScreen
+from tui.screens.live_screen import LiveScreen
 from tui.screens.replay import ReplayScreen
 from tui.services import Services
 from tui.session_feed import SessionFeed

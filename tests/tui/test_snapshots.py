@@ -21,7 +21,7 @@ from tui.screens.before import BeforeSessionScreen
 from tui.screens.end import EndOfSessionScreen
 from tui.screens.help import HelpScreen
 from tui.screens.home import HomeScreen
-from tui.screens.live import LiveScreen
+from tui.screens.live_screen import LiveScreen
 from tui.screens.plan_form import PlanFormScreen
 from tui.state import LinkStatus, LiveView
 from tui.widgets import TickBox

@@ -23,7 +23,7 @@ from textual.widgets import (
 )
 
 from protocols.igp1.capture import MAGIC
-from tui.live import ReplaySpeed
+from tui.feed_messages import ReplaySpeed
 
 CAPTURE_SUFFIXES = frozenset({".igpcap", ".cap", ".capture"})
 

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from injector.domain.errors import InvalidValueError
 from injector.domain.planfile import PlanFile, read_plan_file
-from injector.session.records import PlanCreated, add_patient, add_plan
+from injector.session.patients_plans import PlanCreated, add_patient, add_plan
 from injector.storage.engine import Database
 from injector.storage.tables import Patient
 

@@ -20,7 +20,7 @@ from injector.session.history import (
     session_device_events,
     session_shots,
 )
-from injector.session.records import PlanView, ZoneView, get_plan
+from injector.session.patients_plans import PlanView, ZoneView, get_plan
 from injector.storage.engine import Database
 
 

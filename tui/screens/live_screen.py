@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
-from tui.live import (
+from tui.feed_messages import (
     AddNote,
     Alerted,
     Command,
@@ -56,7 +56,10 @@ QUIT_NOTICE = (
 
 
 class LiveScreen(Screen[None]):
-    """The live view of one session (or of a replay), fed by a :class:`~tui.live.LiveFeed`."""
+    """The live view of one session (or of a replay).
+
+    Fed by a :class:`~tui.feed_messages.LiveFeed`.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(

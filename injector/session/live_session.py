@@ -32,10 +32,10 @@ from injector.session.progress import (
     Tally,
     ZoneProgress,
 )
-from injector.storage.audit import add_created, append_audit
+from injector.storage.audit_chain import add_created, append_audit
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
-from injector.storage.recording import (
+from injector.storage.shot_sql import (
     add_shot_counters,
     insert_device_events,
     insert_shots,

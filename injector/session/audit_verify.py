@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from injector.session.clinical import shots_digest
-from injector.storage.audit import canonical_json, verify_chain
+from injector.storage.audit_chain import canonical_json, verify_chain
 from injector.storage.engine import Database
 from injector.storage.tables import AuditEntry, TreatmentSession, table_of
 

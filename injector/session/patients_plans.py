@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PatientInput, PlanInput, ZoneInput
 from injector.domain.vocabulary import SessionStatus
-from injector.storage.audit import add_created, append_audit
+from injector.storage.audit_chain import add_created, append_audit
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
 from injector.storage.tables import (
