@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from injector.cli.db_options import add_db_argument, database
 from injector.cli.errors import UserError
+from injector.cli.output_files import write_private_file
 from injector.export import ExportFormat, NoSessionsError, export_text
 from injector.export.fhir import PATIENT_IDENTIFIER_SYSTEM
 from injector.storage import RecordNotFoundError
@@ -76,24 +76,6 @@ def _system(value: str) -> str:
     return value
 
 
-def _write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all, readable by the owner only."""
-    directory = path.parent
-    if not directory.is_dir():
-        raise UserError(f"--output: the folder {directory} does not exist")
-    try:
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UserError(f"--output: cannot write in {directory}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise UserError(f"--output: cannot write {path}: {exc.strerror}") from None
-
-
 def run_export(args: argparse.Namespace) -> int:
     """Render the export and write it to standard output or ``--output``."""
     export_format = _format(args.format)
@@ -127,5 +109,5 @@ def run_export(args: argparse.Namespace) -> int:
             # The reader stopped early (``| head``); keep Python from complaining at exit.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     else:
-        _write(Path(args.output).expanduser(), text)
+        write_private_file(Path(args.output).expanduser(), text)
     return 0

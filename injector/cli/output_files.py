@@ -1,0 +1,62 @@
+"""Files the program writes for the user (exports, reports, cut captures): one rule for all.
+
+An output holds patient data, so it is created readable by the owner only (0600) whatever the
+umask, written whole or not at all (a temporary file beside it, then renamed), and only ever
+replaces a regular file: a device node, a FIFO, a directory or a symlink to one of those is
+refused with one line, never replaced by a regular file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from injector.cli.errors import UserError
+
+
+def check_output_path(path: Path, option: str = "--output") -> None:
+    """Refuse ``path`` unless it is missing or a regular file, in a folder that exists."""
+    directory = path.parent
+    if not directory.is_dir():
+        raise UserError(f"{option}: the folder {directory} does not exist")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise UserError(
+                f"{option}: {path} is a symbolic link to nothing; name a regular file"
+            ) from None
+        return
+    except OSError as exc:
+        raise UserError(f"{option}: cannot use {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise UserError(
+            f"{option}: {path} is not a regular file (a folder, device or pipe); "
+            "name a file to create or replace"
+        )
+
+
+def write_private_file(path: Path, data: str | bytes, option: str = "--output") -> None:
+    """Write ``data`` to ``path`` whole or not at all, 0600, replacing only a regular file."""
+    check_output_path(path, option)
+    # Replace the file the link points at, not the link itself.
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        fd, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        )
+    except OSError as exc:
+        raise UserError(f"{option}: cannot write in {target.parent}: {exc.strerror}") from None
+    try:
+        os.fchmod(fd, 0o600)
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise UserError(f"{option}: cannot write {path}: {exc.strerror}") from None
