@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select
-
 from injector.domain.vocabulary import DeviceEventKind
 from injector.driver import DeviceIdentified
 from injector.recorder.pipeline import RecordingSession
-from injector.session import DeviceEventIn, DeviceInfo, KnownShots, LiveSession, open_or_continue
-from injector.session.live_session import known_shots_from
+from injector.session import DeviceEventIn, DeviceInfo, LiveSession, open_or_continue
+from injector.session.stored_boots import StoredBoot, previous_boot, stored_boot
 from injector.storage.engine import Database
-from injector.storage.shot_sql import shot_numbers
-from injector.storage.tables import DeviceEvent, Shot, table_of
 
 
 class DatabaseStore:
@@ -64,8 +60,7 @@ class DatabaseStore:
         the shots missing from its previous boot can no longer be asked for. Gaps an earlier
         run already reported are not reported again. Call it once a session is open.
         """
-        with self.db.begin() as conn:
-            previous = _previous_boot(conn, device.serial, device.boot_id)
+        previous = previous_boot(self.db, device.serial, device.boot_id)
         if previous is None:
             return 0
         gaps = self.known_shots(device.serial, previous).missing
@@ -81,48 +76,9 @@ class DatabaseStore:
             session.add_events([event])
         return len(gaps)
 
-    def known_shots(self, serial: str, boot_id: int) -> KnownShots:
-        """What is stored of one boot of one gun (any session), to ask the gun for the rest.
-
-        Shots an earlier run already reported lost are left out of the missing ones: asking
-        for them again would only report them lost a second time.
-        """
-        with self.db.begin() as conn:
-            numbers = shot_numbers(conn, serial, boot_id)
-            reported = _reported_lost(conn, serial, boot_id)
-        known = known_shots_from(serial, boot_id, numbers)
-        if not reported:
-            return known
-        missing = tuple(n for n in known.missing if n not in reported)
-        return KnownShots(serial, boot_id, known.max_shot_no, missing)
-
-
-def _reported_lost(conn: Connection, serial: str, boot_id: int) -> set[int]:
-    table = table_of(DeviceEvent)
-    details = conn.execute(
-        select(table.c.detail).where(
-            table.c.serial == serial,
-            table.c.boot_id == boot_id,
-            table.c.kind == DeviceEventKind.SHOTS_LOST.value,
-        )
-    ).scalars()
-    lost: set[int] = set()
-    for detail in details:
-        for first, last in detail.get("ranges", ()):
-            lost.update(range(first, last + 1))
-    return lost
-
-
-def _previous_boot(conn: Connection, serial: str, boot_id: int) -> int | None:
-    """The boot of the gun's most recently stored shot other than ``boot_id``."""
-    table = table_of(Shot)
-    found = conn.execute(
-        select(table.c.boot_id)
-        .where(table.c.serial == serial, table.c.boot_id != boot_id)
-        .order_by(table.c.id.desc())
-        .limit(1)
-    ).scalar()
-    return None if found is None else int(found)
+    def known_shots(self, serial: str, boot_id: int) -> StoredBoot:
+        """What is stored of one boot of one gun (see :func:`stored_boot`), for the driver."""
+        return stored_boot(self.db, serial, boot_id)
 
 
 def _ranges(numbers: Sequence[int]) -> list[tuple[int, int]]:

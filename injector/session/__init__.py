@@ -9,7 +9,7 @@ For the recorder (driver events → session logic → storage)::
     db = open_database(url_or_path_or_None)          # migrates; StorageError on failure
     live = open_or_continue(db, DeviceInfo(serial, model, firmware), plan_id=None, session_id=None)
     # A restart on the same database and gun continues the gun's in-progress session.
-    known = live.known_shot_numbers(serial, boot_id)  # .max_shot_no, .missing → RESEND_REQ
+    known = stored_boot(db, serial, boot_id)          # .max_shot_no, .missing → RESEND_REQ
     result = live.add_shots([ShotIn(...), ...])       # one transaction, idempotent
     #   result.new, result.duplicates, result.alerts (PlanAlert), result.lock_requested
     #   lock_requested → send LOCK reason PLAN_LIMIT; record the LOCKED event via add_events.
@@ -20,8 +20,9 @@ For the recorder (driver events → session logic → storage)::
     live.override_lock(by="Dr X", reason="...")       # recorded; then the recorder may unlock
     live.end(actor="Dr X")                            # completed (or status=ABORTED)
 
-``known_shots(db, serial, boot_id)`` answers the same question as ``known_shot_numbers``
-without a live session. The clinical record is in ``patients_plans`` (patients, plans:
+A session's life (created, started, continued, ended) is written once, in ``lifecycle``;
+what is stored of a gun's boot in ``stored_boots``; plan against actual in
+``plan_against_actual``. The clinical record is in ``patients_plans`` (patients, plans:
 create, edit),
 ``clinical`` (checklist, start, end, sign, amend, adverse events), ``series`` (n of N, next
 due, comparison), ``trace`` (lot traceability), ``history`` (sessions, shots, events as
@@ -35,15 +36,11 @@ Everything :class:`LiveSession` does is thread-safe. Refusals raise
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
 from injector.domain.shots import DeviceEventIn, ShotFlag, ShotIn
 from injector.domain.vocabulary import AlertKind, DeviceEventKind, SessionStatus
-from injector.session.history import known_shots
-from injector.session.live_session import DeviceInfo, LiveSession, ZonePlan, open_or_continue
-from injector.session.progress import (
-    BatchResult,
-    KnownShots,
-    PlanAlert,
-    PlanProgress,
-    ZoneProgress,
-)
+from injector.session.lifecycle import DeviceInfo, SessionEnding
+from injector.session.live_session import LiveSession, open_or_continue
+from injector.session.plan_against_actual import ZonePlan
+from injector.session.progress import BatchResult, PlanAlert, PlanProgress, ZoneProgress
+from injector.session.stored_boots import StoredBoot, stored_boot
 
 __all__ = [
     "AcknowledgementRequiredError",
@@ -53,15 +50,16 @@ __all__ = [
     "DeviceEventKind",
     "DeviceInfo",
     "InvalidValueError",
-    "KnownShots",
     "LiveSession",
     "PlanAlert",
     "PlanProgress",
+    "SessionEnding",
     "SessionStatus",
     "ShotFlag",
     "ShotIn",
+    "StoredBoot",
     "ZonePlan",
     "ZoneProgress",
-    "known_shots",
     "open_or_continue",
+    "stored_boot",
 ]

@@ -21,13 +21,21 @@ from sqlmodel import Session, col, select
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
 from injector.domain.inputs import AdverseEventInput, Checklist, SessionChanges
 from injector.domain.vocabulary import SessionStatus
-from injector.session.live_session import (
+from injector.session.lifecycle import (
+    END_STATUSES,
     ENDED_STATUSES,
     DeviceInfo,
+    SessionEnding,
+    create_session_row,
+    device_fields,
+    end_session_row,
+    in_progress_of_gun,
     next_sequence_no,
+    session_row,
+    start_session_row,
     upsert_device,
 )
-from injector.storage.audit_chain import add_created, append_audit, canonical_json
+from injector.storage.audit_chain import add_created, append_audit, canonical_json, update_audited
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
 from injector.storage.tables import (
@@ -41,7 +49,7 @@ from injector.storage.tables import (
 )
 
 NSAID_WINDOW_DAYS = 7
-SIGNABLE = frozenset({SessionStatus.COMPLETED, SessionStatus.ABORTED})
+SIGNABLE = END_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +106,6 @@ class SessionView:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _session_row(session: Session, session_id: int) -> TreatmentSession:
-    row = session.get(TreatmentSession, session_id)
-    if row is None:
-        raise RecordNotFoundError(f"session: there is no session {session_id}")
-    return row
 
 
 def _jsonable(value: Any) -> Any:
@@ -197,16 +198,16 @@ def plan_session(
                 "plan_id",
                 f"plan {plan_id} has all its {plan.sessions_planned} sessions already",
             )
-        row = TreatmentSession(
-            plan_id=plan_id,
-            sequence_no=sequence_no,
-            status=SessionStatus.PLANNED.value,
+        row = create_session_row(
+            session,
+            plan,
+            status=SessionStatus.PLANNED,
+            actor=actor,
+            at=when,
             scheduled_at=scheduled_at,
-            lot_number=plan.lot_number,
-            lot_expiry=plan.lot_expiry,
-            created_at=when,
         )
-        return add_created(session, row, actor=actor, entity="session", at=when)
+        assert row.id is not None
+        return row.id
 
 
 def start_session(
@@ -243,18 +244,37 @@ def start_session(
         if warnings and not acknowledged:
             raise AcknowledgementRequiredError(warnings)
         if device is not None:
-            running = session.exec(
-                select(TreatmentSession.id).where(
-                    col(TreatmentSession.device_serial) == device.serial,
-                    col(TreatmentSession.status) == SessionStatus.IN_PROGRESS.value,
-                )
-            ).first()
+            running = in_progress_of_gun(session, device.serial)
             if running is not None:
                 raise InvalidValueError(
-                    "device", f"gun {device.serial} is recording session {running}; end it first"
+                    "device",
+                    f"gun {device.serial} is recording session {running.id}; end it first",
                 )
-        if session_id is not None:
-            row = _session_row(session, session_id)
+        lot = lot_number or plan.lot_number
+        fields: dict[str, Any] = {
+            "practitioner": practitioner,
+            "lot_number": lot,
+            "lot_expiry": lot_expiry or (plan.lot_expiry if lot == plan.lot_number else None),
+            "nsaid_last_7_days": checklist.nsaid_last_7_days,
+            "numbing_applied": checklist.numbing_applied,
+            "consent_recorded": checklist.consent_recorded,
+            "before_photos_taken": checklist.before_photos_taken,
+            "checklist_warnings": list(warnings),
+            "warnings_acknowledged_by": practitioner if warnings else None,
+        }
+        if device is not None:
+            fields |= device_fields(device, upsert_device(session, device, when, practitioner))
+        if session_id is None:
+            row = create_session_row(
+                session,
+                plan,
+                status=SessionStatus.IN_PROGRESS,
+                actor=practitioner,
+                at=when,
+                **fields,
+            )
+        else:
+            row = session_row(session, session_id)
             if row.plan_id != plan_id:
                 raise InvalidValueError(
                     "session_id", f"session {session_id} is not a session of plan {plan_id}"
@@ -263,46 +283,8 @@ def start_session(
                 raise InvalidValueError(
                     "session_id", f"session {session_id} is {row.status}, not planned"
                 )
-            action = "start"
-        else:
-            sequence_no = next_sequence_no(session, plan_id)
-            row = TreatmentSession(
-                plan_id=plan_id,
-                sequence_no=sequence_no,
-                status=SessionStatus.PLANNED.value,
-                created_at=when,
-            )
-            action = "create"
-        lot = lot_number or plan.lot_number
-        row.status = SessionStatus.IN_PROGRESS.value
-        row.started_at = when
-        row.practitioner = practitioner
-        row.lot_number = lot
-        row.lot_expiry = lot_expiry or (plan.lot_expiry if lot == plan.lot_number else None)
-        row.nsaid_last_7_days = checklist.nsaid_last_7_days
-        row.numbing_applied = checklist.numbing_applied
-        row.consent_recorded = checklist.consent_recorded
-        row.before_photos_taken = checklist.before_photos_taken
-        row.checklist_warnings = list(warnings)
-        row.warnings_acknowledged_by = practitioner if warnings else None
-        if device is not None:
-            device_row = upsert_device(session, device, when, practitioner)
-            row.device_id = device_row.id
-            row.device_serial = device.serial
-            row.device_model = device.model
-            row.device_firmware = device.firmware
-        session.add(row)
-        session.flush()
+            start_session_row(session, row, fields, actor=practitioner, at=when)
         assert row.id is not None
-        append_audit(
-            session.connection(),
-            actor=practitioner,
-            action=action,
-            entity="session",
-            entity_id=row.id,
-            payload=row.model_dump(exclude={"id"}),
-            at=when,
-        )
         return row.id
 
 
@@ -313,7 +295,7 @@ def update_session(db: Database, session_id: int, changes: SessionChanges, *, ac
         raise InvalidValueError("changes", "nothing to change")
     when = _now()
     with db.session() as session:
-        row = _session_row(session, session_id)
+        row = session_row(session, session_id)
         if row.signed_at is not None:
             raise InvalidValueError(
                 "session_id", f"session {session_id} is signed; amend it with a reason instead"
@@ -322,18 +304,15 @@ def update_session(db: Database, session_id: int, changes: SessionChanges, *, ac
             name: {"from": _jsonable(getattr(row, name)), "to": _jsonable(value)}
             for name, value in given.items()
         }
-        for name, value in given.items():
-            setattr(row, name, value)
-        session.add(row)
-        session.flush()
-        append_audit(
-            session.connection(),
+        update_audited(
+            session,
+            row,
+            given,
             actor=actor,
             action="update",
             entity="session",
-            entity_id=session_id,
-            payload=diff,
             at=when,
+            payload=diff,
         )
 
 
@@ -345,22 +324,23 @@ def skip_session(
         raise InvalidValueError("reason", "skipping a session needs a reason")
     when = now or _now()
     with db.session() as session:
-        row = _session_row(session, session_id)
+        row = session_row(session, session_id)
         if row.status != SessionStatus.PLANNED:
             raise InvalidValueError(
                 "session_id", f"session {session_id} is {row.status}; only a planned one is skipped"
             )
-        row.status = SessionStatus.SKIPPED.value
-        row.notes = (row.notes + "\n" if row.notes else "") + f"skipped: {reason}"
-        session.add(row)
-        append_audit(
-            session.connection(),
+        update_audited(
+            session,
+            row,
+            {
+                "status": SessionStatus.SKIPPED.value,
+                "notes": (row.notes + "\n" if row.notes else "") + f"skipped: {reason}",
+            },
             actor=actor,
             action="skip",
             entity="session",
-            entity_id=session_id,
-            payload={"status": SessionStatus.SKIPPED.value, "reason": reason},
             at=when,
+            payload={"status": SessionStatus.SKIPPED.value, "reason": reason},
         )
 
 
@@ -371,42 +351,17 @@ def end_session(
     actor: str,
     status: SessionStatus = SessionStatus.COMPLETED,
     now: datetime | None = None,
-) -> None:
-    """End an in-progress session as completed or aborted (audited).
+) -> SessionEnding:
+    """End an in-progress session as completed or aborted (audited); returns how it ended.
 
-    A recorder attached to it should use :meth:`LiveSession.end` instead, which also stops it.
+    The rule is :func:`~injector.session.lifecycle.end_session_row` (a session without a shot
+    ends aborted). A recorder attached to it should use :meth:`LiveSession.end` instead, which
+    also stops it.
     """
-    if status not in SIGNABLE:
-        raise InvalidValueError("status", "a session ends as completed or aborted")
     when = now or _now()
     with db.session() as session:
-        row = _session_row(session, session_id)
-        if row.signed_at is not None:
-            raise InvalidValueError(
-                "session_id",
-                f"session {session_id} is signed by {row.signed_by}; a signed session is "
-                "not ended again (amend it instead)",
-            )
-        if row.status in SIGNABLE:
-            raise InvalidValueError(
-                "session_id", f"session {session_id} has already ended ({row.status})"
-            )
-        if row.status != SessionStatus.IN_PROGRESS:
-            raise InvalidValueError(
-                "session_id", f"session {session_id} is {row.status}, not in progress"
-            )
-        row.status = status.value
-        row.ended_at = when
-        session.add(row)
-        append_audit(
-            session.connection(),
-            actor=actor,
-            action="end",
-            entity="session",
-            entity_id=session_id,
-            payload={"status": status.value, "ended_at": when},
-            at=when,
-        )
+        row = session_row(session, session_id)
+        return end_session_row(session, row, status=status, actor=actor, at=when)
 
 
 def shots_digest(conn: Connection, session_id: int) -> tuple[int, str]:
@@ -450,7 +405,7 @@ def sign_session(
         raise InvalidValueError("meaning", "a signature needs its meaning")
     when = now or _now()
     with db.session() as session:
-        row = _session_row(session, session_id)
+        row = session_row(session, session_id)
         if row.signed_at is not None:
             raise InvalidValueError(
                 "session_id", f"session {session_id} was signed by {row.signed_by} already"
@@ -500,7 +455,7 @@ def amend_session(
         raise InvalidValueError("changes", "nothing to amend")
     when = now or _now()
     with db.session() as session:
-        row = _session_row(session, session_id)
+        row = session_row(session, session_id)
         if row.signed_at is None:
             raise InvalidValueError(
                 "session_id", f"session {session_id} is not signed; update it directly"
@@ -562,7 +517,7 @@ def session_view(db: Database, session_id: int) -> SessionView:
 
 def load_session_view(session: Session, session_id: int) -> SessionView:
     """:func:`session_view` inside an open ORM session."""
-    row = _session_row(session, session_id)
+    row = session_row(session, session_id)
     amendments = _amendments(session, session_id)
     values = _effective_values(row, amendments)
     original = {name: getattr(row, name) for amendment in amendments for name in amendment.changes}
@@ -639,7 +594,7 @@ def record_adverse_event(
     if event.onset > when + timedelta(minutes=5):
         raise InvalidValueError("onset", "is in the future")
     with db.session() as session:
-        row = _session_row(session, session_id)
+        row = session_row(session, session_id)
         if row.status in (SessionStatus.PLANNED, SessionStatus.SKIPPED):
             raise InvalidValueError(
                 "session_id", f"session {session_id} is {row.status}; nothing was injected"

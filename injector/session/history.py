@@ -5,7 +5,6 @@ For the exports and the TUI; read-only snapshots that never hold up a recorder's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,10 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from injector.session.clinical import SessionView, load_session_view
-from injector.session.live_session import known_shots_from
-from injector.session.progress import KnownShots
 from injector.storage.engine import Database
-from injector.storage.shot_sql import shot_numbers
 from injector.storage.tables import (
     DeviceEvent,
     Patient,
@@ -145,11 +141,3 @@ def zone_changes(db: Database, session_id: int) -> list[ZoneChange]:
             .order_by(col(ZoneActivation.at), col(ZoneActivation.id))
         ).all()
         return [ZoneChange(r.at, r.zone_id) for r in rows]
-
-
-def known_shots(db: Database, serial: str, boot_id: int) -> KnownShots:
-    """What is stored of one boot of one gun (any session): the highest shot number and the
-    numbers missing below it, so a recorder can ask the gun for the rest."""
-    with db.read() as conn:
-        numbers: Sequence[int] = shot_numbers(conn, serial, boot_id)
-    return known_shots_from(serial, boot_id, numbers)

@@ -18,34 +18,39 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from injector.domain.errors import InvalidValueError
 from injector.domain.shots import DeviceEventIn, ShotFlag, ShotIn
 from injector.domain.vocabulary import AlertKind, DeviceEventKind, SessionStatus
-from injector.session.numbers import ShotNumbers
-from injector.session.progress import (
-    BatchResult,
-    KnownShots,
-    PlanAlert,
-    PlanProgress,
-    Tally,
-    ZoneProgress,
+from injector.session.lifecycle import (
+    SESSION,
+    DeviceInfo,
+    SessionEnding,
+    continue_ended_session,
+    end_session_row,
+    open_session_of_gun,
+    session_row,
+    upsert_device,
 )
-from injector.storage.audit_chain import add_created, append_audit
+from injector.session.numbers import ShotNumbers
+from injector.session.plan_against_actual import (
+    ZonePlan,
+    build_progress,
+    tallies_from_db,
+    zone_plans,
+)
+from injector.session.progress import BatchResult, PlanAlert, PlanProgress, Tally
+from injector.storage.audit_chain import append_audit, update_audited
 from injector.storage.engine import Database
-from injector.storage.errors import RecordNotFoundError
 from injector.storage.shot_sql import (
     add_shot_counters,
     insert_device_events,
     insert_shots,
     shot_numbers,
-    zone_tallies,
 )
 from injector.storage.tables import (
-    Device,
     DeviceEvent,
-    PlanZone,
     TreatmentPlan,
     TreatmentSession,
     ZoneActivation,
@@ -54,30 +59,6 @@ from injector.storage.tables import (
 
 # A limit is identified by its kind and zone (None for the session-wide limit).
 LimitKey = tuple[str, int | None]
-ENDED_STATUSES = frozenset({SessionStatus.COMPLETED, SessionStatus.ABORTED, SessionStatus.SKIPPED})
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceInfo:
-    """A gun as it introduced itself (HELLO): serial, model and firmware version."""
-
-    serial: str
-    model: str
-    firmware: str
-
-
-@dataclass(frozen=True, slots=True)
-class ZonePlan:
-    """What the plan says about one zone, as the live session needs it."""
-
-    id: int
-    position: int
-    name: str
-    depth_um: int
-    depth_tolerance_um: int
-    volume_per_point_nl: int
-    points: int
-    max_volume_nl: int
 
 
 def _now() -> datetime:
@@ -105,147 +86,6 @@ def _shot_tally(shot: ShotIn, zone: ZonePlan | None, into: Tally) -> None:
             into.depth_out_of_tolerance += 1
     if flags & _PARTIAL:
         into.partial_shots += 1
-
-
-def upsert_device(session: Session, device: DeviceInfo, now: datetime, actor: str) -> Device:
-    """The gun's row, created or brought up to date (model, firmware); changes are audited."""
-    row = session.exec(select(Device).where(col(Device.serial) == device.serial)).first()
-    changes: dict[str, Any] = {}
-    if row is None:
-        row = Device(
-            serial=device.serial,
-            model=device.model,
-            firmware=device.firmware,
-            first_seen_at=now,
-            last_seen_at=now,
-        )
-        changes = {"serial": device.serial, "model": device.model, "firmware": device.firmware}
-    else:
-        # A firmware update is a change of the record (which gun fired the shots); a new
-        # sighting alone is not worth an audit entry.
-        for name in ("model", "firmware"):
-            if getattr(row, name) != getattr(device, name):
-                changes[name] = {"from": getattr(row, name), "to": getattr(device, name)}
-                setattr(row, name, getattr(device, name))
-        row.last_seen_at = now
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    if changes:
-        append_audit(
-            session.connection(),
-            actor=actor,
-            action="create" if "serial" in changes else "update",
-            entity="device",
-            entity_id=row.id,
-            payload=changes,
-            at=now,
-        )
-    return row
-
-
-def next_sequence_no(session: Session, plan_id: int) -> int:
-    """The place in the series of the next session of a plan (1 for the first)."""
-    numbers = session.exec(
-        select(TreatmentSession.sequence_no).where(col(TreatmentSession.plan_id) == plan_id)
-    ).all()
-    return max((n for n in numbers if n is not None), default=0) + 1
-
-
-def _load_or_create_row(
-    session: Session,
-    device: DeviceInfo,
-    device_row: Device,
-    plan_id: int | None,
-    session_id: int | None,
-    actor: str,
-    now: datetime,
-) -> TreatmentSession:
-    if session_id is not None:
-        row = session.get(TreatmentSession, session_id)
-        if row is None:
-            raise RecordNotFoundError(f"session_id: there is no session {session_id}")
-        if row.status in ENDED_STATUSES or row.signed_at is not None:
-            raise InvalidValueError(
-                "session_id", f"session {session_id} is {row.status}; it cannot record shots"
-            )
-        if row.status == SessionStatus.IN_PROGRESS and row.device_serial not in (
-            None,
-            device.serial,
-        ):
-            raise InvalidValueError(
-                "session_id",
-                f"session {session_id} is recording with gun {row.device_serial}, "
-                f"not {device.serial}",
-            )
-        if plan_id is not None and row.plan_id != plan_id:
-            raise InvalidValueError(
-                "plan_id", f"session {session_id} belongs to plan {row.plan_id}, not {plan_id}"
-            )
-        changes: dict[str, Any] = {}
-        if row.status == SessionStatus.PLANNED:
-            changes = {"status": SessionStatus.IN_PROGRESS.value, "started_at": now}
-        if row.device_serial != device.serial:
-            changes |= {
-                "device_serial": device.serial,
-                "device_model": device.model,
-                "device_firmware": device.firmware,
-            }
-        if changes:
-            for key, value in changes.items():
-                setattr(row, key, value)
-            row.device_id = device_row.id
-            session.add(row)
-            session.flush()
-            append_audit(
-                session.connection(),
-                actor=actor,
-                action="start",
-                entity="session",
-                entity_id=session_id,
-                payload=changes,
-                at=now,
-            )
-        return row
-
-    running = session.exec(
-        select(TreatmentSession)
-        .where(
-            col(TreatmentSession.device_serial) == device.serial,
-            col(TreatmentSession.status) == SessionStatus.IN_PROGRESS.value,
-        )
-        .order_by(col(TreatmentSession.started_at).desc(), col(TreatmentSession.id).desc())
-    ).first()
-    if running is not None:
-        if plan_id is not None and running.plan_id != plan_id:
-            raise InvalidValueError(
-                "plan_id",
-                f"gun {device.serial} is still recording session {running.id} of plan "
-                f"{running.plan_id}; end that session first",
-            )
-        return running
-
-    plan = None
-    if plan_id is not None:
-        plan = session.get(TreatmentPlan, plan_id)
-        if plan is None:
-            raise RecordNotFoundError(f"plan_id: there is no plan {plan_id}")
-    row = TreatmentSession(
-        plan_id=plan_id,
-        sequence_no=next_sequence_no(session, plan_id) if plan_id is not None else None,
-        status=SessionStatus.IN_PROGRESS.value,
-        started_at=now,
-        practitioner="",
-        device_id=device_row.id,
-        device_serial=device.serial,
-        device_model=device.model,
-        device_firmware=device.firmware,
-        lot_number=plan.lot_number if plan else None,
-        lot_expiry=plan.lot_expiry if plan else None,
-        created_at=now,
-    )
-    add_created(session, row, actor=actor, entity="session", at=now)
-    return row
 
 
 class _SessionEndedElsewhere(Exception):
@@ -352,18 +192,15 @@ class LiveSession:
             if self._ended:
                 raise InvalidValueError("session_id", f"session {self.session_id} has ended")
             session.add(ZoneActivation(session_id=self.session_id, zone_id=zone_id, at=when))
-            row = session.get(TreatmentSession, self.session_id)
-            assert row is not None
-            row.active_zone_id = zone_id
-            session.add(row)
-            append_audit(
-                session.connection(),
+            update_audited(
+                session,
+                session_row(session, self.session_id),
+                {"active_zone_id": zone_id},
                 actor=actor,
                 action="activate_zone",
-                entity="session",
-                entity_id=self.session_id,
-                payload={"zone_id": zone_id, "at": when},
+                entity=SESSION,
                 at=when,
+                payload={"zone_id": zone_id, "at": when},
             )
             index = bisect.bisect_right(self._activation_times, when)
             self._activation_times.insert(index, when)
@@ -428,40 +265,11 @@ class LiveSession:
         when = _now()
         active = self._activation_zones[-1] if self._activation_zones else None
         with self._db.session() as session:
-            old = session.get(TreatmentSession, self.session_id)
-            assert old is not None
-            row = TreatmentSession(
-                plan_id=old.plan_id,
-                sequence_no=(
-                    next_sequence_no(session, old.plan_id) if old.plan_id is not None else None
-                ),
-                status=SessionStatus.IN_PROGRESS.value,
-                started_at=when,
-                practitioner=old.practitioner,
-                device_id=old.device_id,
-                device_serial=old.device_serial,
-                device_model=old.device_model,
-                device_firmware=old.device_firmware,
-                lot_number=old.lot_number,
-                lot_expiry=old.lot_expiry,
-                active_zone_id=active,
-                notes=f"continues session {old.id}, which ended while the gun still fired",
-                created_at=when,
-            )
-            session.add(row)
-            session.flush()
+            old = session_row(session, self.session_id)
+            row = continue_ended_session(session, old, active, f"recorder {self.serial}", when)
             assert row.id is not None
             if active is not None:
                 session.add(ZoneActivation(session_id=row.id, zone_id=active, at=when))
-            append_audit(
-                session.connection(),
-                actor=f"recorder {self.serial}",
-                action="create",
-                entity="session",
-                entity_id=row.id,
-                payload={**row.model_dump(exclude={"id"}), "continues_session": old.id},
-                at=when,
-            )
             new_id = row.id
         self.session_id = new_id
         self._activation_times = [when] if active is not None else []
@@ -673,13 +481,6 @@ class LiveSession:
             self._recovered += recovered
             self._lost += lost
 
-    def known_shot_numbers(self, serial: str, boot_id: int) -> KnownShots:
-        """The highest stored shot number of a boot and the numbers missing below it, so a
-        restarted recorder can ask the gun (RESEND_REQ) for what it missed."""
-        with self._db.read() as conn:
-            numbers = shot_numbers(conn, serial, boot_id)
-        return known_shots_from(serial, boot_id, numbers)
-
     # -- progress and end --------------------------------------------------------------------
 
     def progress(self) -> PlanProgress:
@@ -700,146 +501,16 @@ class LiveSession:
         actor: str,
         status: SessionStatus = SessionStatus.COMPLETED,
         at: datetime | None = None,
-    ) -> None:
-        """End the session (completed or aborted); it records no more shots. Audited."""
-        if status not in (SessionStatus.COMPLETED, SessionStatus.ABORTED):
-            raise InvalidValueError("status", "a session ends as completed or aborted")
+    ) -> SessionEnding:
+        """End the session (see :func:`~injector.session.lifecycle.end_session_row`); it
+        records no more shots. Returns how it ended: with no shot, aborted."""
         when = at or _now()
         with self._lock, self._db.session() as session:
-            row = session.get(TreatmentSession, self.session_id)
-            assert row is not None
-            if row.status != SessionStatus.IN_PROGRESS:
-                raise InvalidValueError(
-                    "status", f"session {self.session_id} is {row.status}, not in progress"
-                )
-            row.status = status.value
-            row.ended_at = when
-            session.add(row)
-            append_audit(
-                session.connection(),
-                actor=actor,
-                action="end",
-                entity="session",
-                entity_id=self.session_id,
-                payload={"status": status.value, "ended_at": when},
-                at=when,
+            ending = end_session_row(
+                session, session_row(session, self.session_id), status=status, actor=actor, at=when
             )
             self._ended = True
-
-
-def known_shots_from(serial: str, boot_id: int, numbers: Sequence[int]) -> KnownShots:
-    """:class:`KnownShots` from the ascending stored shot numbers of one boot."""
-    if not numbers:
-        return KnownShots(serial, boot_id, 0, ())
-    present = set(numbers)
-    top = numbers[-1]
-    return KnownShots(serial, boot_id, top, tuple(n for n in range(1, top) if n not in present))
-
-
-def tallies_from_db(conn: Connection, session_id: int) -> dict[int | None, Tally]:
-    """Per-zone tallies of a session's stored shots (the database's own count)."""
-    return {
-        row.zone_id: Tally(
-            shots=row.shots,
-            points=row.points,
-            volume_nl=row.volume_nl,
-            air_shots=row.air_shots,
-            air_volume_nl=row.air_volume_nl,
-            partial_shots=row.partial_shots,
-            depth_out_of_tolerance=row.depth_out_of_tolerance,
-        )
-        for row in zone_tallies(conn, session_id)
-    }
-
-
-def build_progress(
-    session_id: int,
-    zones: Sequence[ZonePlan],
-    tallies: dict[int | None, Tally],
-    max_session_volume_nl: int | None,
-    recovered: int,
-    lost: int,
-) -> PlanProgress:
-    """Assemble :class:`PlanProgress` from a plan's zones and per-zone tallies."""
-    out: list[ZoneProgress] = []
-    for zone in zones:
-        tally = tallies.get(zone.id, Tally())
-        out.append(
-            _zone_progress(
-                zone.id,
-                zone.name,
-                zone.points,
-                zone.points * zone.volume_per_point_nl,
-                zone.max_volume_nl,
-                tally,
-            )
-        )
-    unzoned = tallies.get(None)
-    if unzoned is not None and unzoned.shots:
-        out.append(_zone_progress(None, "(no zone)", 0, 0, None, unzoned))
-    total = Tally()
-    for tally in tallies.values():
-        total.add(tally)
-    return PlanProgress(
-        session_id=session_id,
-        zones=tuple(out),
-        total=_zone_progress(
-            None,
-            "total",
-            sum(z.points for z in zones),
-            sum(z.points * z.volume_per_point_nl for z in zones),
-            max_session_volume_nl,
-            total,
-        ),
-        recovered_shots=recovered,
-        lost_shots=lost,
-    )
-
-
-def _zone_progress(
-    zone_id: int | None,
-    name: str,
-    points_planned: int,
-    volume_planned_nl: int,
-    max_volume_nl: int | None,
-    tally: Tally,
-) -> ZoneProgress:
-    return ZoneProgress(
-        zone_id=zone_id,
-        name=name,
-        points_planned=points_planned,
-        points=tally.points,
-        volume_planned_nl=volume_planned_nl,
-        volume_nl=tally.volume_nl,
-        max_volume_nl=max_volume_nl,
-        depth_out_of_tolerance=tally.depth_out_of_tolerance,
-        air_shots=tally.air_shots,
-        air_volume_nl=tally.air_volume_nl,
-        partial_shots=tally.partial_shots,
-        shots=tally.shots,
-    )
-
-
-def zone_plans(session: Session, plan_id: int | None) -> list[ZonePlan]:
-    """The zones of a plan as :class:`ZonePlan` (none without a plan)."""
-    if plan_id is None:
-        return []
-    rows = session.exec(
-        select(PlanZone).where(col(PlanZone.plan_id) == plan_id).order_by(col(PlanZone.position))
-    ).all()
-    return [
-        ZonePlan(
-            id=row.id or 0,
-            position=row.position,
-            name=row.name,
-            depth_um=row.depth_um,
-            depth_tolerance_um=row.depth_tolerance_um,
-            volume_per_point_nl=row.volume_per_point_nl,
-            points=row.points,
-            max_volume_nl=row.max_volume_nl,
-        )
-        for row in rows
-    ]
+            return ending
 
 
 def open_or_continue(
@@ -861,7 +532,7 @@ def open_or_continue(
     when = now or _now()
     with db.session() as session:
         device_row = upsert_device(session, device, when, actor)
-        row = _load_or_create_row(session, device, device_row, plan_id, session_id, actor, when)
+        row = open_session_of_gun(session, device, device_row, plan_id, session_id, actor, when)
         assert row.id is not None
         sid = row.id
         plan = session.get(TreatmentPlan, row.plan_id) if row.plan_id is not None else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from injector.domain.vocabulary import AlertKind
 
@@ -92,18 +92,3 @@ class BatchResult:
     duplicates: int
     alerts: tuple[PlanAlert, ...] = ()
     lock_requested: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class KnownShots:
-    """Stored shot numbers of one boot: the highest, and the numbers missing below it."""
-
-    serial: str
-    boot_id: int
-    max_shot_no: int
-    missing: tuple[int, ...] = field(default=())
-
-    @property
-    def count(self) -> int:
-        """How many shots of this boot are stored."""
-        return self.max_shot_no - len(self.missing)

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from injector.domain.vocabulary import SessionStatus
-from injector.session.live_session import build_progress, tallies_from_db, zone_plans
 from injector.session.patients_plans import load_plan
+from injector.session.plan_against_actual import build_progress, tallies_from_db, zone_plans
 from injector.session.progress import PlanProgress, ZoneProgress
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError

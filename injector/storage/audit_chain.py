@@ -166,3 +166,37 @@ def add_created(
         at=at,
     )
     return row_id
+
+
+def update_audited(
+    session: Session,
+    row: SQLModel,
+    changes: Mapping[str, Any],
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    at: datetime,
+    payload: Mapping[str, Any] | None = None,
+) -> int:
+    """Set ``changes`` on ``row`` and append their audit entry in the same transaction.
+
+    The entry records ``payload``, or ``changes`` themselves when none is given; returns the
+    row's id. The counterpart of :func:`add_created` for every later change of a record.
+    """
+    for name, value in changes.items():
+        setattr(row, name, value)
+    session.add(row)
+    session.flush()
+    row_id = getattr(row, "id", None)
+    assert isinstance(row_id, int), f"{entity} row has no id after flush"
+    append_audit(
+        session.connection(),
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=row_id,
+        payload=dict(changes) if payload is None else payload,
+        at=at,
+    )
+    return row_id

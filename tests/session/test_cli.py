@@ -170,6 +170,7 @@ def test_an_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str])
 def test_session_commands(db_path: str, capsys: pytest.CaptureFixture[str]) -> None:
     from datetime import UTC, datetime
 
+    from injector.session import DeviceInfo, ShotFlag, ShotIn, open_or_continue
     from injector.session.clinical import end_session, start_session
     from injector.storage import open_database
     from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan
@@ -177,7 +178,15 @@ def test_session_commands(db_path: str, capsys: pytest.CaptureFixture[str]) -> N
     db = open_database(db_path)
     try:
         plan_id = add_patient_and_plan(db)
-        session_id = start_session(db, plan_id, CLEAN_CHECKLIST, practitioner="Dr Test")
+        gun = DeviceInfo("SN0042", "MG-400", "2.4.1")
+        session_id = start_session(db, plan_id, CLEAN_CHECKLIST, practitioner="Dr Test", device=gun)
+        # The gun fired (into the air: the totals stay 0); a session that ended with no shot
+        # at all would be aborted.
+        now = datetime.now(UTC)
+        air = int(ShotFlag.NO_SKIN)
+        open_or_continue(db, gun).add_shots(
+            [ShotIn(gun.serial, 7, 1, 1, now, 1500, 50_000, air, 1_000_000)]
+        )
         end_session(db, session_id, actor="Dr Test")
     finally:
         db.close()

@@ -41,8 +41,11 @@ def session_count(db: Database) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def done_session(db: Database, plan_id: int, at: datetime, *, shots: int = 0) -> int:
-    """Start, record ``shots`` shots in the first zone, end and sign a session at ``at``."""
+def done_session(db: Database, plan_id: int, at: datetime, *, shots: int = 1) -> int:
+    """Start, record ``shots`` shots in the first zone, end and sign a session at ``at``.
+
+    A session is done once something was injected: one that ended with no shot is aborted.
+    """
     session_id = start_session(
         db, plan_id, CLEAN_CHECKLIST, practitioner="Dr Test", device=GUN, now=at
     )

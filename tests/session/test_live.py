@@ -18,6 +18,7 @@ from injector.session import (
     ShotFlag,
     ShotIn,
     open_or_continue,
+    stored_boot,
 )
 from injector.storage import Database
 from injector.storage.tables import Patient, PlanZone, Shot, TreatmentPlan, table_of
@@ -137,7 +138,7 @@ def test_a_restart_continues_the_same_session_with_its_tally(db: Database) -> No
     assert restarted.session_id == live.session_id
     assert restarted.active_zone_id == forehead
     assert restarted.progress() == live.progress()
-    known = restarted.known_shot_numbers(GUN.serial, 7)
+    known = stored_boot(db, GUN.serial, 7)
     assert (known.max_shot_no, known.missing) == (5, (4,))
     result = restarted.add_shots(shots([3, 4, 5, 6]))
     assert (result.new, result.duplicates) == (2, 2)
@@ -283,7 +284,7 @@ def test_shots_after_the_session_ended_elsewhere_go_to_a_new_session(db: Databas
 
 
 def test_reading_never_holds_up_recording(db: Database) -> None:
-    from injector.session import known_shots
+    from injector.session import stored_boot
     from injector.session.history import session_device_events, session_shots, zone_changes
 
     live = open_or_continue(db, GUN)
@@ -303,7 +304,7 @@ def test_reading_never_holds_up_recording(db: Database) -> None:
         50_000,
         False,
     )
-    assert known_shots(db, GUN.serial, 7).max_shot_no == 3
+    assert stored_boot(db, GUN.serial, 7).max_shot_no == 3
     live.add_events([DeviceEventIn(DeviceEventKind.LINK_LOST, T0, GUN.serial, 7)])
     assert [e.kind for e in session_device_events(db, live.session_id)] == ["link_lost"]
     assert zone_changes(db, live.session_id) == []

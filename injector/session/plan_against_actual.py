@@ -1,0 +1,142 @@
+"""Plan against actual: a plan's zones as the session logic sees them, a session's per-zone
+tallies as the database counts them, and :class:`PlanProgress` assembled from both.
+
+The live session (in memory), the review, ``session show``, the series comparison and the
+exports all build their :class:`PlanProgress` with :func:`build_progress`, so one session shows
+the same numbers everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+from sqlmodel import Session, col, select
+
+from injector.session.progress import PlanProgress, Tally, ZoneProgress
+from injector.storage.shot_sql import zone_tallies
+from injector.storage.tables import PlanZone
+
+NO_ZONE = "(no zone)"
+"""How shots fired with no zone active are named in a tally."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZonePlan:
+    """What the plan says about one zone, as the live session needs it."""
+
+    id: int
+    position: int
+    name: str
+    depth_um: int
+    depth_tolerance_um: int
+    volume_per_point_nl: int
+    points: int
+    max_volume_nl: int
+
+
+def tallies_from_db(conn: Connection, session_id: int) -> dict[int | None, Tally]:
+    """Per-zone tallies of a session's stored shots (the database's own count)."""
+    return {
+        row.zone_id: Tally(
+            shots=row.shots,
+            points=row.points,
+            volume_nl=row.volume_nl,
+            air_shots=row.air_shots,
+            air_volume_nl=row.air_volume_nl,
+            partial_shots=row.partial_shots,
+            depth_out_of_tolerance=row.depth_out_of_tolerance,
+        )
+        for row in zone_tallies(conn, session_id)
+    }
+
+
+def build_progress(
+    session_id: int,
+    zones: Sequence[ZonePlan],
+    tallies: dict[int | None, Tally],
+    max_session_volume_nl: int | None,
+    recovered: int,
+    lost: int,
+) -> PlanProgress:
+    """Assemble :class:`PlanProgress` from a plan's zones and per-zone tallies."""
+    out: list[ZoneProgress] = []
+    for zone in zones:
+        tally = tallies.get(zone.id, Tally())
+        out.append(
+            _zone_progress(
+                zone.id,
+                zone.name,
+                zone.points,
+                zone.points * zone.volume_per_point_nl,
+                zone.max_volume_nl,
+                tally,
+            )
+        )
+    unzoned = tallies.get(None)
+    if unzoned is not None and unzoned.shots:
+        out.append(_zone_progress(None, NO_ZONE, 0, 0, None, unzoned))
+    total = Tally()
+    for tally in tallies.values():
+        total.add(tally)
+    return PlanProgress(
+        session_id=session_id,
+        zones=tuple(out),
+        total=_zone_progress(
+            None,
+            "total",
+            sum(z.points for z in zones),
+            sum(z.points * z.volume_per_point_nl for z in zones),
+            max_session_volume_nl,
+            total,
+        ),
+        recovered_shots=recovered,
+        lost_shots=lost,
+    )
+
+
+def _zone_progress(
+    zone_id: int | None,
+    name: str,
+    points_planned: int,
+    volume_planned_nl: int,
+    max_volume_nl: int | None,
+    tally: Tally,
+) -> ZoneProgress:
+    return ZoneProgress(
+        zone_id=zone_id,
+        name=name,
+        points_planned=points_planned,
+        points=tally.points,
+        volume_planned_nl=volume_planned_nl,
+        volume_nl=tally.volume_nl,
+        max_volume_nl=max_volume_nl,
+        depth_out_of_tolerance=tally.depth_out_of_tolerance,
+        air_shots=tally.air_shots,
+        air_volume_nl=tally.air_volume_nl,
+        partial_shots=tally.partial_shots,
+        shots=tally.shots,
+    )
+
+
+def zone_plans(session: Session, plan_id: int | None) -> list[ZonePlan]:
+    """The zones of a plan as :class:`ZonePlan` (none without a plan)."""
+    if plan_id is None:
+        return []
+    rows = session.exec(
+        select(PlanZone).where(col(PlanZone.plan_id) == plan_id).order_by(col(PlanZone.position))
+    ).all()
+    return [
+        ZonePlan(
+            id=row.id or 0,
+            position=row.position,
+            name=row.name,
+            depth_um=row.depth_um,
+            depth_tolerance_um=row.depth_tolerance_um,
+            volume_per_point_nl=row.volume_per_point_nl,
+            points=row.points,
+            max_volume_nl=row.max_volume_nl,
+        )
+        for row in rows
+    ]
