@@ -43,9 +43,8 @@ from typing import Any
 from unittest import mock
 
 from benchmarks.rows import Row
-from injector.recorder import Commit, Recorder
+from injector.recorder import Commit, Recorder, recording
 from injector.storage.engine import open_database
-from tui import session_feed
 from tui.app import InjectorApp
 from tui.screens.live_screen import LiveScreen
 from tui.session_feed import SessionFeed, SimulatedGun
@@ -175,7 +174,7 @@ def _probed_recorder(probe: _Probe) -> Iterator[None]:
             super().__init__(*args, **kwargs)
             self.subscribe(probe.on_commit)
 
-    with mock.patch.object(session_feed, "Recorder", ProbedRecorder):
+    with mock.patch.object(recording, "Recorder", ProbedRecorder):
         yield
 
 

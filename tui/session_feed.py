@@ -12,31 +12,17 @@ import contextlib
 import queue
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from injector.domain.vocabulary import SessionStatus
-from injector.driver import Driver, DriverEvent
-from injector.driver.events import (
-    DecoderStatistics,
-    DeviceIdentified,
-    DeviceRebooted,
-    FaultChanged,
-    LinkChanged,
-    LockChanged,
-    SettingsChanged,
-    ShotReceived,
-    ShotsLost,
-    ShotsRecovered,
-    Status,
-    UnrecognisedData,
-)
-from injector.recorder import Commit, DatabaseStore, Recorder
+from injector.driver import DriverEvent
+from injector.driver.events import SettingsChanged, ShotsLost, ShotsRecovered
+from injector.recorder import Commit, Recording
 from injector.session import DeviceEventIn, DeviceEventKind, LiveSession, clinical
 from injector.storage.engine import Database
 from protocols.igp1 import LockReason
@@ -63,20 +49,8 @@ from tui.feed_messages import (
 from tui.live_model import TALLY_QUIET_S, LiveModel, Notice, zone_views
 from tui.state import LogLine, Severity, ZoneView
 
-_DRIVER_EVENTS = (
-    LinkChanged,
-    DeviceIdentified,
-    SettingsChanged,
-    ShotReceived,
-    FaultChanged,
-    Status,
-    DeviceRebooted,
-    ShotsRecovered,
-    ShotsLost,
-    LockChanged,
-    DecoderStatistics,
-    UnrecognisedData,
-)
+_DRIVER_EVENTS: tuple[type[DriverEvent], ...] = get_args(DriverEvent)
+"""Every driver event type, from the union itself: a new event cannot be forgotten here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +143,11 @@ class SessionFeed:
         self.live: LiveSession | None = None
         self._driver_options = driver_options or {}
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._pending_zone: tuple[int, datetime] | None = None
-        """A zone chosen before the session opened, and when (read by the committer thread)."""
         self._paused = False
         self._storage_error: str | None = None
         self._post: Poster | None = None
-        self._driver: Driver | None = None
-        self._recorder: Recorder | None = None
+        self._recording: Recording | None = None
+        self._stopped = False
         self._gun_dir: Path | None = None
         """The simulator's link folder, removed when the feed stops."""
 
@@ -195,20 +167,20 @@ class SessionFeed:
         try:
             try:
                 port = self._start_gun()
-                driver = Driver(port, baud=self._baud(), **self._driver_options)
-                self._driver = driver
-                store = DatabaseStore(
+                recording = Recording(
                     self.db,
-                    self.plan_id,
-                    session_id=self.session_id,
+                    port,
                     actor=self.actor,
+                    baud=self._baud(),
+                    plan_id=self.plan_id,
+                    session_id=self.session_id,
                     on_open=self._session_opened,
+                    driver_options=self._driver_options,
                 )
-                recorder = Recorder(driver, store)
-                self._recorder = recorder
-                driver.subscribe(self._queue.put)
-                recorder.subscribe(self._queue.put)
-                recorder.start()
+                self._recording = recording
+                recording.subscribe_events(self._queue.put)
+                recording.subscribe_commits(self._queue.put)
+                recording.start()
             except Exception as exc:  # PortError mostly; whatever it was, say it
                 start_error = str(exc) or type(exc).__name__
                 return
@@ -235,7 +207,8 @@ class SessionFeed:
         it. ``problem`` says what went wrong; returns the line that tells the practitioner.
         """
         session_id = self.session_id
-        if session_id is None or self.live is not None:
+        recording = self._recording
+        if session_id is None or self.live is not None or (recording and recording.sessions):
             return problem
         try:
             clinical.end_session(
@@ -252,12 +225,8 @@ class SessionFeed:
         )
 
     def _session_opened(self, live: LiveSession) -> None:
-        # On the committer thread, before the first batch: shots fired since the zone was
-        # chosen (the gun may have fired before it identified itself) go to that zone.
-        pending = self._pending_zone
-        if pending is not None:
-            zone_id, chosen_at = pending
-            live.set_active_zone(zone_id, at=chosen_at, actor=self.actor)
+        # On the committer thread, once the zone chosen meanwhile is active (the recording
+        # applies it from when it was chosen), before the first batch is stored.
         self._queue.put(_Opened(live))
 
     def _baud(self) -> int:
@@ -325,8 +294,8 @@ class SessionFeed:
     def _check_storage(self) -> None:
         # The recorder keeps everything and retries while the database refuses a commit; the
         # practitioner must know that what the screen shows is not yet stored.
-        recorder = self._recorder
-        error = recorder.status.error if recorder is not None else None
+        recording = self._recording
+        error = recording.recorder.status.error if recording is not None else None
         if error == self._storage_error:
             return
         self._storage_error = error
@@ -385,13 +354,9 @@ class SessionFeed:
         self.model.apply_progress(progress)
         self.model.set_active_zone(live.active_zone_id)
         self._log(_local(f"recording session {live.session_id}"))
-        pending, self._pending_zone = self._pending_zone, None
-        if pending is not None:
-            active = self.model.current.active_zone
-            if active is not None and active.zone_id == pending[0]:
-                self._log(_local(f"zone {active.key} {active.name} active"))
-            else:  # chosen again after the session opened with the earlier choice
-                self._select_zone(pending[0], pending[1])
+        active = self.model.current.active_zone
+        if active is not None:
+            self._log(_local(f"zone {active.key} {active.name} active"))
 
     def _follow(self, depth_um: int, at: datetime) -> None:
         view = self.model.current
@@ -411,12 +376,9 @@ class SessionFeed:
         if zone is None:
             return
         self.model.set_active_zone(zone.zone_id)
-        live = self.live
-        if live is None:
-            # The session opens when the gun identifies itself; the choice is applied then.
-            self._pending_zone = (zone.zone_id, at)
-            return
-        live.set_active_zone(zone.zone_id, at=at, actor=self.actor)
+        recording = self._recording
+        if recording is None or not recording.choose_zone(zone.zone_id, at=at):
+            return  # applied when the gun opens its session, from ``at`` on
         self._log(_local(f"zone {zone.key} {zone.name} active"))
 
     def _command(self, command: Command) -> None:
@@ -444,23 +406,16 @@ class SessionFeed:
             self._set_replay(command)
 
     def _set_lock(self, locked: bool) -> None:
-        driver = self._driver
-        if driver is None:
+        recording = self._recording
+        if recording is None:
             return
         live = self.live
         if not locked and live is not None and live.lock_pending():
             # Unlocking past a plan limit is an override: recorded with who and why.
             live.override_lock(by=self.actor, reason="unlocked from the live screen")
             self._log(_local("plan limit overridden by the practitioner", Severity.WARNING))
-
-        def send() -> None:
-            # LOCK waits for the gun's ACK; never on the feed's thread.
-            if locked:
-                driver.lock(LockReason.MANUAL)
-            else:
-                driver.unlock(LockReason.MANUAL)
-
-        threading.Thread(target=send, name="lock", daemon=True).start()
+        # Never waits: the gun's answer comes back as a LockChanged event.
+        recording.request_lock(LockReason.MANUAL, locked=locked)
 
     def _record_adverse(self, command: RecordAdverseEvent) -> None:
         live = self.live
@@ -482,9 +437,9 @@ class SessionFeed:
         speed: Speed = "max" if command.speed is ReplaySpeed.MAX else command.speed.value
         # Each call waits for the simulator's thread (one turn of its loop), never for the replay.
         sim.set_speed(speed)
-        if self._driver is not None:
+        if self._recording is not None:
             # A paused replay is silent on purpose: not a lost link to alarm about.
-            self._driver.expect_silence(command.paused)
+            self._recording.driver.expect_silence(command.paused)
         if command.paused:
             sim.pause()
         else:
@@ -504,29 +459,35 @@ class SessionFeed:
         ):
             self.model.set_replay(f"replay {self.gun.path.name} · finished")
             self._log(_local("replay finished"))
-            if self._driver is not None:
+            if self._recording is not None:
                 # The capture has no more bytes: silence now is the end, not a lost link.
-                self._driver.expect_silence(True)
+                self._recording.driver.expect_silence(True)
 
     def _end(self) -> FeedEnded:
-        driver = self._driver
-        if driver is not None:
+        recording = self._recording
+        if recording is not None:
             # The gun fires nothing more once the session is over.
-            driver.lock(LockReason.SESSION_ENDED)
+            recording.lock(LockReason.SESSION_ENDED)
         self._shutdown()
-        live = self.live
-        if live is None:
+        if recording is None or not recording.sessions:
             return FeedEnded(
                 self.session_id, error=self._abort_unstarted("the gun never connected")
             )
-        live.end(actor=self.actor)
+        live = self.live or recording.sessions[0]
+        for ended in recording.end():
+            if ended.error is not None:
+                raise ended.error
+            if ended.ending is not None and ended.ending.why:
+                text = f"session {ended.session_id} ended aborted: {ended.ending.why}"
+                self._log(Notice(_local(text, Severity.WARNING)))
         self.model.apply_progress(live.progress())
         return FeedEnded(live.session_id, finished=True)
 
     def _shutdown(self) -> None:
-        recorder, self._recorder = self._recorder, None
-        if recorder is not None:
-            if not recorder.stop():
+        recording = self._recording
+        if recording is not None and not self._stopped:
+            self._stopped = True
+            if not recording.stop():
                 self._log(
                     Notice(_local("some events could not be stored; see the log", Severity.ERROR))
                 )

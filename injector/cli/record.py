@@ -12,36 +12,38 @@ run on the same gun continues it) unless ``--end`` ends it on a clean stop.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import queue
 import re
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable
 from types import FrameType
-from typing import Any, TextIO
-
-from sqlalchemy.exc import SQLAlchemyError
+from typing import Any, TextIO, assert_never
 
 from injector.cli.db_options import actor, add_actor_argument
 from injector.cli.errors import UserError
 from injector.domain.errors import InvalidValueError
 from injector.driver import (
+    DecoderStatistics,
     DeviceIdentified,
     DeviceRebooted,
-    Driver,
     DriverEvent,
+    FaultChanged,
     LinkChanged,
     LockChanged,
     PortError,
+    SettingsChanged,
+    ShotReceived,
     ShotsLost,
+    ShotsRecovered,
+    Status,
     UnrecognisedData,
 )
-from injector.recorder import Commit, DatabaseStore, Recorder, RecorderStatus
-from injector.session import LiveSession, PlanAlert
+from injector.recorder import Commit, Recorder, RecorderStatus, Recording
+from injector.session import PlanAlert, SessionStatus
 from injector.session.patients_plans import ZoneView, get_plan
+from injector.session.session_window import earlier_summary
 from injector.storage.engine import Database, DatabaseLocationError, open_database
 from injector.storage.errors import StorageError
 from injector.storage.tables import TreatmentPlan
@@ -89,6 +91,13 @@ def register(subparsers: Any) -> None:
         help="end the session (completed) on a clean stop, ready to sign; by default it stays "
         "open and the next record of this gun continues it",
     )
+    parser.add_argument(
+        "--include-earlier",
+        action="store_true",
+        help="also count, in the session, the shots the gun fired before the session opened "
+        "(priming, tests into the air); by default they are kept as shots of the gun with no "
+        "session and left out of it",
+    )
     add_actor_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -103,26 +112,28 @@ def run(args: argparse.Namespace) -> int:
     db = _open_database(args.db, args.plan)
     zone = _zone(db, args.plan, args.zone) if args.zone is not None else None
     capture = _open_capture(args.capture)
-    driver = Driver(args.port, baud=args.baud, capture=capture, wait_for_port=args.wait)
-    opened: dict[str, LiveSession] = {}
-
-    def on_open(live: LiveSession) -> None:
-        opened[live.serial] = live
-        if zone is not None and live.active_zone_id != zone.id:
-            # Refused only if the session ended meanwhile: its shots then go to a new session
-            # anyway, and a failing hook would hold up every commit.
-            with contextlib.suppress(InvalidValueError):
-                live.set_active_zone(zone.id, actor=who)
-
-    recorder = Recorder(driver, DatabaseStore(db, args.plan, actor=who, on_open=on_open))
+    recording = Recording(
+        db,
+        args.port,
+        actor=who,
+        baud=args.baud,
+        plan_id=args.plan,
+        capture=capture,
+        wait_for_port=args.wait,
+        include_earlier=args.include_earlier,
+    )
+    if zone is not None:
+        # Applied when the gun opens its session, from now on.
+        recording.choose_zone(zone.id)
+    recorder = recording.recorder
     notices: queue.SimpleQueue[DriverEvent | PlanAlert] = queue.SimpleQueue()
-    driver.subscribe(lambda e: notices.put(e) if isinstance(e, _NOTICES) else None)
+    recording.subscribe_events(lambda e: notices.put(e) if isinstance(e, _NOTICES) else None)
 
     def on_commit(commit: Commit) -> None:
         for alert in commit.alerts:
             notices.put(alert)
 
-    recorder.subscribe(on_commit)
+    recording.subscribe_commits(on_commit)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -133,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     line = _StatusLine(out, out.isatty())
     try:
         try:
-            recorder.start()
+            recording.start()
         except PortError as exc:
             raise UserError(plain_reason(str(exc), exc.port)) from None
         line.log(f"recording {args.port} at {args.baud} baud into {db.display_url}")
@@ -142,13 +153,13 @@ def run(args: argparse.Namespace) -> int:
         names = {z.id: z.name for z in _plan_zones(db, args.plan)}
         problem = _watch(recorder, notices, stop, line, names)
     finally:
-        committed = recorder.stop()
+        committed = recording.stop()
         line.done()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         if capture is not None:
             capture.close()
-        endings = _finish_sessions(opened.values(), args.end and committed, who)
+        endings = _earlier_lines(recording) + _finish_sessions(recording, args.end and committed)
         db.close()
     status = recorder.status
     if problem is not None and status.shots == 0:
@@ -168,31 +179,46 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _finish_sessions(sessions: Iterable[LiveSession], end: bool, who: str) -> list[str]:
-    """End the sessions recorded into (``--end``), or say how to end them; one line each."""
+def _earlier_lines(recording: Recording) -> list[str]:
+    """One line per session that left out shots fired before it opened."""
     lines = []
-    for live in sessions:
-        session_id = live.session_id
-        if not end:
+    for live in recording.sessions:
+        earlier = live.earlier_shots()
+        if earlier:
             lines.append(
-                f"session {session_id} stays open for this gun; end it with: "
-                f"injector session end {session_id} --by NAME"
+                f"session {live.session_id}: {earlier_summary(earlier)}; they were left out "
+                f"(kept as shots of gun {live.serial} with no session); record with "
+                "--include-earlier to count them in the session"
             )
-            continue
-        try:
-            live.end(actor=who)
-        except InvalidValueError as exc:
-            lines.append(f"session {session_id} not ended: {exc.reason}")
-        except (StorageError, SQLAlchemyError) as exc:
+    return lines
+
+
+def _finish_sessions(recording: Recording, end: bool) -> list[str]:
+    """End the sessions recorded into (``--end``), or say how to end them; one line each."""
+    if not end:
+        return [
+            f"session {live.session_id} stays open for this gun; end it with: "
+            f"injector session end {live.session_id} --by NAME"
+            for live in recording.sessions
+        ]
+    lines = []
+    for ended in recording.end():
+        session_id = ended.session_id
+        if ended.ending is not None:
+            if ended.ending.status is SessionStatus.COMPLETED:
+                lines.append(
+                    f"session {session_id} ended (completed); sign it with: "
+                    f"injector session sign {session_id} --name NAME"
+                )
+            else:
+                lines.append(f"session {session_id} ended aborted: {ended.ending.why}")
+        elif isinstance(ended.error, InvalidValueError):
+            lines.append(f"session {session_id} not ended: {ended.error.reason}")
+        else:
             # The shots are committed; only the ending failed, and it can be done later.
             lines.append(
-                f"session {session_id} not ended ({type(exc).__name__}); end it with: "
+                f"session {session_id} not ended ({type(ended.error).__name__}); end it with: "
                 f"injector session end {session_id} --by NAME"
-            )
-        else:
-            lines.append(
-                f"session {session_id} ended (completed); sign it with: "
-                f"injector session sign {session_id} --name NAME"
             )
     return lines
 
@@ -257,23 +283,38 @@ def _show_notices(
     problem = None
     while not notices.empty():
         event = notices.get()
-        if isinstance(event, PlanAlert):
-            line.log(_explain_alert(event, zone_names))
-        elif isinstance(event, LockChanged):
-            line.log(_explain_lock(event))
-        elif isinstance(event, DeviceIdentified):
-            line.log(
-                f"gun {event.model} {event.serial} firmware {event.firmware} "
-                f"boot {event.boot_id:08x}"
-            )
-        elif isinstance(event, LinkChanged):
-            line.log(f"link {event.state.value}: {plain_reason(event.reason, event.port)}")
-        elif isinstance(event, DeviceRebooted):
-            line.log(f"gun {event.serial} restarted (boot {event.new_boot_id:08x})")
-        elif isinstance(event, ShotsLost) and event.count > 0:
-            line.log(f"{event.count} shots of boot {event.boot_id:08x} lost: {event.reason}")
-        elif isinstance(event, UnrecognisedData):
-            problem = _explain_garbage(event)
+        match event:
+            case PlanAlert():
+                line.log(_explain_alert(event, zone_names))
+            case LockChanged():
+                line.log(_explain_lock(event))
+            case DeviceIdentified():
+                line.log(
+                    f"gun {event.model} {event.serial} firmware {event.firmware} "
+                    f"boot {event.boot_id:08x}"
+                )
+            case LinkChanged():
+                line.log(f"link {event.state.value}: {plain_reason(event.reason, event.port)}")
+            case DeviceRebooted():
+                line.log(f"gun {event.serial} restarted (boot {event.new_boot_id:08x})")
+            case ShotsLost():
+                if event.count > 0:
+                    line.log(
+                        f"{event.count} shots of boot {event.boot_id:08x} lost: {event.reason}"
+                    )
+            case UnrecognisedData():
+                problem = _explain_garbage(event)
+            case (
+                ShotReceived()
+                | SettingsChanged()
+                | FaultChanged()
+                | Status()
+                | ShotsRecovered()
+                | DecoderStatistics()
+            ):
+                pass  # the status line shows their figures
+            case _:
+                assert_never(event)
     return problem
 
 

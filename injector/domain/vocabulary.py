@@ -77,6 +77,9 @@ class DeviceEventKind(enum.StrEnum):
     SETTINGS_CHANGED = "settings_changed"
     LOCK_OVERRIDE = "lock_override"
     NOTE = "note"
+    EARLIER_SHOTS = "earlier_shots"
+    """Shots fired before the session opened: left out of it, or included by the
+    practitioner (``detail["included"]``)."""
 
 
 class AdverseEventKind(enum.StrEnum):

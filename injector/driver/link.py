@@ -253,6 +253,22 @@ class Driver:
         """Send unlock; True if the gun acknowledged it with status OK within ``timeout``."""
         return self._send_lock(False, reason, timeout)
 
+    def request_lock(
+        self, reason: LockReason = LockReason.MANUAL, *, locked: bool = True, timeout: float = 1.0
+    ) -> None:
+        """Ask for LOCK (or unlock with ``locked=False``) without waiting for the gun.
+
+        Returns at once; the answer is the :class:`LockChanged` event every listener gets
+        (``acknowledged`` False if the gun did not answer OK within ``timeout``). The way for
+        a thread that must not block (a committer, a UI worker) to lock the gun.
+        """
+        threading.Thread(
+            target=self._send_lock,
+            args=(locked, reason, timeout),
+            name=f"lock {self.port}",
+            daemon=True,
+        ).start()
+
     def request_resend(self, first: int, last: int) -> None:
         """Ask the gun for shots ``first..last`` again (normally the driver does it itself)."""
         self._send_resend(first, last)
@@ -677,11 +693,7 @@ class Driver:
             self._set_state(LinkState.LIVE, f"{msg.model} {msg.serial} identified")
         if rebooted and self._lock_reason is not None:
             # A LOCK does not survive a power cycle (spec section 5): put it back.
-            threading.Thread(
-                target=self._send_lock,
-                args=(True, LockReason(self._lock_reason), 1.0),
-                daemon=True,
-            ).start()
+            self.request_lock(LockReason(self._lock_reason))
         pending, self._pending = self._pending, []
         self._replay(pending, wall)
 

@@ -7,13 +7,16 @@ from injector.recorder.pipeline import (
     RecordingSession,
     SessionStore,
 )
+from injector.recorder.recording import Ended, Recording
 from injector.recorder.store import DatabaseStore
 
 __all__ = [
     "Commit",
     "DatabaseStore",
+    "Ended",
     "Recorder",
     "RecorderStatus",
+    "Recording",
     "RecordingSession",
     "SessionStore",
 ]

@@ -16,11 +16,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol, assert_never
 
 from injector.domain.shots import DeviceEventIn, ShotIn
 from injector.domain.vocabulary import DeviceEventKind
 from injector.driver import (
+    DecoderStatistics,
     DeviceIdentified,
     DeviceRebooted,
     Driver,
@@ -33,7 +34,9 @@ from injector.driver import (
     ShotReceived,
     ShotsLost,
     ShotsRecovered,
+    Status,
     StoredShots,
+    UnrecognisedData,
 )
 from injector.session.progress import PlanAlert
 from protocols.igp1 import LockReason, ShotFlags
@@ -251,48 +254,33 @@ class Recorder:
         events: dict[str, list[DeviceEventIn]] = {}
         recovered: dict[tuple[str, int], int] = {}
         for event in batch:
-            if isinstance(event, ShotReceived):
-                shots.setdefault(event.serial, []).append(event)
-            elif isinstance(event, DeviceIdentified):
-                status.device = event
-                if event.serial not in self._sessions:
-                    self._sessions[event.serial] = self.store.open_session(event)
-            elif isinstance(event, ShotsRecovered):
-                key = (event.serial, event.boot_id)
-                recovered[key] = recovered.get(key, 0) + event.count
-            elif isinstance(event, LinkChanged):
-                status.link = event.state
-                if status.device is not None:
-                    self._link_event(event, status.device, events)
-            elif isinstance(event, LockChanged):
-                if event.acknowledged:
-                    status.lock_reason = LockReason(event.reason).name if event.locked else None
-                    if not event.locked:
-                        self._plan_locked.clear()
-                device = status.device
-                if device is not None and event.acknowledged:
-                    key = (device.serial, device.boot_id)
-                    if self._stored_lock.get(key) == event.locked:
-                        continue  # the gun already was in this state: nothing changed
-                    self._stored_lock[key] = event.locked
-                    kind = DeviceEventKind.LOCKED if event.locked else DeviceEventKind.UNLOCKED
-                    events.setdefault(device.serial, []).append(
-                        DeviceEventIn(
-                            kind,
-                            _utc(event.at),
-                            device.serial,
-                            device.boot_id,
-                            {"reason": LockReason(event.reason).name},
-                        )
-                    )
-            else:
-                if isinstance(event, DeviceRebooted):
+            match event:
+                case ShotReceived():
+                    shots.setdefault(event.serial, []).append(event)
+                case DeviceIdentified():
+                    status.device = event
+                    if event.serial not in self._sessions:
+                        self._sessions[event.serial] = self.store.open_session(event)
+                case ShotsRecovered():
+                    key = (event.serial, event.boot_id)
+                    recovered[key] = recovered.get(key, 0) + event.count
+                case LinkChanged():
+                    status.link = event.state
+                    if status.device is not None:
+                        self._link_event(event, status.device, events)
+                case LockChanged():
+                    self._lock_event(event, events)
+                case DeviceRebooted():
                     # A restarted gun is unlocked until the driver locks it again.
                     status.lock_reason = None
                     self._plan_locked.clear()
-                converted = _device_event(event)
-                if converted is not None:
-                    events.setdefault(converted.serial, []).append(converted)
+                    _add(events, _device_event(event))
+                case FaultChanged() | ShotsLost() | SettingsChanged():
+                    _add(events, _device_event(event))
+                case Status() | DecoderStatistics() | UnrecognisedData():
+                    pass  # shown live by a UI; nothing of the record
+                case _:
+                    assert_never(event)
         for (serial, boot_id), count in recovered.items():
             events.setdefault(serial, []).append(
                 DeviceEventIn(
@@ -336,10 +324,10 @@ class Recorder:
         status.commits += 1
         if lock and not self._locking.is_set() and not self._plan_locked.is_set():
             # Shots still arrive past a plan limit: lock the gun (again, if a LOCK went
-            # unanswered). LOCK waits for the ACK, so not on this thread, which must keep
-            # committing; one LOCK in flight at a time.
+            # unanswered). One LOCK in flight at a time; the gun's answer comes back as a
+            # LockChanged event through this same queue.
             self._locking.set()
-            threading.Thread(target=self._lock_gun, daemon=True).start()
+            self.driver.request_lock(LockReason.PLAN_LIMIT)
         if all_shots or n_events:
             commit = Commit(tuple(all_shots), new, n_events, committed_ns, tuple(alerts))
             for listener in self._listeners:
@@ -348,12 +336,34 @@ class Recorder:
                 except Exception:
                     log.exception("commit listener failed")
 
-    def _lock_gun(self) -> None:
-        try:
-            if self.driver.lock(LockReason.PLAN_LIMIT):
+    def _lock_event(self, event: LockChanged, out: dict[str, list[DeviceEventIn]]) -> None:
+        status = self.status
+        if event.reason == LockReason.PLAN_LIMIT and event.locked:
+            self._locking.clear()  # the plan-limit LOCK in flight was answered (or not)
+            if event.acknowledged:
                 self._plan_locked.set()
-        finally:
-            self._locking.clear()
+        if not event.acknowledged:
+            return
+        status.lock_reason = LockReason(event.reason).name if event.locked else None
+        if not event.locked:
+            self._plan_locked.clear()
+        device = status.device
+        if device is None:
+            return
+        key = (device.serial, device.boot_id)
+        if self._stored_lock.get(key) == event.locked:
+            return  # the gun already was in this state: nothing changed
+        self._stored_lock[key] = event.locked
+        kind = DeviceEventKind.LOCKED if event.locked else DeviceEventKind.UNLOCKED
+        out.setdefault(device.serial, []).append(
+            DeviceEventIn(
+                kind,
+                _utc(event.at),
+                device.serial,
+                device.boot_id,
+                {"reason": LockReason(event.reason).name},
+            )
+        )
 
     def _link_event(
         self, event: LinkChanged, device: DeviceIdentified, out: dict[str, list[DeviceEventIn]]
@@ -397,48 +407,44 @@ def _shot_in(s: ShotReceived) -> ShotIn:
     )
 
 
-def _device_event(event: DriverEvent) -> DeviceEventIn | None:
-    if isinstance(event, FaultChanged):
-        kind = DeviceEventKind.FAULT_RAISED if event.active else DeviceEventKind.FAULT_CLEARED
-        return DeviceEventIn(
-            kind,
-            _utc(event.at),
-            event.serial,
-            event.boot_id,
-            {"code": event.code, "detail": event.detail, "uptime_ms": event.uptime_ms},
-        )
-    if isinstance(event, DeviceRebooted):
-        return DeviceEventIn(
-            DeviceEventKind.DEVICE_REBOOTED,
-            _utc(event.at),
-            event.serial,
-            event.new_boot_id,
-            {"old_boot_id": event.old_boot_id},
-        )
-    if isinstance(event, ShotsLost):
-        return DeviceEventIn(
-            DeviceEventKind.SHOTS_LOST,
-            _utc(event.at),
-            event.serial,
-            event.boot_id,
-            {
+def _add(out: dict[str, list[DeviceEventIn]], event: DeviceEventIn) -> None:
+    out.setdefault(event.serial, []).append(event)
+
+
+def _device_event(
+    event: FaultChanged | DeviceRebooted | ShotsLost | SettingsChanged,
+) -> DeviceEventIn:
+    at = _utc(event.at)
+    detail: dict[str, Any]
+    match event:
+        case FaultChanged():
+            kind = DeviceEventKind.FAULT_RAISED if event.active else DeviceEventKind.FAULT_CLEARED
+            detail = {"code": event.code, "detail": event.detail, "uptime_ms": event.uptime_ms}
+            return DeviceEventIn(kind, at, event.serial, event.boot_id, detail)
+        case DeviceRebooted():
+            detail = {"old_boot_id": event.old_boot_id}
+            return DeviceEventIn(
+                DeviceEventKind.DEVICE_REBOOTED, at, event.serial, event.new_boot_id, detail
+            )
+        case ShotsLost():
+            detail = {
                 "count": event.count,
                 "ranges": [list(r) for r in event.ranges],
                 "reason": event.reason,
-            },
-        )
-    if isinstance(event, SettingsChanged):
-        return DeviceEventIn(
-            DeviceEventKind.SETTINGS_CHANGED,
-            _utc(event.at),
-            event.serial,
-            event.boot_id,
-            {
+            }
+            return DeviceEventIn(
+                DeviceEventKind.SHOTS_LOST, at, event.serial, event.boot_id, detail
+            )
+        case SettingsChanged():
+            detail = {
                 "mode": event.mode,
                 "depth_set_um": event.depth_set_um,
                 "volume_set_nl": event.volume_set_nl,
                 "rate_spm": event.rate_spm,
                 "syringe_capacity_ul": event.syringe_capacity_ul,
-            },
-        )
-    return None
+            }
+            return DeviceEventIn(
+                DeviceEventKind.SETTINGS_CHANGED, at, event.serial, event.boot_id, detail
+            )
+        case _:
+            assert_never(event)

@@ -20,7 +20,8 @@ class DatabaseStore:
     connected); ``actor`` is recorded in the audit trail for opening or starting it.
     ``on_open`` is called on the committer thread with each session opened, before any of
     its shots are stored (a UI follows the session, or makes the zone chosen meanwhile
-    active, from there).
+    active, from there). Shots the gun fired before the session opened are left out of it
+    unless ``include_earlier`` (see :mod:`injector.session.session_window`).
     """
 
     def __init__(
@@ -31,8 +32,10 @@ class DatabaseStore:
         session_id: int | None = None,
         actor: str = "recorder",
         on_open: Callable[[LiveSession], None] | None = None,
+        include_earlier: bool = False,
     ) -> None:
         self.db = db
+        self.include_earlier = include_earlier
         self.plan_id = plan_id
         self.session_id = session_id
         self.actor = actor
@@ -46,7 +49,12 @@ class DatabaseStore:
         """
         info = DeviceInfo(serial=device.serial, model=device.model, firmware=device.firmware)
         live = open_or_continue(
-            self.db, info, plan_id=self.plan_id, session_id=self.session_id, actor=self.actor
+            self.db,
+            info,
+            plan_id=self.plan_id,
+            session_id=self.session_id,
+            actor=self.actor,
+            include_earlier=self.include_earlier,
         )
         self.report_unrecorded_losses(live, device)
         if self.on_open is not None:

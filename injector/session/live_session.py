@@ -41,6 +41,13 @@ from injector.session.plan_against_actual import (
     zone_plans,
 )
 from injector.session.progress import BatchResult, PlanAlert, PlanProgress, Tally
+from injector.session.session_window import (
+    EarlierShots,
+    earlier_event,
+    earlier_left_out,
+    fired_before,
+    take_into_session,
+)
 from injector.storage.audit_chain import append_audit, update_audited
 from injector.storage.engine import Database
 from injector.storage.shot_sql import (
@@ -107,6 +114,7 @@ class _Outcome:
     result: BatchResult
     tallies: dict[int | None, Tally]
     fresh: list[ShotIn]
+    earlier: list[ShotIn]
     forget_boots: set[int]
     reached: set[LimitKey]
 
@@ -133,6 +141,9 @@ class LiveSession:
         lost_shots: int,
         reached: set[LimitKey],
         overridden: set[LimitKey],
+        opened_at: datetime | None = None,
+        include_earlier: bool = False,
+        earlier: EarlierShots | None = None,
     ) -> None:
         self._db = db
         self._lock = threading.RLock()
@@ -152,6 +163,10 @@ class LiveSession:
         self._overridden = overridden
         self._known: dict[int, ShotNumbers] = {}
         self._ended = False
+        self._opened_at = opened_at
+        """Shots the gun fired before this are not the session's (see session_window)."""
+        self._include_earlier = include_earlier
+        self._earlier = earlier or EarlierShots()
 
     # -- zones -------------------------------------------------------------------------------
 
@@ -258,6 +273,7 @@ class LiveSession:
             for boot_id in outcome.forget_boots:
                 self._known.pop(boot_id, None)
             self._reached |= outcome.reached
+            self._earlier = self._earlier.plus(outcome.earlier)
             return outcome.result
 
     def _roll_over(self) -> None:
@@ -279,18 +295,32 @@ class LiveSession:
         self._reached = set()
         self._overridden = set()
         self._ended = False
+        # The continuation takes every shot that still arrives: they were fired in the
+        # session that ended under them, not before a session the practitioner opened.
+        self._opened_at = None
+        self._earlier = EarlierShots()
 
     def _add_shots(self, conn: Connection, shots: Sequence[ShotIn]) -> _Outcome:
         fresh: list[ShotIn] = []
         zone_ids: list[int | None] = []
+        earlier: list[ShotIn] = []
         batch: dict[int | None, Tally] = {}
         seen: set[tuple[int, int]] = set()
+        opened = self._opened_at
         for shot in shots:
             key = (shot.boot_id, shot.shot_no)
             if key in seen or shot.shot_no in self._known_numbers(conn, shot.boot_id):
                 continue
             seen.add(key)
-            zone_id = self._zone_at(shot.device_time or shot.received_at)
+            fired = shot.device_time or shot.received_at
+            if fired_before(shot, opened):
+                if not self._include_earlier:
+                    earlier.append(shot)
+                    continue
+                # Included (record --include-earlier): to the zone active when it opened.
+                assert opened is not None
+                fired = opened
+            zone_id = self._zone_at(fired)
             tally = batch.get(zone_id)
             if tally is None:
                 tally = batch[zone_id] = Tally()
@@ -298,9 +328,24 @@ class LiveSession:
             fresh.append(shot)
             zone_ids.append(zone_id)
         inserted = insert_shots(conn, self.session_id, fresh, zone_ids)
+        left_out = 0
+        if earlier:
+            # Kept, as shots of the gun with no session; the session says how many.
+            left_out = insert_shots(conn, None, earlier, [None] * len(earlier))
+            insert_device_events(
+                conn,
+                [earlier_event(self.session_id, self.serial, earlier, at=_now(), included=False)],
+            )
+        elif self._include_earlier and opened is not None:
+            taken = [s for s in fresh if fired_before(s, opened)]
+            if taken:
+                insert_device_events(
+                    conn,
+                    [earlier_event(self.session_id, self.serial, taken, at=_now(), included=True)],
+                )
         new_tallies = {zone: Tally() for zone in set(self._tallies) | set(batch)}
         forget_boots: set[int] = set()
-        if inserted == len(fresh):
+        if inserted == len(fresh) and left_out == len(earlier):
             for zone, tally in new_tallies.items():
                 if zone in self._tallies:
                     tally.add(self._tallies[zone])
@@ -310,7 +355,7 @@ class LiveSession:
             # Another writer stored some of these shots first (two recorders on one gun): the
             # database is the truth, so take the tally from it rather than guess.
             new_tallies = tallies_from_db(conn, self.session_id)
-            forget_boots = {shot.boot_id for shot in fresh}
+            forget_boots = {shot.boot_id for shot in [*fresh, *earlier]}
         alerts = self._check_limits(new_tallies, batch.keys())
         if alerts:
             insert_device_events(
@@ -338,12 +383,14 @@ class LiveSession:
         return _Outcome(
             result=BatchResult(
                 new=inserted,
-                duplicates=len(shots) - inserted,
+                duplicates=len(shots) - inserted - left_out,
+                left_out=left_out,
                 alerts=tuple(alerts),
                 lock_requested=lock,
             ),
             tallies=new_tallies,
-            fresh=fresh,
+            fresh=[*fresh, *earlier],
+            earlier=earlier,
             forget_boots=forget_boots,
             reached=reached,
         )
@@ -481,6 +528,82 @@ class LiveSession:
             self._recovered += recovered
             self._lost += lost
 
+    # -- shots fired before the session opened ---------------------------------------------
+
+    def earlier_shots(self) -> EarlierShots:
+        """Shots the gun fired before this session opened, left out of it so far."""
+        with self._lock:
+            return self._earlier
+
+    def include_earlier(
+        self, zone_id: int | None, *, by: str, reason: str, at: datetime | None = None
+    ) -> int:
+        """Take the shots fired before the session opened into it, to ``zone_id``; returns
+        how many. Recorded with who and why (audited) and counted in the tally from now on."""
+        if not by.strip():
+            raise InvalidValueError("by", "including earlier shots needs the practitioner's name")
+        if not reason.strip():
+            raise InvalidValueError("reason", "including earlier shots needs a reason")
+        if zone_id is not None and zone_id not in self._zones:
+            raise InvalidValueError(
+                "zone_id", f"zone {zone_id} is not a zone of plan {self.plan_id}"
+            )
+        when = at or _now()
+        with self._lock:
+            earlier = self._earlier
+            if not earlier:
+                return 0
+            with self._db.begin() as conn:
+                moved = take_into_session(
+                    conn,
+                    self.session_id,
+                    self.serial,
+                    earlier,
+                    zone_id,
+                    at=when,
+                    by=by,
+                    reason=reason,
+                )
+                append_audit(
+                    conn,
+                    actor=by,
+                    action="include_earlier_shots",
+                    entity=SESSION,
+                    entity_id=self.session_id,
+                    payload={
+                        "shots": moved,
+                        "volume_nl": earlier.volume_nl,
+                        "zone_id": zone_id,
+                        "reason": reason,
+                    },
+                    at=when,
+                )
+                tallies = tallies_from_db(conn, self.session_id)
+            self._tallies = tallies
+            self._earlier = EarlierShots()
+            return moved
+
+    def leave_out_earlier(self, *, by: str, reason: str, at: datetime | None = None) -> None:
+        """Confirm that the shots fired before the session opened stay out of it (audited).
+
+        They stay stored as shots of the gun with no session; the session keeps saying how
+        many were left out.
+        """
+        if not by.strip():
+            raise InvalidValueError("by", "leaving earlier shots out needs the practitioner's name")
+        when = at or _now()
+        with self._lock, self._db.begin() as conn:
+            earlier = self._earlier
+            append_audit(
+                conn,
+                actor=by,
+                action="leave_out_earlier_shots",
+                entity=SESSION,
+                entity_id=self.session_id,
+                payload={"shots": earlier.count, "volume_nl": earlier.volume_nl, "reason": reason},
+                at=when,
+            )
+
     # -- progress and end --------------------------------------------------------------------
 
     def progress(self) -> PlanProgress:
@@ -521,6 +644,7 @@ def open_or_continue(
     *,
     actor: str = "recorder",
     now: datetime | None = None,
+    include_earlier: bool = False,
 ) -> LiveSession:
     """The live session for a gun: the given one, else the gun's most recent in-progress
     session (a restart continues it), else a new in-progress session (of ``plan_id`` if given).
@@ -528,6 +652,9 @@ def open_or_continue(
     A planned session given by ``session_id`` is started. Refuses (naming the field) a session
     that has ended or is recording with another gun, and a ``plan_id`` that differs from the
     session being continued. Creating or starting a session is audited with ``actor``.
+
+    Shots the gun fired before the session opened are left out of it (stored with no session;
+    see :mod:`~injector.session.session_window`) unless ``include_earlier``.
     """
     when = now or _now()
     with db.session() as session:
@@ -573,4 +700,7 @@ def open_or_continue(
             lost_shots=row.lost_shots,
             reached=reached,
             overridden=overridden,
+            opened_at=row.started_at,
+            include_earlier=include_earlier,
+            earlier=earlier_left_out(session.connection(), sid),
         )

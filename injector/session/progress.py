@@ -92,3 +92,5 @@ class BatchResult:
     duplicates: int
     alerts: tuple[PlanAlert, ...] = ()
     lock_requested: bool = False
+    left_out: int = 0
+    """Shots fired before the session opened: stored with no session (see session_window)."""

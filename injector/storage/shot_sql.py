@@ -62,12 +62,13 @@ def _sqlite_time(value: datetime | None) -> str | None:
 
 def insert_shots(
     conn: Connection,
-    session_id: int,
+    session_id: int | None,
     shots: Sequence[ShotIn],
     zone_ids: Sequence[int | None],
 ) -> int:
-    """Insert shots of one session, each with its zone, skipping any already stored (same
-    serial, boot_id, shot_no); returns how many were new.
+    """Insert shots of one session (or of none: fired before any session opened), each with
+    its zone, skipping any already stored (same serial, boot_id, shot_no); returns how many
+    were new.
 
     This is the hot path of a replay: one driver-level ``executemany`` of plain tuples, with
     SQLAlchemy's per-value type processing bypassed (datetimes are converted here). Both

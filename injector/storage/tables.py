@@ -166,7 +166,8 @@ class ZoneActivation(SQLModel, table=True):
 
 
 class Shot(SQLModel, table=True):
-    """A shot as the gun reported it, attributed to the zone active when it was fired.
+    """A shot as the gun reported it, attributed to the zone active when it was fired, in the
+    session that was open then (or in none).
 
     (serial, boot_id, shot_no) identifies a shot (IGP/1 section 5): inserts are
     ``ON CONFLICT DO NOTHING`` so a retransmission or a replay stores nothing twice.
@@ -176,7 +177,8 @@ class Shot(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("serial", "boot_id", "shot_no", name="uq_shot_identity"),)
 
     id: int | None = Field(default=None, sa_type=BigIntPK, primary_key=True)
-    session_id: int = Field(foreign_key="treatment_session.id", index=True)
+    session_id: int | None = Field(default=None, foreign_key="treatment_session.id", index=True)
+    """None: fired before any session of this gun opened, and not (yet) included in one."""
     zone_id: int | None = Field(default=None, foreign_key="plan_zone.id", index=True)
     serial: str
     boot_id: int = Field(sa_type=BigInteger)
