@@ -27,6 +27,7 @@ from injector.session.clinical import (
 )
 from injector.session.history import list_sessions
 from injector.session.series import compare_with_previous, session_progress
+from injector.session.session_window import earlier_shots_of, earlier_summary
 from injector.session.trace import sessions_with_lot
 from injector.storage import RecordNotFoundError
 
@@ -149,6 +150,7 @@ def run_show(args: argparse.Namespace) -> int:
         progress = session_progress(db, args.session_id)
         comparison = compare_with_previous(db, args.session_id)
         events = adverse_events(db, args.session_id)
+        earlier = earlier_shots_of(db, args.session_id)
     print(
         f"session {view.id}: {view.status}, plan {view.plan_id or '—'} #{view.sequence_no or '—'}"
     )
@@ -174,6 +176,11 @@ def run_show(args: argparse.Namespace) -> int:
             f"{zone.depth_out_of_tolerance}, {zone.air_shots}, {zone.partial_shots}"
         )
     print(f"  shots recovered {progress.recovered_shots}, lost {progress.lost_shots}")
+    if earlier:
+        print(
+            f"  {earlier_summary(earlier)}: left out of it, kept as shots of gun "
+            f"{view.device_serial} with no session"
+        )
     if comparison.previous_session_id is not None:
         total = comparison.total
         print(
@@ -199,7 +206,9 @@ def run_end(args: argparse.Namespace) -> int:
     """End an in-progress session (audited); a recorder still attached opens a new one."""
     with database(args, must_exist=True) as db:
         try:
-            end_session(db, args.session_id, actor=actor(args), status=SessionStatus(args.status))
+            ending = end_session(
+                db, args.session_id, actor=actor(args), status=SessionStatus(args.status)
+            )
         except InvalidValueError as exc:
             raise UserError(exc.reason) from None
         except RecordNotFoundError:
@@ -207,8 +216,11 @@ def run_end(args: argparse.Namespace) -> int:
                 f"there is no session {args.session_id} in {db.display_url}; "
                 "see: injector session list"
             ) from None
+    if ending.why:
+        print(f"session {args.session_id} ended aborted, not {args.status}: {ending.why}")
+        return 0
     print(
-        f"session {args.session_id} ended ({args.status}); sign it with: "
+        f"session {args.session_id} ended ({ending.status.value}); sign it with: "
         f"injector session sign {args.session_id} --name NAME"
     )
     return 0

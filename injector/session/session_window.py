@@ -9,8 +9,10 @@ session, and an ``earlier_shots`` device event of the session says how many, how
 when, so the practitioner can include them (to a zone) or leave them out, with who and why in
 the audit trail.
 
-Where a shot was fired is known from the gun's own clock (``device_time``); a shot without it
-arrived while the session was open and belongs to it.
+Only shots the gun sends again (answering RESEND_REQ) can be that old; for them the gun's own
+clock (``device_time``) says when they were fired. A shot sent as it was fired arrived while
+the session was open and belongs to it (the device clock of a replay at full speed runs far
+ahead of the wall clock, so it is not asked about those).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy import Connection, and_, or_, select, update
 
 from injector.domain.shots import ShotIn
 from injector.domain.vocabulary import DeviceEventKind
+from injector.storage.engine import Database
 from injector.storage.tables import DeviceEvent, Shot, table_of
 
 
@@ -71,8 +74,18 @@ def earlier_summary(earlier: EarlierShots) -> str:
 
 
 def fired_before(shot: ShotIn, opened_at: datetime | None) -> bool:
-    """True if the gun fired ``shot`` before the session opened at ``opened_at``."""
-    return opened_at is not None and shot.device_time is not None and shot.device_time < opened_at
+    """True if the gun fired ``shot`` before the session opened at ``opened_at``.
+
+    Only a shot the gun sent again (in answer to RESEND_REQ) can be that old: one it sent as it
+    fired reached a host that was listening, so it belongs to the open session. For a resent
+    shot the gun's own clock says when it was fired.
+    """
+    return (
+        opened_at is not None
+        and shot.retransmitted
+        and shot.device_time is not None
+        and shot.device_time < opened_at
+    )
 
 
 def earlier_event(
@@ -129,6 +142,12 @@ def earlier_left_out(conn: Connection, session_id: int) -> EarlierShots:
         for boot, mark in detail.get("low_water", ()):
             marks[int(boot)] = max(marks.get(int(boot), 0), int(mark))
     return EarlierShots(count, volume, first, tuple(sorted(marks.items())))
+
+
+def earlier_shots_of(db: Database, session_id: int) -> EarlierShots:
+    """:func:`earlier_left_out` in a read transaction of its own."""
+    with db.read() as conn:
+        return earlier_left_out(conn, session_id)
 
 
 def take_into_session(

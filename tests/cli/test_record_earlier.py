@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from injector.cli.main import main
 from injector.storage.engine import open_database
 from protocols.igp1 import Mode
 from simulators.runner import Simulator
@@ -43,7 +46,9 @@ def _record(tmp_path: Path, before: int, during: int, *extra: str) -> tuple[Path
     return db, rec.text(), plan_id
 
 
-def test_shots_fired_before_record_started_are_kept_outside_the_session(tmp_path: Path) -> None:
+def test_shots_fired_before_record_started_are_kept_outside_the_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db, output, _ = _record(tmp_path, 12, 5)
     ((session_id,),) = query(db, "select id from treatment_session")
     assert query(db, "select session_id, count(*) from shot group by session_id order by 1") == [
@@ -58,6 +63,11 @@ def test_shots_fired_before_record_started_are_kept_outside_the_session(tmp_path
         f"session {session_id}: 12 shots (0.048 mL) were fired before this session opened, from "
     ) in output
     assert "left out (kept as shots of gun SN0042 with no session)" in output
+    assert main(["session", "show", str(session_id), "--db", str(db)]) == 0
+    shown = capsys.readouterr().out
+    assert "12 shots (0.048 mL) were fired before this session opened, from " in shown
+    assert "left out of it, kept as shots of gun SN0042 with no session" in shown
+    assert "    total: 5/" in shown  # the session's own shots only
 
 
 def test_include_earlier_counts_them_in_the_session(tmp_path: Path) -> None:

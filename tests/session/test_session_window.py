@@ -14,8 +14,9 @@ from injector.storage import Database
 from tests.session.test_live import GUN, T0, make_plan
 
 
-def _fired(shot_no: int, seconds: float, volume_nl: int = 50_000) -> ShotIn:
-    """A shot the gun fired at T0 + ``seconds`` (by its own clock), received a moment later."""
+def _fired(shot_no: int, seconds: float, *, resent: bool = True) -> ShotIn:
+    """A shot the gun fired at T0 + ``seconds`` (by its own clock) and sent again (RESEND_REQ)
+    once the host asked, 30 s later."""
     at = T0 + timedelta(seconds=seconds)
     return ShotIn(
         GUN.serial,
@@ -24,10 +25,11 @@ def _fired(shot_no: int, seconds: float, volume_nl: int = 50_000) -> ShotIn:
         1000 * shot_no,
         at + timedelta(seconds=30),
         1500,
-        volume_nl,
+        50_000,
         0,
         10**6,
         device_time=at,
+        retransmitted=resent,
     )
 
 
@@ -119,6 +121,15 @@ def test_include_earlier_counts_them_in_the_zone_active_when_it_opened(db: Datab
         True,
         1,
     )
+
+
+def test_a_shot_sent_as_it_was_fired_is_the_sessions_whatever_its_clock_says(
+    db: Database,
+) -> None:
+    # A replay at full speed: the gun's clock runs ahead of and behind the wall clock.
+    live = open_or_continue(db, GUN, now=T0)
+    result = live.add_shots([_fired(1, -30, resent=False), _fired(2, -20)])
+    assert (result.new, result.left_out) == (1, 1)
 
 
 def test_shots_after_a_session_ended_elsewhere_are_not_left_out(db: Database) -> None:
