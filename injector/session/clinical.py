@@ -31,6 +31,7 @@ from injector.session.lifecycle import (
     end_session_row,
     in_progress_of_gun,
     next_sequence_no,
+    refuse_second_session,
     session_row,
     start_session_row,
     upsert_device,
@@ -264,6 +265,7 @@ def start_session(
         }
         if device is not None:
             fields |= device_fields(device, upsert_device(session, device, when, practitioner))
+        refuse_second_session(session, plan_id)
         if session_id is None:
             row = create_session_row(
                 session,

@@ -234,6 +234,35 @@ def end_session_row(
     return SessionEnding(row.id, final, status, shots)
 
 
+def open_session_of_plan(session: Session, plan_id: int) -> TreatmentSession | None:
+    """The plan's session still in progress (a quit TUI, a crashed laptop, a headless
+    ``record`` left open), if any: the one to resume, end or abort before another starts."""
+    return session.exec(
+        select(TreatmentSession)
+        .where(
+            col(TreatmentSession.plan_id) == plan_id,
+            col(TreatmentSession.status) == SessionStatus.IN_PROGRESS.value,
+        )
+        .order_by(col(TreatmentSession.started_at).desc(), col(TreatmentSession.id).desc())
+    ).first()
+
+
+def refuse_second_session(session: Session, plan_id: int) -> None:
+    """Refuse to start a session of a plan that has one still open (naming it and what to do).
+
+    One visit is one session: the TUI and headless ``record`` both continue the open one.
+    """
+    running = open_session_of_plan(session, plan_id)
+    if running is None:
+        return
+    since = f" since {running.started_at.astimezone():%Y-%m-%d %H:%M}" if running.started_at else ""
+    raise InvalidValueError(
+        "plan_id",
+        f"session {running.id} of plan {plan_id} is still open{since}: resume it, or end or "
+        f"abort it first (injector session end {running.id} --by NAME)",
+    )
+
+
 def in_progress_of_gun(session: Session, serial: str) -> TreatmentSession | None:
     """The gun's most recent in-progress session, if any."""
     return session.exec(
@@ -256,7 +285,8 @@ def open_session_of_gun(
     now: datetime,
 ) -> TreatmentSession:
     """The session a gun records into: the one named (started if planned), else the gun's
-    in-progress one (a restart or a reopened screen continues it), else a new one.
+    in-progress one (a restart or a reopened screen continues it), else the plan's open one
+    (one visit, one session), else a new one.
 
     Refuses (naming the field) an ended or signed session, one recording with another gun,
     and a ``plan_id`` other than the session's.
@@ -300,6 +330,21 @@ def open_session_of_gun(
         plan = session.get(TreatmentPlan, plan_id)
         if plan is None:
             raise RecordNotFoundError(f"plan_id: there is no plan {plan_id}")
+        # The plan's visit is already open (started from the checklist, or by another program
+        # whose gun has not connected since): continue it rather than start a second one.
+        visit = open_session_of_plan(session, plan_id)
+        if visit is not None:
+            if visit.device_serial not in (None, device.serial):
+                raise InvalidValueError(
+                    "plan_id",
+                    f"session {visit.id} of plan {plan_id} is open with gun "
+                    f"{visit.device_serial}; end it first, or record with that gun",
+                )
+            if visit.device_serial is None:
+                start_session_row(
+                    session, visit, device_fields(device, device_row), actor=actor, at=now
+                )
+            return visit
     return create_session_row(
         session,
         plan,
