@@ -26,6 +26,7 @@ from tui.screens.end import EndOfSessionScreen
 from tui.screens.help import HelpScreen
 from tui.screens.home import HomeScreen
 from tui.screens.live_screen import LiveScreen
+from tui.screens.open_session import describe
 from tui.screens.replay import ReplayScreen
 from tui.services import Services
 from tui.session_feed import CaptureReplay, GunSource, SessionFeed, SimulatedGun
@@ -101,6 +102,21 @@ class InjectorApp(App[None]):
             self.push_screen(HomeScreen(self.services.clinic))
             if self._start_demo:
                 self.call_after_refresh(self.run_action, "demo")
+            else:
+                self.call_after_refresh(self._offer_open_session)
+
+    async def _offer_open_session(self) -> None:
+        """A session left open (quit, crash, headless record) is announced when the TUI opens;
+        choosing its plan offers to resume, end or abort it (:class:`OpenSessionScreen`)."""
+        services = self._need_services()
+        view = await asyncio.to_thread(services.clinic.open_session, None)
+        if view is not None:
+            self.notify(
+                f"{describe(view)} Open its patient's plan to resume, end or abort it.",
+                title="A session was left open",
+                severity="warning",
+                timeout=30,
+            )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The screen's own actions, then the app's, then the built-in commands."""

@@ -9,7 +9,7 @@ the screen.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -40,6 +40,19 @@ from tui.state import (
     ml,
     mm,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSessionView:
+    """A session left in progress (the TUI quit, the laptop crashed, ``record`` left it open)."""
+
+    session_id: int
+    plan_id: int
+    title: str
+    started_at: datetime | None
+    shots: int
+    active_zone: str | None
+    gun: str | None
 
 
 class Clinic(Protocol):
@@ -124,6 +137,14 @@ class Clinic(Protocol):
         Raises :class:`~injector.domain.errors.AcknowledgementRequiredError` when warnings
         need acknowledging and ``acknowledged`` is False.
         """
+        ...
+
+    def open_session(self, plan_id: int | None = None) -> OpenSessionView | None:
+        """The plan's session still in progress (any plan's, without ``plan_id``), if any."""
+        ...
+
+    def finish_open_session(self, session_id: int, *, abort: bool) -> str:
+        """End (or abort) a session left open; returns the line that says how it ended."""
         ...
 
     def session_summary(self, session_id: int) -> SessionSummary:
@@ -557,6 +578,45 @@ class DatabaseClinic:
             signed_by=view.signed_by,
             signed_at=view.signed_at,
         )
+
+    def open_session(self, plan_id: int | None = None) -> OpenSessionView | None:
+        """The plan's session still in progress (any plan's, without ``plan_id``), if any."""
+        found = [
+            s
+            for s in history.list_sessions(
+                self.db, plan_id=plan_id, status=SessionStatus.IN_PROGRESS.value
+            )
+            if s.plan_id is not None
+        ]
+        if not found:
+            return None
+        view = found[-1]
+        assert view.plan_id is not None
+        plan = patients_plans.get_plan(self.db, view.plan_id)
+        progress = series.session_progress(self.db, view.id)
+        changes = history.zone_changes(self.db, view.id)
+        active = changes[-1].zone_id if changes else None
+        zone = next((z.name for z in plan.zones if z.id == active), None)
+        return OpenSessionView(
+            session_id=view.id,
+            plan_id=view.plan_id,
+            title=(
+                f"{self._patient_name(plan.patient_identifier)} · session "
+                f"{view.sequence_no or '—'} of {plan.sessions_planned}"
+            ),
+            started_at=view.started_at,
+            shots=progress.total.shots,
+            active_zone=zone,
+            gun=view.device_serial,
+        )
+
+    def finish_open_session(self, session_id: int, *, abort: bool) -> str:
+        """End (or abort) a session left open; returns the line that says how it ended."""
+        status = SessionStatus.ABORTED if abort else SessionStatus.COMPLETED
+        ending = clinical.end_session(self.db, session_id, actor=self.actor, status=status)
+        if ending.why:
+            return f"Session {session_id} ended aborted: {ending.why}."
+        return f"Session {session_id} ended ({ending.status.value})."
 
     def abort_session(self, session_id: int) -> None:
         """End a left-over in-progress session as aborted (audited with this actor)."""

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 from injector.domain.inputs import Checklist, PatientInput, PlanInput
 from injector.session import PlanProgress
+from tui.clinic import OpenSessionView
 from tui.feed_messages import Command, LogAdded, Poster, Stop, ViewChanged
 from tui.state import (
     ChecklistView,
@@ -206,6 +207,12 @@ class StaticClinic:
         lot: str | None = None,
         expiry: date | None = None,
     ) -> tuple[int, str]:
+        raise NotImplementedError
+
+    def open_session(self, plan_id: int | None = None) -> OpenSessionView | None:
+        return None  # no session was left open in these examples
+
+    def finish_open_session(self, session_id: int, *, abort: bool) -> str:
         raise NotImplementedError
 
     def session_summary(self, session_id: int) -> SessionSummary:

@@ -16,7 +16,8 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Sele
 
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
 from injector.domain.inputs import Checklist
-from tui.clinic import Clinic
+from tui.clinic import Clinic, OpenSessionView
+from tui.screens.open_session import OpenSessionChoice, OpenSessionScreen
 from tui.session_feed import GunSource, SerialGun, SimulatedGun
 from tui.state import ChecklistView
 from tui.widgets.form import FormField, value_of
@@ -58,8 +59,11 @@ class BeforeSessionScreen(Screen[None]):
         plan_id: int,
         simulator: SimulatedGun | None = None,
         choices: Callable[[], list[tuple[str, str]]] = gun_choices,
+        resume: OpenSessionView | None = None,
     ) -> None:
         super().__init__()
+        self.resuming = resume
+        """The session left open that Start resumes (chosen in :class:`OpenSessionScreen`)."""
         self._choices = choices
         self.clinic = clinic
         self.plan_id = plan_id
@@ -97,6 +101,48 @@ class BeforeSessionScreen(Screen[None]):
         self.show_header(view)
         await self.refresh_warnings()
         self.query_one("#nsaid").focus()
+        if self.resuming is not None:
+            self._show_resuming(self.resuming)
+        else:
+            await self._offer_open_session()
+
+    async def _offer_open_session(self) -> None:
+        # One visit, one session: a session of this plan left open is offered first.
+        open_view = await asyncio.to_thread(self.clinic.open_session, self.plan_id)
+        if open_view is None:
+            return
+
+        def chosen(choice: OpenSessionChoice | None) -> None:
+            self.call_later(self._after_choice, open_view, choice)
+
+        self.app.push_screen(OpenSessionScreen(open_view), chosen)
+
+    async def _after_choice(self, view: OpenSessionView, choice: OpenSessionChoice | None) -> None:
+        error = self.query_one("#before-error", Label)
+        match choice:
+            case "resume":
+                self._show_resuming(view)
+            case "end" | "abort":
+                try:
+                    line = await asyncio.to_thread(
+                        self.clinic.finish_open_session, view.session_id, abort=choice == "abort"
+                    )
+                except InvalidValueError as exc:
+                    error.update(str(exc))
+                    return
+                self.notify(line)
+                self.show_header(await asyncio.to_thread(self.clinic.next_session, self.plan_id))
+            case None:
+                error.update(
+                    f"Session {view.session_id} of this plan is still open: resume, end or abort "
+                    "it before starting another."
+                )
+
+    def _show_resuming(self, view: OpenSessionView) -> None:
+        self.resuming = view
+        self.query_one("#before-title", Static).update(
+            f"[b]Resume: {view.title}[/b]\nchoose the gun, then Start (ctrl+s) continues it"
+        )
 
     def show_header(self, view: ChecklistView) -> None:
         """Patient, session in the series, lot and expiry."""
@@ -161,8 +207,15 @@ class BeforeSessionScreen(Screen[None]):
             self.app.pop_screen()
 
     async def action_start(self) -> None:
-        """Record the checklist and open the live session."""
+        """Record the checklist and open the live session (or resume the one left open)."""
         error = self.query_one("#before-error", Label)
+        if self.resuming is not None:
+            # The checklist was answered when the session started; it continues as it was.
+            resume_live = getattr(self.app, "start_session", None)
+            if resume_live is not None:
+                view = self.resuming
+                await resume_live(view.session_id, self.plan_id, view.title, self.gun())
+            return
         acknowledged = self.query_one("#acknowledge", Checkbox).value
         lot, expiry = self.lot()
         try:
