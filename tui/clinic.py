@@ -466,9 +466,14 @@ class DatabaseClinic:
         """Title, lot and expiry of the plan's next session."""
         plan = patients_plans.get_plan(self.db, plan_id)
         patient = self._patient_name(plan.patient_identifier)
-        done = series.series_status(self.db, plan_id, today=self.today()).next_sequence_no
+        status = series.series_status(self.db, plan_id, today=self.today())
+        done = status.next_sequence_no
         indication = plan.indication.replace("_", " ")
         title = f"{patient} · {indication} · session {done or 'extra'} of {plan.sessions_planned}"
+        if status.overdue_days:
+            # Late is shown, not asked about; too early is a warning to acknowledge.
+            days = "day" if status.overdue_days == 1 else "days"
+            title += f" · overdue by {status.overdue_days} {days}"
         return ChecklistView(title, plan.lot_number, plan.lot_expiry)
 
     def _patient_name(self, identifier: str) -> str:

@@ -24,6 +24,7 @@ from typing import Any, TextIO, assert_never
 from injector.cli.db_options import actor, add_actor_argument
 from injector.cli.errors import UserError
 from injector.domain.errors import InvalidValueError
+from injector.domain.inputs import NL_PER_ML
 from injector.driver import (
     DecoderStatistics,
     DeviceIdentified,
@@ -345,8 +346,8 @@ def _explain_alert(alert: PlanAlert, zone_names: dict[int, str]) -> str:
     )
     then = "; the gun will be locked" if alert.lock else ""
     return (
-        f"plan limit reached: {alert.volume_nl / 1e6:g} mL given, {where} is "
-        f"{alert.limit_nl / 1e6:g} mL{then}"
+        f"plan limit reached: {alert.volume_nl / NL_PER_ML:g} mL given, {where} is "
+        f"{alert.limit_nl / NL_PER_ML:g} mL{then}"
     )
 
 
@@ -382,7 +383,7 @@ def _explain_garbage(event: UnrecognisedData) -> str:
 
 def _status_text(s: RecorderStatus) -> str:
     depth = "-" if s.last_depth_um is None else f"{s.last_depth_um / 1000:.2f} mm"
-    volume = "-" if s.last_volume_nl is None else f"{s.last_volume_nl / 1e6:.3f} mL"
+    volume = "-" if s.last_volume_nl is None else f"{s.last_volume_nl / NL_PER_ML:.3f} mL"
     text = (
         f"link {s.link.value} | shots {s.shots} | last {depth} {volume} | "
         f"lost {s.lost} | recovered {s.recovered}"

@@ -15,7 +15,7 @@ from injector.cli.db_options import (
 )
 from injector.cli.errors import UserError
 from injector.domain.errors import InvalidValueError
-from injector.domain.inputs import AdverseEventInput, SessionChanges, parse
+from injector.domain.inputs import NL_PER_ML, AdverseEventInput, SessionChanges, parse
 from injector.domain.vocabulary import SessionStatus
 from injector.session.clinical import (
     adverse_events,
@@ -116,7 +116,7 @@ def _when(value: datetime | None) -> str:
 
 
 def _ml(nl: int | None) -> str:
-    return "—" if nl is None else f"{nl / 1_000_000:g} mL"
+    return "—" if nl is None else f"{nl / NL_PER_ML:g} mL"
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -185,7 +185,7 @@ def run_show(args: argparse.Namespace) -> int:
         total = comparison.total
         print(
             f"  against session {comparison.previous_session_id}: points "
-            f"{total.points_delta:+d}, volume {total.volume_delta_nl / 1_000_000:+g} mL"
+            f"{total.points_delta:+d}, volume {total.volume_delta_nl / NL_PER_ML:+g} mL"
         )
     for amendment in view.amendments:
         fields = ", ".join(

@@ -39,7 +39,7 @@ from injector.domain.vocabulary import AlertKind, DeviceEventKind, SessionStatus
 from injector.session.lifecycle import DeviceInfo, SessionEnding
 from injector.session.live_session import LiveSession, open_or_continue
 from injector.session.plan_against_actual import ZonePlan
-from injector.session.progress import BatchResult, PlanAlert, PlanProgress, ZoneProgress
+from injector.session.progress import BatchResult, PlanAlert, PlanProgress, ZoneAgainstPlan
 from injector.session.stored_boots import StoredBoot, stored_boot
 
 __all__ = [
@@ -58,8 +58,8 @@ __all__ = [
     "ShotFlag",
     "ShotIn",
     "StoredBoot",
+    "ZoneAgainstPlan",
     "ZonePlan",
-    "ZoneProgress",
     "open_or_continue",
     "stored_boot",
 ]

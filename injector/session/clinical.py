@@ -36,6 +36,7 @@ from injector.session.lifecycle import (
     start_session_row,
     upsert_device,
 )
+from injector.session.series import too_early_warning
 from injector.storage.audit_chain import add_created, append_audit, canonical_json, update_audited
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
@@ -139,7 +140,15 @@ def check_start(
             raise RecordNotFoundError(f"plan: there is no treatment plan {plan_id}")
         patient = session.get(Patient, plan.patient_id)
         assert patient is not None
-        return _warnings(plan, patient, checklist, lot_number, lot_expiry, day)
+        return _warnings(plan, patient, checklist, lot_number, lot_expiry, day) + _timing(
+            session, plan, day
+        )
+
+
+def _timing(session: Session, plan: TreatmentPlan, day: date) -> tuple[str, ...]:
+    # Too soon after the last completed session: acknowledged like the other warnings.
+    early = too_early_warning(session, plan, day)
+    return (early,) if early else ()
 
 
 def _warnings(
@@ -241,7 +250,9 @@ def start_session(
             raise RecordNotFoundError(f"plan: there is no treatment plan {plan_id}")
         patient = session.get(Patient, plan.patient_id)
         assert patient is not None
-        warnings = _warnings(plan, patient, checklist, lot_number, lot_expiry, when.date())
+        warnings = _warnings(
+            plan, patient, checklist, lot_number, lot_expiry, when.date()
+        ) + _timing(session, plan, when.date())
         if warnings and not acknowledged:
             raise AcknowledgementRequiredError(warnings)
         if device is not None:

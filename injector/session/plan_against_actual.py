@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
-from injector.session.progress import PlanProgress, Tally, ZoneProgress
+from injector.session.progress import PlanProgress, Tally, ZoneAgainstPlan
 from injector.storage.shot_sql import zone_tallies
 from injector.storage.tables import PlanZone
 
@@ -61,7 +61,7 @@ def build_progress(
     lost: int,
 ) -> PlanProgress:
     """Assemble :class:`PlanProgress` from a plan's zones and per-zone tallies."""
-    out: list[ZoneProgress] = []
+    out: list[ZoneAgainstPlan] = []
     for zone in zones:
         tally = tallies.get(zone.id, Tally())
         out.append(
@@ -103,8 +103,8 @@ def _zone_progress(
     volume_planned_nl: int,
     max_volume_nl: int | None,
     tally: Tally,
-) -> ZoneProgress:
-    return ZoneProgress(
+) -> ZoneAgainstPlan:
+    return ZoneAgainstPlan(
         zone_id=zone_id,
         name=name,
         points_planned=points_planned,

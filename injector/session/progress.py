@@ -31,7 +31,7 @@ class Tally:
 
 
 @dataclass(frozen=True, slots=True)
-class ZoneProgress:
+class ZoneAgainstPlan:
     """One zone, planned against delivered.
 
     ``points`` counts shots with skin contact; air shots (flag NO_SKIN) are counted apart and
@@ -62,8 +62,8 @@ class PlanProgress:
     """A session, planned against delivered, per zone (plan order, unzoned last) and in total."""
 
     session_id: int
-    zones: tuple[ZoneProgress, ...]
-    total: ZoneProgress
+    zones: tuple[ZoneAgainstPlan, ...]
+    total: ZoneAgainstPlan
     recovered_shots: int
     lost_shots: int
 

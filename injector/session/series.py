@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from injector.domain.vocabulary import SessionStatus
 from injector.session.patients_plans import load_plan
 from injector.session.plan_against_actual import build_progress, tallies_from_db, zone_plans
-from injector.session.progress import PlanProgress, ZoneProgress
+from injector.session.progress import PlanProgress, ZoneAgainstPlan
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
 from injector.storage.tables import TreatmentPlan, TreatmentSession
@@ -65,6 +65,32 @@ def interval_after(plan: TreatmentPlan, sequence_no: int) -> tuple[int, int]:
     if sequence_no < plan.initial_sessions or plan.later_interval_days is None:
         return plan.initial_interval_min_days, plan.initial_interval_max_days
     return plan.later_interval_days, plan.later_interval_days
+
+
+def last_completed(session: Session, plan_id: int) -> TreatmentSession | None:
+    """The plan's most recent completed session (the one intervals count from)."""
+    done = [
+        r for r in _plan_sessions(session, plan_id) if r.status in DONE and r.started_at is not None
+    ]
+    return max(done, key=lambda r: r.started_at or datetime.min.replace(tzinfo=UTC), default=None)
+
+
+def too_early_warning(session: Session, plan: TreatmentPlan, day: date) -> str | None:
+    """The checklist warning when ``day`` is earlier than the plan's shortest interval after
+    its last completed session (None when it is not)."""
+    assert plan.id is not None
+    last = last_completed(session, plan.id)
+    if last is None or last.started_at is None:
+        return None
+    shortest, _ = interval_after(plan, last.sequence_no or 1)
+    since = (day - last.started_at.date()).days
+    if since >= shortest:
+        return None
+    return (
+        f"interval: only {since} days since the last completed session "
+        f"({last.started_at.date().isoformat()}); the plan asks for at least {shortest} days "
+        "between sessions"
+    )
 
 
 def series_status(db: Database, plan_id: int, *, today: date | None = None) -> SeriesStatus:
@@ -183,7 +209,8 @@ class SessionComparison:
 
 
 def compare_with_previous(db: Database, session_id: int) -> SessionComparison:
-    """Compare a session, per zone and in total, with the previous session of its plan."""
+    """Compare a session, per zone and in total, with the previous *completed* session of its
+    plan (an aborted one is no measure of what the next should be)."""
     with db.read_session() as session:
         row = session.get(TreatmentSession, session_id)
         if row is None:
@@ -196,7 +223,7 @@ def compare_with_previous(db: Database, session_id: int) -> SessionComparison:
                 for r in _plan_sessions(session, row.plan_id)
                 if r.sequence_no is not None
                 and r.sequence_no < row.sequence_no
-                and r.status in (SessionStatus.COMPLETED, SessionStatus.ABORTED)
+                and r.status == SessionStatus.COMPLETED
             ]
             if earlier:
                 previous_id = earlier[-1].id
@@ -210,7 +237,7 @@ def compare_with_previous(db: Database, session_id: int) -> SessionComparison:
     )
 
 
-def _compare(now: ZoneProgress, before: ZoneProgress | None) -> ZoneComparison:
+def _compare(now: ZoneAgainstPlan, before: ZoneAgainstPlan | None) -> ZoneComparison:
     return ZoneComparison(
         zone_id=now.zone_id,
         name=now.name,

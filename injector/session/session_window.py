@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select, update
 
+from injector.domain.inputs import NL_PER_ML
 from injector.domain.shots import ShotIn
 from injector.domain.vocabulary import DeviceEventKind
 from injector.storage.engine import Database
@@ -68,7 +69,7 @@ def earlier_summary(earlier: EarlierShots) -> str:
     since = f", from {earlier.first_at.astimezone():%H:%M}" if earlier.first_at else ""
     shots, were = ("shot", "was") if earlier.count == 1 else ("shots", "were")
     return (
-        f"{earlier.count} {shots} ({earlier.volume_nl / 1e6:g} mL) {were} fired before this "
+        f"{earlier.count} {shots} ({earlier.volume_nl / NL_PER_ML:g} mL) {were} fired before this "
         f"session opened{since}"
     )
 

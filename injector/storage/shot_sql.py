@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select, update
 
-from injector.domain.shots import ShotIn
+from injector.domain.shots import ShotFlag, ShotIn
 from injector.storage.tables import DeviceEvent, PlanZone, Shot, TreatmentSession, table_of
 
-# Plain ints: IntFlag arithmetic costs more than the insert itself on the hot path.
-NO_SKIN = 0x02
-PARTIAL = 0x01
-RETRANSMIT = 0x08
+# Plain ints (declared once, in the domain): IntFlag arithmetic costs more than the insert
+# itself on the hot path.
+NO_SKIN = int(ShotFlag.NO_SKIN)
+PARTIAL = int(ShotFlag.PARTIAL)
+RETRANSMIT = int(ShotFlag.RETRANSMIT)
 
 SHOT_IDENTITY = ("serial", "boot_id", "shot_no")
 

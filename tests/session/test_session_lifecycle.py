@@ -81,3 +81,33 @@ def _shot(shot_no: int, seconds: float, *, resent: bool = False) -> ShotIn:
         device_time=at,
         retransmitted=resent,
     )
+
+
+def test_the_checklist_warns_when_too_soon_and_the_title_says_overdue(db: Database) -> None:
+    from datetime import date
+
+    from injector.session import AcknowledgementRequiredError
+    from tests.session.builders import add_patient_and_plan
+    from tests.session.test_clinical import done_session
+    from tui.clinic import DatabaseClinic
+
+    plan_id = add_patient_and_plan(db)  # first sessions every 7–10 days
+    done_session(db, plan_id, T0)
+    with pytest.raises(AcknowledgementRequiredError) as asked:
+        start_session(
+            db, plan_id, CLEAN_CHECKLIST, practitioner="Dr Test", now=T0 + timedelta(days=3)
+        )
+    assert (
+        "interval: only 3 days since the last completed session (2026-03-02); the plan asks "
+        "for at least 7 days between sessions"
+    ) in asked.value.warnings
+    start_session(
+        db,
+        plan_id,
+        CLEAN_CHECKLIST,
+        practitioner="Dr Test",
+        acknowledged=True,
+        now=T0 + timedelta(days=3),
+    )
+    late = DatabaseClinic(db, "Dr Test", today=lambda: date(2026, 3, 22))
+    assert late.next_session(plan_id).session_title.endswith("overdue by 10 days")
