@@ -24,6 +24,7 @@ from injector.driver import DriverEvent
 from injector.driver.events import SettingsChanged, ShotsLost, ShotsRecovered
 from injector.recorder import Commit, Recording
 from injector.session import DeviceEventIn, DeviceEventKind, LiveSession, clinical
+from injector.session.session_window import earlier_summary
 from injector.storage.engine import Database
 from protocols.igp1 import LockReason
 from tui.clinic import Clinic
@@ -145,6 +146,8 @@ class SessionFeed:
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._paused = False
         self._storage_error: str | None = None
+        self._earlier_told = 0
+        """How many shots fired before the session opened the practitioner was told of."""
         self._post: Poster | None = None
         self._recording: Recording | None = None
         self._stopped = False
@@ -332,6 +335,7 @@ class SessionFeed:
                 self._log(self.model.apply_alert(alert))
             if self.live is not None:
                 self.model.apply_progress(self.live.progress())
+                self._tell_earlier(self.live)
         elif isinstance(item, _Opened):
             self._opened(item.live)
         elif isinstance(item, Stop):
@@ -357,6 +361,20 @@ class SessionFeed:
         active = self.model.current.active_zone
         if active is not None:
             self._log(_local(f"zone {active.key} {active.name} active"))
+
+    def _tell_earlier(self, live: LiveSession) -> None:
+        # Shots fired before the session opened are never counted silently: the practitioner
+        # is told how many, how much and from when, each time the number grows.
+        earlier = live.earlier_shots()
+        if earlier.count == self._earlier_told:
+            return
+        self._earlier_told = earlier.count
+        if earlier:
+            text = (
+                f"{earlier_summary(earlier)}: left out of this session (kept as shots of gun "
+                f"{live.serial} with no session)"
+            )
+            self._log(Notice(_local(text, Severity.WARNING)))
 
     def _follow(self, depth_um: int, at: datetime) -> None:
         view = self.model.current

@@ -4,6 +4,8 @@ its plan is chosen; resuming continues the same session, never a second one."""
 from __future__ import annotations
 
 import asyncio
+import threading
+from pathlib import Path
 
 from injector.session.clinical import session_view
 from injector.session.history import list_sessions
@@ -80,3 +82,50 @@ def test_resuming_continues_the_same_session(services: Services) -> None:
     assert feed.live is not None and feed.live.session_id == left_open
     # Still one session of the plan: resumed, not doubled.
     assert [s.id for s in list_sessions(services.db, plan_id=plan_id)] == [left_open]
+
+
+def test_the_live_feed_says_what_was_fired_before_the_session_opened(
+    services: Services, tmp_path: Path
+) -> None:
+    from protocols.igp1 import Mode
+    from simulators.runner import Simulator
+    from tests.recorder.harness import wait_for
+    from tests.tui.test_feed_losses import Collect
+    from tui.feed_messages import Alerted
+    from tui.session_feed import SerialGun
+
+    plan_id = ensure_demo_plan(services.clinic)
+    link = tmp_path / "gun"
+    with Simulator("idle", speed=20, seed=3, link=link) as sim:
+        sim.set_settings(mode=Mode.REPEAT, rate_spm=600, volume_nl=4_000)
+        sim.press_trigger(6)  # primed before Start was pressed
+        assert sim.wait_until(lambda s: len(s.shots()) == 6, 20)
+        session_id, title = services.clinic.prepare_session(plan_id, DEMO_CHECKLIST, True)
+        feed = SessionFeed(
+            services.db,
+            SerialGun(str(link)),
+            title=title,
+            actor="Dr Test",
+            plan_id=plan_id,
+            session_id=session_id,
+        )
+        stop = threading.Event()
+        poster = Collect()
+        worker = threading.Thread(target=feed.run, args=(poster, stop.is_set), daemon=True)
+        worker.start()
+        try:
+            wait_for(
+                lambda: feed.live is not None and feed.live.earlier_shots().count == 6,
+                30,
+                "the earlier shots",
+            )
+            wait_for(lambda: any(isinstance(m, Alerted) for m in poster.messages), 10, "the notice")
+        finally:
+            stop.set()
+            worker.join(30)
+    (alert,) = [m for m in poster.messages if isinstance(m, Alerted)]
+    assert alert.text.startswith("6 shots (0.024 mL) were fired before this session opened, from ")
+    assert alert.text.endswith(
+        "left out of this session (kept as shots of gun SN0042 with no session)"
+    )
+    assert feed.live is not None and feed.live.progress().total.shots == 0
