@@ -36,6 +36,7 @@ from injector.session.lifecycle import (
     start_session_row,
     upsert_device,
 )
+from injector.session.row_views import view_of
 from injector.session.series import too_early_warning
 from injector.storage.audit_chain import add_created, append_audit, canonical_json, update_audited
 from injector.storage.engine import Database
@@ -560,16 +561,7 @@ def load_session_view(session: Session, session_id: int) -> SessionView:
         signature_meaning=row.signature_meaning,
         recovered_shots=row.recovered_shots,
         lost_shots=row.lost_shots,
-        amendments=tuple(
-            AmendmentView(
-                id=a.id or 0,
-                amended_by=a.amended_by,
-                amended_at=a.amended_at,
-                reason=a.reason,
-                changes=dict(a.changes),
-            )
-            for a in amendments
-        ),
+        amendments=tuple(view_of(AmendmentView, a, changes=dict(a.changes)) for a in amendments),
         original=original,
     )
 
@@ -639,21 +631,7 @@ def adverse_events(db: Database, session_id: int) -> list[AdverseEventView]:
             .where(col(AdverseEvent.session_id) == session_id)
             .order_by(col(AdverseEvent.onset))
         ).all()
-        return [
-            AdverseEventView(
-                id=r.id or 0,
-                session_id=r.session_id,
-                kind=r.kind,
-                severity=r.severity,
-                onset=r.onset,
-                recorded_at=r.recorded_at,
-                recorded_by=r.recorded_by,
-                at_later_visit=r.at_later_visit,
-                lot_number=r.lot_number,
-                notes=r.notes,
-            )
-            for r in rows
-        ]
+        return [view_of(AdverseEventView, r) for r in rows]
 
 
 __all__ = [

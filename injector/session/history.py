@@ -13,6 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from injector.session.clinical import SessionView, load_session_view
+from injector.session.row_views import view_of
 from injector.storage.engine import Database
 from injector.storage.tables import (
     DeviceEvent,
@@ -118,18 +119,7 @@ def session_device_events(db: Database, session_id: int) -> list[DeviceEventView
             .where(col(DeviceEvent.session_id) == session_id)
             .order_by(col(DeviceEvent.at), col(DeviceEvent.id))
         ).all()
-        return [
-            DeviceEventView(
-                id=r.id or 0,
-                session_id=r.session_id,
-                serial=r.serial,
-                boot_id=r.boot_id,
-                kind=r.kind,
-                at=r.at,
-                detail=dict(r.detail),
-            )
-            for r in rows
-        ]
+        return [view_of(DeviceEventView, r, detail=dict(r.detail)) for r in rows]
 
 
 def zone_changes(db: Database, session_id: int) -> list[ZoneChange]:
@@ -140,4 +130,4 @@ def zone_changes(db: Database, session_id: int) -> list[ZoneChange]:
             .where(col(ZoneActivation.session_id) == session_id)
             .order_by(col(ZoneActivation.at), col(ZoneActivation.id))
         ).all()
-        return [ZoneChange(r.at, r.zone_id) for r in rows]
+        return [view_of(ZoneChange, r) for r in rows]

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
 from injector.session.progress import PlanProgress, Tally, ZoneAgainstPlan
+from injector.session.row_views import view_of
 from injector.storage.shot_sql import zone_tallies
 from injector.storage.tables import PlanZone
 
@@ -127,16 +128,4 @@ def zone_plans(session: Session, plan_id: int | None) -> list[ZonePlan]:
     rows = session.exec(
         select(PlanZone).where(col(PlanZone.plan_id) == plan_id).order_by(col(PlanZone.position))
     ).all()
-    return [
-        ZonePlan(
-            id=row.id or 0,
-            position=row.position,
-            name=row.name,
-            depth_um=row.depth_um,
-            depth_tolerance_um=row.depth_tolerance_um,
-            volume_per_point_nl=row.volume_per_point_nl,
-            points=row.points,
-            max_volume_nl=row.max_volume_nl,
-        )
-        for row in rows
-    ]
+    return [view_of(ZonePlan, row) for row in rows]

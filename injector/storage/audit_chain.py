@@ -152,20 +152,8 @@ def add_created(
     The entry records ``payload``, or the row's own columns when none is given, so a created
     record and the trail that vouches for it can never be committed apart.
     """
-    session.add(row)
-    session.flush()
-    row_id = getattr(row, "id", None)
-    assert isinstance(row_id, int), f"{entity} row has no id after flush"
-    append_audit(
-        session.connection(),
-        actor=actor,
-        action="create",
-        entity=entity,
-        entity_id=row_id,
-        payload=row.model_dump(exclude={"id"}) if payload is None else payload,
-        at=at,
-    )
-    return row_id
+    created = row.model_dump(exclude={"id"}) if payload is None else payload
+    return _write_audited(session, row, actor, "create", entity, at, created)
 
 
 def update_audited(
@@ -186,6 +174,20 @@ def update_audited(
     """
     for name, value in changes.items():
         setattr(row, name, value)
+    written = dict(changes) if payload is None else payload
+    return _write_audited(session, row, actor, action, entity, at, written)
+
+
+def _write_audited(
+    session: Session,
+    row: SQLModel,
+    actor: str,
+    action: str,
+    entity: str,
+    at: datetime,
+    payload: Mapping[str, Any],
+) -> int:
+    # The row and its entry in one transaction: neither is ever committed without the other.
     session.add(row)
     session.flush()
     row_id = getattr(row, "id", None)
@@ -196,7 +198,7 @@ def update_audited(
         action=action,
         entity=entity,
         entity_id=row_id,
-        payload=dict(changes) if payload is None else payload,
+        payload=payload,
         at=at,
     )
     return row_id
