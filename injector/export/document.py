@@ -13,7 +13,9 @@ from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
 
+from injector.domain.vocabulary import DeviceEventKind
 from injector.export.snapshot import SessionRecord, flag_names
+from injector.session.session_window import fold_earlier
 
 FORMAT_NAME: Final = "injector-export"
 SCHEMA_VERSION: Final = 1
@@ -101,6 +103,7 @@ class CountsOut(_Out):
     shots: NonNegativeInt
     recovered_shots: NonNegativeInt
     lost_shots: NonNegativeInt
+    earlier_shots_left_out: NonNegativeInt
 
 
 class SessionOut(_Out):
@@ -194,6 +197,9 @@ def session_out(record: SessionRecord) -> SessionOut:
             shots=len(record.shots),
             recovered_shots=view.recovered_shots,
             lost_shots=view.lost_shots,
+            earlier_shots_left_out=fold_earlier(
+                e.detail for e in record.events if e.kind == DeviceEventKind.EARLIER_SHOTS
+            ).count,
         ),
         shots=[
             ShotOut(

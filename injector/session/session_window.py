@@ -17,7 +17,7 @@ ahead of the wall clock, so it is not asked about those).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -127,6 +127,11 @@ def earlier_left_out(conn: Connection, session_id: int) -> EarlierShots:
         )
         .order_by(table.c.id)
     ).scalars()
+    return fold_earlier(details)
+
+
+def fold_earlier(details: Iterable[Mapping[str, Any]]) -> EarlierShots:
+    """What is still left out after a session's ``earlier_shots`` event details, in order."""
     count = volume = 0
     first: datetime | None = None
     marks: dict[int, int] = {}

@@ -3,6 +3,7 @@ after it opened; the earlier shots are kept with no session unless ``--include-e
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,10 @@ def test_shots_fired_before_record_started_are_kept_outside_the_session(
     assert "12 shots (0.048 mL) were fired before this session opened, from " in shown
     assert "left out of it, kept as shots of gun SN0042 with no session" in shown
     assert "    total: 5/" in shown  # the session's own shots only
+    assert main(["export", "--format", "json", "--session", str(session_id), "--db", str(db)]) == 0
+    (exported,) = json.loads(capsys.readouterr().out)["sessions"]
+    assert exported["counts"]["shots"] == 5
+    assert exported["counts"]["earlier_shots_left_out"] == 12
 
 
 def test_include_earlier_counts_them_in_the_session(tmp_path: Path) -> None:
