@@ -50,6 +50,7 @@ _RECORD = struct.Struct("<BBHqqI")
 RECORD_HEADER_SIZE = _RECORD.size
 """Bytes of a record before its data."""
 _CRC_COVERS = 20  # kind, reserved, length, mono_ns, wall_ns
+_CRC = struct.Struct("<I")
 MAX_RECORD_DATA = 0xFFFF
 MAX_RECORD_SIZE = RECORD_HEADER_SIZE + MAX_RECORD_DATA
 """The largest record: an unfinished write can leave at most this many bytes."""
@@ -155,6 +156,20 @@ def whole_end(path: str | Path) -> tuple[int, int]:
     return end, size
 
 
+def encode_record(kind: RecordKind, data: bytes, mono_ns: int, wall_ns: int) -> bytes:
+    """The bytes of one record (several, all with the same times, if ``data`` exceeds 65535
+    bytes), ready to append to a capture."""
+    out = bytearray()
+    for offset in range(0, max(len(data), 1), MAX_RECORD_DATA):
+        piece = data[offset : offset + MAX_RECORD_DATA]
+        head = _RECORD.pack(kind, 0, len(piece), mono_ns, wall_ns, 0)[:_CRC_COVERS]
+        crc = zlib.crc32(piece, zlib.crc32(head))
+        out += head
+        out += _CRC.pack(crc)
+        out += piece
+    return bytes(out)
+
+
 class CaptureWriter:
     """Appends records to a capture file; safe to call from several threads.
 
@@ -216,11 +231,7 @@ class CaptureWriter:
         mono = time.monotonic_ns() if mono_ns is None else mono_ns
         wall = time.time_ns() if wall_ns is None else wall_ns
         with self._lock:
-            for offset in range(0, max(len(data), 1), MAX_RECORD_DATA):
-                piece = data[offset : offset + MAX_RECORD_DATA]
-                head = _RECORD.pack(kind, 0, len(piece), mono, wall, 0)[:_CRC_COVERS]
-                crc = zlib.crc32(piece, zlib.crc32(head))
-                self._file.write(head + struct.pack("<I", crc) + piece)
+            self._file.write(encode_record(kind, data, mono, wall))
             self._file.flush()
 
     def note(self, kind: RecordKind, text: str) -> None:

@@ -78,20 +78,28 @@ class DecoderStats:
 class Decoder:
     """Incremental decoder for one direction of one link."""
 
-    __slots__ = ("_buf", "_keep_unknown", "_last_seq", "stats")
+    __slots__ = ("_buf", "_keep_raw", "_keep_unknown", "_last_seq", "last_raw", "stats")
 
-    def __init__(self, keep_unknown: bool = False) -> None:
+    def __init__(self, keep_unknown: bool = False, keep_raw: bool = False) -> None:
         """``keep_unknown`` returns frames of unknown ids as :class:`Unknown` instead of
-        only counting them (a device needs their id and SEQ to refuse them)."""
+        only counting them (a device needs their id and SEQ to refuse them). ``keep_raw``
+        keeps each returned frame's bytes, as received, in :attr:`last_raw`."""
         self._keep_unknown = keep_unknown
+        self._keep_raw = keep_raw
         self._buf = bytearray()
         self._last_seq: int | None = None
         self.stats = DecoderStats()
+        self.last_raw: list[bytes] = []
+        """With ``keep_raw``: the bytes of each frame the last ``feed``/``finish`` returned."""
 
     @property
     def pending(self) -> int:
         """Bytes held back waiting for the rest of a frame."""
         return len(self._buf)
+
+    def held(self) -> bytes:
+        """A copy of the bytes held back waiting for the rest of a frame."""
+        return bytes(self._buf)
 
     def reset(self) -> None:
         """Forget buffered bytes and SEQ history (after reopening a port); keep the counters."""
@@ -128,6 +136,8 @@ class Decoder:
         last_seq = self._last_seq
         next_seq = -1 if last_seq is None else (last_seq + 1) & 0xFF
         kept_unknown = 0
+        keep_raw = self._keep_raw
+        raws: list[bytes] = []
         end = len(buf)
         pos = 0
         garbage = 0
@@ -178,6 +188,8 @@ class Decoder:
                 if self._keep_unknown:
                     append(Frame(seq, Unknown(msg_id, bytes(buf[start + 4 : crc_at]))))
                     kept_unknown += 1
+                    if keep_raw:
+                        raws.append(bytes(buf[start:pos]))
                 continue
             _size, twin, unpack, cls = entry
             if twin is None:
@@ -186,9 +198,13 @@ class Decoder:
                 message = twin(*unpack(buf, start + 4))
                 message.__class__ = cls
             append(new_frame(frame_type, (seq, message)))
+            if keep_raw:
+                raws.append(bytes(buf[start:pos]))
         if pos:
             del buf[:pos]
         self._last_seq = None if next_seq < 0 else (next_seq - 1) & 0xFF
+        if keep_raw:
+            self.last_raw = raws
         stats.garbage_bytes += garbage
         stats.frames += len(out) - kept_unknown
         return out
