@@ -21,6 +21,7 @@ SUBCOMMANDS: list[str] = [
     "injector.cli.record",
     "injector.cli.sim",
     "injector.cli.capture",
+    "injector.cli.ports",
     "injector.cli.patient",
     "injector.cli.plan",
     "injector.cli.session",

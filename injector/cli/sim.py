@@ -8,6 +8,7 @@ Ctrl-C to stop``), then runs the scenario, or replays a capture, until it ends o
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from injector.cli import sim_links
 from injector.cli.errors import UserError
 from simulators import (
     BUILTIN_SCENARIOS,
@@ -135,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
     # A closed terminal (SIGHUP) stops the gun like SIGTERM: the link is removed, not left
     # dangling for the next host to open.
     stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    registered: Path | None = None
     previous = {s: signal.signal(s, on_signal) for s in stops}
     try:
         try:
@@ -144,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UserError(f"cannot create the device: {exc.strerror or exc}") from None
         print(_ready_line(sim, path), flush=True)
+        registered = _register(sim, path)
         finished = False
         while not stop.is_set():
             if sim.wait_done(0.2):
@@ -157,6 +161,8 @@ def run(args: argparse.Namespace) -> int:
                 break
     finally:
         sim.stop()
+        if registered is not None:
+            sim_links.unregister(registered)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if sim.error is not None:
@@ -165,6 +171,19 @@ def run(args: argparse.Namespace) -> int:
     # which scripts read for the device path.
     print(_end_line(sim, path, finished), file=sys.stderr, flush=True)
     return 0
+
+
+def _register(sim: Simulator, path: str) -> Path | None:
+    """Tell ``injector ports`` where this gun is; a failure to do so never stops the gun."""
+    if sim.capture is not None:
+        what = f"replay of {sim.capture.path}"
+    else:
+        assert sim.scenario is not None
+        what = f"scenario {sim.scenario.name}, seed {sim.seed}"
+    try:
+        return sim_links.register(sim_links.SimLink(os.getpid(), path, sim.pty_name or path, what))
+    except OSError:
+        return None
 
 
 def _end_line(sim: Simulator, path: str, finished: bool) -> str:
