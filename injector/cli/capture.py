@@ -183,8 +183,11 @@ def _write_dump(
     out: TextIO,
 ) -> None:
     lines: list[str] = [fmt.begin()]
+    append = lines.append
+    frame_line = fmt.frame
     clock = DeviceClock()
     see = clock.see
+    uptime_at = clock.at
     every_type = types is None
     every_moment = window.everything
     wanted_cls: dict[type, bool] = {}
@@ -221,7 +224,7 @@ def _write_dump(
             raws = item.raws
             for index, (seq, message) in enumerate(item.frames):
                 own = see(message, mono) if rx else None
-                uptime = own if own is not None else clock.at(mono)
+                uptime = own if own is not None else uptime_at(mono)
                 if not every_type:
                     cls = type(message)
                     wanted = wanted_cls.get(cls)
@@ -233,9 +236,7 @@ def _write_dump(
                 if not every_moment and not window.contains(wall, uptime):
                     continue
                 raw = raws[index] if raws else None
-                lines.append(
-                    fmt.frame(stamp, direction, seq, message, uptime, own is not None, raw)
-                )
+                append(frame_line(stamp, direction, seq, message, uptime, own is not None, raw))
         if (
             item.garbage
             and (every_type or "GARBAGE" in types)  # type: ignore[operator]

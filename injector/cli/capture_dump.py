@@ -148,6 +148,9 @@ def _text_body(cls: type[Message]) -> Callable[[Message], str]:
     return body
 
 
+_JSON_HEAD = '%s,"dir":"%s","seq":%d,"device_uptime_ms":%s,"device_uptime_exact":%s,%s%s}\n'
+
+
 class JsonFormat:
     """One JSON object per line (JSON Lines)."""
 
@@ -175,9 +178,7 @@ class JsonFormat:
         raw: bytes | None,
     ) -> str:
         """A decoded frame."""
-        up = "null" if uptime is None else str(uptime)
-        head = f'{stamp},"dir":"{direction}","seq":{seq},"device_uptime_ms":{up},'
-        head += '"device_uptime_exact":true,' if exact else '"device_uptime_exact":false,'
+        up = "null" if uptime is None else uptime
         if isinstance(message, Unknown):
             body = f'"type":"UNKNOWN","msg_id":{message.msg_id},"payload":"{message.payload.hex()}"'
         else:
@@ -187,7 +188,8 @@ class JsonFormat:
                 build = self._bodies[cls] = _json_body(cls)
             body = build(message)
         tail = f',"raw":"{raw.hex()}"' if self.raw and raw is not None else ""
-        return f"{head}{body}{tail}}}\n"
+        exact_text = "true" if exact else "false"
+        return _JSON_HEAD % (stamp, direction, seq, up, exact_text, body, tail)
 
     def marker(self, stamp: str, kind: str, text: str) -> str:
         """An OPEN or CLOSE record."""
@@ -215,13 +217,19 @@ def _json_body(cls: type[Message]) -> Callable[[Message], str]:
     parts += [f'"{n}_name":%s' for _i, n in labelled]
     template = ",".join(parts)
     namers = [(i, cache(partial(_json_label, cls, n))) for i, n in labelled]
+    if not texts and not namers:
+        return lambda message: template % get(message)
+    if not texts and len(namers) == 1:
+        # SHOT: one labelled field (flags), the commonest frame of all.
+        ((at, name),) = namers
+        return lambda message: template % (*(values := get(message)), name(values[at]))
 
     def body(message: Message) -> str:
         values = get(message)
         if texts:
             values = tuple(json.dumps(v) if i in texts else v for i, v in enumerate(values))
         if namers:
-            values = (*values, *(name(values[i]) for i, name in namers))
+            values = (*values, *[name(values[i]) for i, name in namers])
         return template % values
 
     return body

@@ -30,6 +30,8 @@ from protocols.igp1.messages import (
     Unknown,
 )
 
+_RETRANSMIT = int(ShotFlags.RETRANSMIT)  # a plain int: IntFlag's & runs in Python
+
 
 @dataclass(slots=True)
 class RecordFrames:
@@ -127,7 +129,7 @@ class DeviceClock:
     def see(self, message: Message | Unknown, mono_ns: int) -> int | None:
         """Take a received message into account; returns its own ``uptime_ms`` if it has one."""
         if isinstance(message, Shot):
-            if not message.flags & ShotFlags.RETRANSMIT:
+            if not message.flags & _RETRANSMIT:
                 self._uptime_ms = message.uptime_ms
                 self._mono_ns = mono_ns
             return message.uptime_ms

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from protocols.igp1.capture import CaptureReader, Damage, RecordKind
 from protocols.igp1.capture_frames import CaptureFrames
 from protocols.igp1.decoder import DecoderStats
-from protocols.igp1.describe import message_name
-from protocols.igp1.messages import Fault, Hello, Shot, ShotFlags
+from protocols.igp1.messages import Fault, Hello, Message, Shot, ShotFlags
 
 _MAX_TRACKED_SHOT = 1 << 24
 """Shot numbers above this are counted but not tracked for gaps (one bit each)."""
+_RETRANSMIT = int(ShotFlags.RETRANSMIT)  # a plain int: IntFlag's & runs in Python
 
 
 @dataclass(slots=True)
@@ -40,7 +40,7 @@ class BootSummary:
         """Count a SHOT frame (first sent or retransmitted)."""
         self.shot_frames += 1
         number = shot.shot_no
-        if shot.flags & ShotFlags.RETRANSMIT:
+        if shot.flags & _RETRANSMIT:
             self.retransmitted += 1
         if self.first_shot_no is None or number < self.first_shot_no:
             self.first_shot_no = number
@@ -96,9 +96,11 @@ def summarise(reader: CaptureReader) -> CaptureSummary:
     """Read the whole capture once and gather its :class:`CaptureSummary`."""
     summary = CaptureSummary(str(reader.path), reader.size)
     stream = CaptureFrames(reader)
-    frames = summary.frames
+    # Frames are counted by class (a dict of a dozen keys) and named at the end.
+    by_class: dict[RecordKind, dict[type, int]] = {RecordKind.RX: {}, RecordKind.TX: {}}
     boot: BootSummary | None = None
     wall = 0
+    rx_kind = RecordKind.RX
     for item in stream:
         record = item.record
         if record is not None:
@@ -114,15 +116,21 @@ def summarise(reader: CaptureReader) -> CaptureSummary:
             elif kind is RecordKind.CLOSE:
                 summary.closes[record.data.decode("utf-8", "replace")] += 1
         direction = item.direction
+        if direction is None or not item.frames:
+            continue
+        counts = by_class[direction]
+        if direction is not rx_kind:
+            for _seq, message in item.frames:
+                cls = type(message)
+                counts[cls] = counts.get(cls, 0) + 1
+            continue
         for _seq, message in item.frames:
-            frames[direction, message_name(message)] += 1  # type: ignore[index]
-            if direction is not RecordKind.RX:
-                continue
-            if isinstance(message, Shot):
+            cls = type(message)
+            counts[cls] = counts.get(cls, 0) + 1
+            if cls is Shot:
                 if boot is None:
                     boot = summary.boots.setdefault(0, BootSummary(0, wall, wall))
-                boot.add_shot(message)
-                boot.last_wall_ns = wall
+                boot.add_shot(message)  # type: ignore[arg-type]
             elif isinstance(message, Hello):
                 ident = (message.model, message.serial, message.firmware)
                 summary.guns[ident] = summary.guns.get(ident, 0) + 1
@@ -130,14 +138,16 @@ def summarise(reader: CaptureReader) -> CaptureSummary:
                 if boot is None:
                     boot = summary.boots[message.boot_id] = BootSummary(message.boot_id, wall, wall)
                 boot.hellos += 1
-                boot.last_wall_ns = wall
             elif isinstance(message, Fault) and message.active:
                 if boot is None:
                     boot = summary.boots.setdefault(0, BootSummary(0, wall, wall))
                 boot.faults_raised[message.code] += 1
-                boot.last_wall_ns = wall
-            elif boot is not None:
-                boot.last_wall_ns = wall
+        if boot is not None:
+            boot.last_wall_ns = wall
+    for direction, counts in by_class.items():
+        for cls, n in counts.items():
+            name = cls.NAME if issubclass(cls, Message) else "UNKNOWN"
+            summary.frames[direction, name] += n
     summary.rx = stream.rx.stats.copy()
     summary.tx = stream.tx.stats.copy()
     summary.damages = list(reader.damages)
