@@ -69,8 +69,8 @@ class Clock:
         return f"{self._prefix}{micros // 1_000_000:02d}.{micros % 1_000_000:06d}Z"
 
 
-class TextFormat:
-    """One readable line per frame or record."""
+class _Lines:
+    """What the line formats share: the ``--raw`` choice, the clock, one body per class."""
 
     def __init__(self, raw: bool) -> None:
         self.raw = raw
@@ -80,6 +80,23 @@ class TextFormat:
     def begin(self) -> str:
         """Nothing precedes the lines."""
         return ""
+
+    def _body(self, message: Message) -> str:
+        cls = type(message)
+        build = self._bodies.get(cls)
+        if build is None:
+            build = self._bodies[cls] = self._make_body(cls)
+        return build(message)
+
+    def _make_body(self, cls: type[Message]) -> Callable[[Message], str]:
+        raise NotImplementedError
+
+
+class TextFormat(_Lines):
+    """One readable line per frame or record."""
+
+    def _make_body(self, cls: type[Message]) -> Callable[[Message], str]:
+        return _text_body(cls)
 
     def stamp(self, wall_ns: int, offset_ns: int) -> str:
         """The time columns shared by every line of one record."""
@@ -100,11 +117,7 @@ class TextFormat:
         if isinstance(message, Unknown):
             body = f"UNKNOWN msg_id={message.msg_id:#04x} payload={message.payload.hex()}"
         else:
-            cls = type(message)
-            build = self._bodies.get(cls)
-            if build is None:
-                build = self._bodies[cls] = _text_body(cls)
-            body = build(message)
+            body = self._body(message)
         tail = f" raw={raw.hex()}" if self.raw and raw is not None else ""
         return f"{stamp} {direction} seq={seq:<3d} {up:<11} {body}{tail}\n"
 
@@ -151,17 +164,11 @@ def _text_body(cls: type[Message]) -> Callable[[Message], str]:
 _JSON_HEAD = '%s,"dir":"%s","seq":%d,"device_uptime_ms":%s,"device_uptime_exact":%s,%s%s}\n'
 
 
-class JsonFormat:
+class JsonFormat(_Lines):
     """One JSON object per line (JSON Lines)."""
 
-    def __init__(self, raw: bool) -> None:
-        self.raw = raw
-        self.clock = Clock()
-        self._bodies: dict[type[Message], Callable[[Message], str]] = {}
-
-    def begin(self) -> str:
-        """Nothing precedes the lines."""
-        return ""
+    def _make_body(self, cls: type[Message]) -> Callable[[Message], str]:
+        return _json_body(cls)
 
     def stamp(self, wall_ns: int, offset_ns: int) -> str:
         """The time members shared by every object of one record."""
@@ -182,11 +189,7 @@ class JsonFormat:
         if isinstance(message, Unknown):
             body = f'"type":"UNKNOWN","msg_id":{message.msg_id},"payload":"{message.payload.hex()}"'
         else:
-            cls = type(message)
-            build = self._bodies.get(cls)
-            if build is None:
-                build = self._bodies[cls] = _json_body(cls)
-            body = build(message)
+            body = self._body(message)
         tail = f',"raw":"{raw.hex()}"' if self.raw and raw is not None else ""
         exact_text = "true" if exact else "false"
         return _JSON_HEAD % (stamp, direction, seq, up, exact_text, body, tail)
@@ -253,12 +256,11 @@ def _csv_columns() -> list[str]:
     return columns + names
 
 
-class CsvFormat:
+class CsvFormat(_Lines):
     """One CSV row per line, under a fixed header naming every field of the catalogue."""
 
     def __init__(self, raw: bool) -> None:
-        self.raw = raw
-        self.clock = Clock()
+        super().__init__(raw)
         self.columns = [
             *("time", "t", "dir", "seq", "device_uptime_ms", "device_uptime_exact"),
             *("type", "msg_id"),
