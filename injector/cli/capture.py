@@ -13,10 +13,13 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
+
+from serial import SerialException
 
 from injector.cli.capture_dump import FORMATS, Clock, DumpFormat
 from injector.cli.capture_info import render_info, summary_json
@@ -24,6 +27,7 @@ from injector.cli.capture_window import HELP as WINDOW_HELP
 from injector.cli.capture_window import Window, parse_bound
 from injector.cli.errors import UserError
 from injector.cli.output_files import check_output_path, private_output
+from injector.driver.transport import PortError, open_port
 from protocols.igp1.capture import (
     MAGIC,
     CaptureError,
@@ -59,7 +63,14 @@ def register(subparsers: Any) -> None:
     dump = sub.add_parser(
         "dump", help="every frame and record, one line each", description=_doc(_dump)
     )
-    dump.add_argument("capture", metavar="CAPTURE")
+    dump.add_argument("capture", metavar="CAPTURE", nargs="?", help="the capture file")
+    dump.add_argument(
+        "--port",
+        metavar="PORT",
+        help="instead of a file, decode a live serial port (path or pyserial URL) until Ctrl-C, "
+        "only listening",
+    )
+    dump.add_argument("--baud", type=int, default=115200, metavar="N", help="with --port")
     names = ", ".join([*(cls.NAME for cls in CATALOGUE.values()), *MARKERS])
     dump.add_argument(
         "--type", metavar="T,T", help=f"only these line types, comma-separated: {names}"
@@ -166,13 +177,54 @@ def _dump(args: argparse.Namespace) -> int:
     Each line has the capture time, the device uptime and the decoded fields by the
     protocol's names and units, enumerations by name and number; --format json or csv gives
     one object or row per line for machines. Ends quietly when its reader does (| head)."""
-    reader = _reader(args.capture)
     types = _types(args.type)
     window = _window(args)
     fmt = FORMATS[args.format](args.raw)
+    if (args.capture is None) == (args.port is None):
+        raise UserError("dump needs a CAPTURE file or --port PORT (one of them)")
+    if args.port is not None:
+        records = _live_records(args.port, args.baud)
+        with _quiet_pipe():
+            try:
+                _write_dump(CaptureFrames(records, keep_raw=args.raw), fmt, types, window,
+                            sys.stdout, live=True)  # fmt: skip
+            except KeyboardInterrupt:
+                sys.stdout.flush()
+        return 0
+    reader = _reader(args.capture)
     with _reading(args.capture), _quiet_pipe():
         _write_dump(CaptureFrames(reader, keep_raw=args.raw), fmt, types, window, sys.stdout)
     return 0
+
+
+def _live_records(port: str, baud: int) -> Iterator[CaptureRecord]:
+    """A live port read as capture records: the same read path as a file (as mavutil does).
+
+    Only listens: nothing is sent to the gun, so it shows the traffic as it is (open the port
+    while no recorder has it; the port is opened exclusively).
+    """
+    if not 0 < baud <= 12_000_000:
+        raise UserError(f"--baud {baud} is not a baud rate; try --baud 115200")
+    try:
+        handle = open_port(port, baud, read_timeout=0.1)
+    except PortError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        yield CaptureRecord(
+            RecordKind.OPEN, time.monotonic_ns(), time.time_ns(), f"{port} at {baud} baud".encode()
+        )
+        while True:
+            try:
+                data = handle.read(4096)
+            except (OSError, SerialException) as exc:
+                reason = f"the port failed: {exc}"
+                yield CaptureRecord(RecordKind.CLOSE, time.monotonic_ns(), time.time_ns(),
+                                    reason.encode())  # fmt: skip
+                return
+            if data:
+                yield CaptureRecord(RecordKind.RX, time.monotonic_ns(), time.time_ns(), data)
+    finally:
+        handle.close()
 
 
 def _write_dump(
@@ -181,7 +233,9 @@ def _write_dump(
     types: frozenset[str] | None,
     window: Window,
     out: TextIO,
+    live: bool = False,
 ) -> None:
+    """Write the dump's lines; ``live`` writes each record's lines as soon as they are made."""
     lines: list[str] = [fmt.begin()]
     append = lines.append
     frame_line = fmt.frame
@@ -243,9 +297,11 @@ def _write_dump(
             and (every_moment or window.contains(wall, clock.at(mono)))
         ):
             lines.append(fmt.garbage(stamp, item.direction.name, item.garbage))  # type: ignore[union-attr]
-        if len(lines) >= _FLUSH_LINES:
+        if live or len(lines) >= _FLUSH_LINES:
             out.write("".join(lines))
             lines.clear()
+            if live:
+                out.flush()
     out.write("".join(lines))
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import itertools
 import json
+import signal
 import stat
 import subprocess
 import sys
@@ -325,3 +326,32 @@ def test_a_cut_replays_its_window_to_a_host(
     assert [m.shot_no for m in host.messages(Shot)] == expected
     hello = host.messages(Hello)
     assert hello and hello[0].boot_id == 0x5EED1234
+
+
+# --- a live port, through the same read path ---------------------------------------------------
+
+
+def test_dump_reads_a_live_port_until_interrupted(tmp_path: Path) -> None:
+    link = tmp_path / "gun"
+    with Simulator("idle", speed=20, seed=3, link=link):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "injector.cli.main", "capture", "dump", "--port", str(link),
+             "--format", "json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            rows = [json.loads(proc.stdout.readline()) for _ in range(4)]
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert rows[0]["type"] == "OPEN" and rows[0]["text"] == f"{link} at 115200 baud"
+    beats = rows[1:]
+    assert [r["type"] for r in beats] == ["HEARTBEAT"] * 3
+    assert all(r["dir"] == "RX" and r["device_uptime_exact"] for r in beats)
+    assert beats[0]["uptime_ms"] < beats[1]["uptime_ms"] < beats[2]["uptime_ms"]
