@@ -243,6 +243,7 @@ def _write_dump(
     see = clock.see
     uptime_at = clock.at
     every_type = types is None
+    shown = types or frozenset()
     every_moment = window.everything
     wanted_cls: dict[type, bool] = {}
     first_wall: int | None = None
@@ -260,7 +261,7 @@ def _write_dump(
             continue
         stamp = fmt.stamp(wall, wall - first_wall)
         for damage in item.damage:
-            if (every_type or "DAMAGE" in types) and (  # type: ignore[operator]
+            if (every_type or "DAMAGE" in shown) and (
                 every_moment or window.contains(wall, clock.at(mono))
             ):
                 lines.append(fmt.damage(stamp, damage))
@@ -268,12 +269,13 @@ def _write_dump(
             kind = record.kind.name
             if record.kind is RecordKind.OPEN:
                 clock.forget()
-            if (every_type or kind in types) and (  # type: ignore[operator]
+            if (every_type or kind in shown) and (
                 every_moment or window.contains(wall, clock.at(mono))
             ):
                 lines.append(fmt.marker(stamp, kind, record.data.decode("utf-8", "replace")))
         if item.frames:
-            direction = item.direction.name  # type: ignore[union-attr]
+            assert item.direction is not None  # frames come from RX or TX records
+            direction = item.direction.name
             rx = item.direction is RecordKind.RX
             raws = item.raws
             for index, (seq, message) in enumerate(item.frames):
@@ -284,7 +286,7 @@ def _write_dump(
                     wanted = wanted_cls.get(cls)
                     if wanted is None:
                         name = getattr(cls, "NAME", "UNKNOWN")
-                        wanted = wanted_cls[cls] = name in types  # type: ignore[operator]
+                        wanted = wanted_cls[cls] = name in shown
                     if not wanted:
                         continue
                 if not every_moment and not window.contains(wall, uptime):
@@ -293,10 +295,11 @@ def _write_dump(
                 append(frame_line(stamp, direction, seq, message, uptime, own is not None, raw))
         if (
             item.garbage
-            and (every_type or "GARBAGE" in types)  # type: ignore[operator]
+            and item.direction is not None
+            and (every_type or "GARBAGE" in shown)
             and (every_moment or window.contains(wall, clock.at(mono)))
         ):
-            lines.append(fmt.garbage(stamp, item.direction.name, item.garbage))  # type: ignore[union-attr]
+            lines.append(fmt.garbage(stamp, item.direction.name, item.garbage))
         if live or len(lines) >= _FLUSH_LINES:
             out.write("".join(lines))
             lines.clear()

@@ -127,10 +127,10 @@ def summarise(reader: CaptureReader) -> CaptureSummary:
         for _seq, message in item.frames:
             cls = type(message)
             counts[cls] = counts.get(cls, 0) + 1
-            if cls is Shot:
+            if isinstance(message, Shot):
                 if boot is None:
                     boot = summary.boots.setdefault(0, BootSummary(0, wall, wall))
-                boot.add_shot(message)  # type: ignore[arg-type]
+                boot.add_shot(message)
             elif isinstance(message, Hello):
                 ident = (message.model, message.serial, message.firmware)
                 summary.guns[ident] = summary.guns.get(ident, 0) + 1
