@@ -222,6 +222,8 @@ class Gun:
         """Every shot originally fired, all boots, in order (empty unless ``record``)."""
         self.boots: list[int] = []
         """Every boot_id drawn, in order."""
+        self.shots_fired = 0
+        """Shots fired since the gun was made, all boots (kept with or without ``record``)."""
         self._rng = rng
         self._boot: _Boot | None = None
         self._presses: deque[_Press] = deque()
@@ -601,6 +603,7 @@ class Gun:
         )
         record = ShotRecord(self.identity.serial, boot.boot_id, shot, self.now)
         boot.ring.append(record)
+        self.shots_fired += 1
         if self.record:
             self.history.append(record)
         self._emit(shot)

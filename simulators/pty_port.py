@@ -4,7 +4,8 @@ The device end (the master) is non-blocking; the host's end (the slave, ``/dev/p
 raw mode before anything is written and then closed, so the master reports a hang-up exactly
 while no host has the port open. Optionally a symbolic link names the slave, replaced
 atomically as ``socat PTY,link=…`` does; unplugging closes the master and removes the link,
-replugging makes a new pseudo-terminal behind the same link.
+replugging makes a new pseudo-terminal behind the same link. The link is only ever made where
+nothing is, or over a link to a pseudo-terminal that is gone (see :func:`check_link`).
 """
 
 from __future__ import annotations
@@ -14,10 +15,50 @@ import fcntl
 import os
 import secrets
 import select
+import stat
 import struct
 import termios
 import tty
 from pathlib import Path
+
+
+class LinkRefused(OSError):
+    """The link path is taken by something the simulator must not replace; says what."""
+
+
+def check_link(link: Path, own_target: str | None = None) -> None:
+    """Refuse ``link`` unless it is free or a link to a pseudo-terminal that no longer exists.
+
+    The simulator replaces only what it made: a symbolic link to ``/dev/pts/N``. A regular
+    file, a folder, a device or a link to anything else is someone's data and is left alone;
+    a link to a pseudo-terminal that still exists is another simulated gun, running, whose
+    hosts would silently lose it. A link left dangling by a simulator that was killed is
+    taken over.
+    """
+    try:
+        info = os.lstat(link)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise LinkRefused(f"{link}: cannot check it: {exc.strerror}") from None
+    if not stat.S_ISLNK(info.st_mode):
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "a file, not a link it made"
+        raise LinkRefused(
+            f"{link} already exists and is {what}; the simulator only replaces its own links: "
+            "give a path that does not exist"
+        )
+    target = os.readlink(link)
+    if own_target is not None and target == own_target:
+        return
+    if not target.startswith("/dev/pts/"):
+        raise LinkRefused(
+            f"{link} is a link to {target}, not one the simulator made; give another path"
+        )
+    if os.path.exists(target):
+        raise LinkRefused(
+            f"{link} is in use by another simulated gun ({target}); stop that simulator or give "
+            "another path (if none is running, remove the link)"
+        )
 
 
 class PtyPort:
@@ -77,6 +118,8 @@ class PtyPort:
 
     def _make_link(self, target: str) -> None:
         assert self.link is not None
+        # The new pseudo-terminal may have the number of the one a dead link points at.
+        check_link(self.link, target)
         tmp = self.link.with_name(f".{self.link.name}.{os.getpid()}.{secrets.token_hex(4)}")
         os.symlink(target, tmp)
         try:

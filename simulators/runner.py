@@ -478,6 +478,12 @@ class Simulator:
             return self._source.boot_id
 
     @property
+    def shots_fired(self) -> int:
+        """How many shots the gun has fired, all boots (0 during a replay)."""
+        with self._lock:
+            return self.gun.shots_fired if self.gun else 0
+
+    @property
     def boot_ids(self) -> list[int]:
         """Every boot_id the gun has had, in order."""
         with self._lock:

@@ -20,6 +20,8 @@ from injector.cli.errors import UserError
 SUBCOMMANDS: list[str] = [
     "injector.cli.record",
     "injector.cli.sim",
+    "injector.cli.capture",
+    "injector.cli.ports",
     "injector.cli.patient",
     "injector.cli.plan",
     "injector.cli.session",

@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from injector.cli.errors import UserError
 
@@ -40,6 +43,20 @@ def check_output_path(path: Path, option: str = "--output") -> None:
 
 def write_private_file(path: Path, data: str | bytes, option: str = "--output") -> None:
     """Write ``data`` to ``path`` whole or not at all, 0600, replacing only a regular file."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with private_output(path, option) as handle:
+        handle.write(payload)
+
+
+@contextmanager
+def private_output(path: Path, option: str = "--output") -> Iterator[BinaryIO]:
+    """A binary file to stream an output into; on leaving, ``path`` is replaced by it whole.
+
+    The same rule as :func:`write_private_file`, for outputs too large to hold in memory
+    (a cut of a long capture): 0600, written beside ``path`` and renamed only when the block
+    ends without an exception; on an exception nothing is left behind and ``path`` is as it
+    was.
+    """
     check_output_path(path, option)
     # Replace the file the link points at, not the link itself.
     target = path.resolve() if path.is_symlink() else path
@@ -51,12 +68,14 @@ def write_private_file(path: Path, data: str | bytes, option: str = "--output") 
         raise UserError(f"{option}: cannot write in {target.parent}: {exc.strerror}") from None
     try:
         os.fchmod(fd, 0o600)
-        payload = data.encode("utf-8") if isinstance(data, str) else data
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
         raise UserError(f"{option}: cannot write {path}: {exc.strerror}") from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -445,13 +445,16 @@ def _open_capture(path: str | None) -> CaptureWriter | None:
     if path is None:
         return None
     try:
-        return CaptureWriter(path)
+        writer = CaptureWriter(path)
     except CaptureError as exc:
         raise UserError(f"{exc}; give a new file name to --capture") from None
     except OSError as exc:
         raise UserError(
             f"cannot write the capture file {path}: {exc.strerror}; give another path"
         ) from None
+    if writer.repaired is not None:
+        print(f"injector record: {writer.repaired}", file=sys.stderr)
+    return writer
 
 
 def _plan_zones(db: Database, plan_id: int | None) -> tuple[ZoneView, ...]:

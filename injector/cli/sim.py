@@ -1,12 +1,14 @@
-"""``injector sim``: a virtual MG-400 gun on a pseudo-terminal, until Ctrl-C, SIGTERM or the end.
+"""``injector sim``: a virtual MG-400 gun on a pseudo-terminal, until a stop signal or the end.
 
-Prints one line saying where the gun is (``MG-400 SN0042 ready at /tmp/gun (pty /dev/pts/5);
+Stops on Ctrl-C, SIGTERM or SIGHUP (a closed terminal), removing its link. Prints one line
+saying where the gun is (``MG-400 SN0042 ready at /tmp/gun (pty /dev/pts/5);
 Ctrl-C to stop``), then runs the scenario, or replays a capture, until it ends or is stopped.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -14,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from injector.cli import sim_links
 from injector.cli.errors import UserError
 from simulators import (
     BUILTIN_SCENARIOS,
@@ -23,7 +26,11 @@ from simulators import (
     Simulator,
     parse_fault_spec,
 )
+from simulators.pty_port import LinkRefused
 from simulators.runner import Speed
+
+MAX_BAUD = 12_000_000
+"""The fastest line ``--baud`` paces to (beyond any USB-serial adapter's)."""
 
 
 def register(subparsers: Any) -> None:
@@ -93,8 +100,11 @@ def run(args: argparse.Namespace) -> int:
     """Run the simulator until the scenario ends or a signal arrives; returns the exit code."""
     speed = parse_speed(args.speed)
     faults = _faults(args.faults)
-    if args.baud is not None and args.baud < 0:
-        raise UserError(f"--baud {args.baud} is not a baud rate; try --baud 115200")
+    if args.baud is not None and not 0 <= args.baud <= MAX_BAUD:
+        raise UserError(
+            f"--baud {args.baud} is not a baud rate the simulator can pace (0 for unpaced, up to "
+            f"{MAX_BAUD:,}); try --baud 115200"
+        )
     if args.replay and args.faults:
         raise UserError("--faults cannot be combined with --replay")
     if args.replay and args.scenario:
@@ -124,13 +134,20 @@ def run(args: argparse.Namespace) -> int:
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    # A closed terminal (SIGHUP) stops the gun like SIGTERM: the link is removed, not left
+    # dangling for the next host to open.
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    registered: Path | None = None
+    previous = {s: signal.signal(s, on_signal) for s in stops}
     try:
         try:
             path = sim.start()
+        except LinkRefused as exc:
+            raise UserError(f"--link {exc}") from None
         except OSError as exc:
             raise UserError(f"cannot create the device: {exc.strerror or exc}") from None
         print(_ready_line(sim, path), flush=True)
+        registered = _register(sim, path)
         finished = False
         while not stop.is_set():
             if sim.wait_done(0.2):
@@ -144,6 +161,8 @@ def run(args: argparse.Namespace) -> int:
                 break
     finally:
         sim.stop()
+        if registered is not None:
+            sim_links.unregister(registered)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if sim.error is not None:
@@ -154,13 +173,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _register(sim: Simulator, path: str) -> Path | None:
+    """Tell ``injector ports`` where this gun is; a failure to do so never stops the gun."""
+    if sim.capture is not None:
+        what = f"replay of {sim.capture.path}"
+    else:
+        assert sim.scenario is not None
+        what = f"scenario {sim.scenario.name}, seed {sim.seed}"
+    try:
+        return sim_links.register(sim_links.SimLink(os.getpid(), path, sim.pty_name or path, what))
+    except OSError:
+        return None
+
+
 def _end_line(sim: Simulator, path: str, finished: bool) -> str:
     """Why the simulator ended: its scenario or replay finished, or it was told to stop."""
     if sim.capture is not None:
         what = f"replay of {sim.capture.path}"
     else:
         assert sim.scenario is not None
-        what = f"scenario {sim.scenario.name} ({len(sim.shots())} shots fired)"
+        what = f"scenario {sim.scenario.name} ({sim.shots_fired} shots fired)"
     how = "finished" if finished else "stopped"
     return f"{what} {how}; the device at {path} is gone"
 

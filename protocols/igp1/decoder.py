@@ -13,10 +13,11 @@ never lost. Every byte that is not part of a frame with a good CRC counts as gar
 from __future__ import annotations
 
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from protocols.igp1.frame import CRC_INIT, MAX_PAYLOAD, OVERHEAD, SOF
+from protocols.igp1.frame import CRC_INIT, MAX_PAYLOAD, SOF
 from protocols.igp1.messages import CATALOGUE, PAYLOAD_SIZES, Message, Unknown
 
 
@@ -25,6 +26,21 @@ class Frame(NamedTuple):
 
     seq: int
     message: Message | Unknown
+
+
+# One entry per message id, built once: (payload size, twin or None, unpacker, class). For
+# most messages the loop builds the twin straight from ``struct`` and swaps in the frozen class
+# (see messages._make_twin), saving a Python call per frame; text layouts use the unpacker.
+_Entry = tuple[int, type[Message] | None, Callable[..., Any], type[Message]]
+_TABLE: list[_Entry | None] = [None] * 256
+for _id, _cls in CATALOGUE.items():
+    _TABLE[_id] = (
+        PAYLOAD_SIZES[_id],
+        _cls.TWIN,
+        _cls.unpack_from if _cls.TWIN is None else _cls.STRUCT.unpack_from,
+        _cls,
+    )
+_new_frame = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -62,20 +78,28 @@ class DecoderStats:
 class Decoder:
     """Incremental decoder for one direction of one link."""
 
-    __slots__ = ("_buf", "_keep_unknown", "_last_seq", "stats")
+    __slots__ = ("_buf", "_keep_raw", "_keep_unknown", "_last_seq", "last_raw", "stats")
 
-    def __init__(self, keep_unknown: bool = False) -> None:
+    def __init__(self, keep_unknown: bool = False, keep_raw: bool = False) -> None:
         """``keep_unknown`` returns frames of unknown ids as :class:`Unknown` instead of
-        only counting them (a device needs their id and SEQ to refuse them)."""
+        only counting them (a device needs their id and SEQ to refuse them). ``keep_raw``
+        keeps each returned frame's bytes, as received, in :attr:`last_raw`."""
         self._keep_unknown = keep_unknown
+        self._keep_raw = keep_raw
         self._buf = bytearray()
         self._last_seq: int | None = None
         self.stats = DecoderStats()
+        self.last_raw: list[bytes] = []
+        """With ``keep_raw``: the bytes of each frame the last ``feed``/``finish`` returned."""
 
     @property
     def pending(self) -> int:
         """Bytes held back waiting for the rest of a frame."""
         return len(self._buf)
+
+    def held(self) -> bytes:
+        """A copy of the bytes held back waiting for the rest of a frame."""
+        return bytes(self._buf)
 
     def reset(self) -> None:
         """Forget buffered bytes and SEQ history (after reopening a port); keep the counters."""
@@ -96,27 +120,36 @@ class Decoder:
         return self._scan(final=True)
 
     def _scan(self, final: bool) -> list[Frame]:
+        # The hot loop: names are local, and the common case (a whole, valid frame right
+        # where the last one ended) runs as few bytecodes as the checks allow.
         buf = self._buf
         stats = self.stats
         out: list[Frame] = []
         append = out.append
         find = buf.find
         crc_hqx = binascii.crc_hqx
-        sizes = PAYLOAD_SIZES
-        catalogue = CATALOGUE
+        table = _TABLE
+        new_frame = _new_frame
+        frame_type = Frame
+        max_payload = MAX_PAYLOAD
+        sof = SOF
         last_seq = self._last_seq
+        next_seq = -1 if last_seq is None else (last_seq + 1) & 0xFF
         kept_unknown = 0
+        keep_raw = self._keep_raw
+        raws: list[bytes] = []
         end = len(buf)
         pos = 0
         garbage = 0
         while True:
-            start = find(SOF, pos)
+            start = find(sof, pos)
             if start < 0:
                 garbage += end - pos
                 pos = end
                 break
-            garbage += start - pos
-            pos = start
+            if start != pos:
+                garbage += start - pos
+                pos = start
             if end - start < 4:
                 if final:
                     garbage += end - start
@@ -124,43 +157,54 @@ class Decoder:
                 break  # header incomplete
             length = buf[start + 1]
             msg_id = buf[start + 3]
-            expected = sizes.get(msg_id)
-            if length > MAX_PAYLOAD or (expected is not None and length != expected):
+            entry = table[msg_id]
+            if length > max_payload or (entry is not None and length != entry[0]):
                 stats.bad_length += 1
                 garbage += 1
                 pos = start + 1
                 continue
-            frame_end = start + length + OVERHEAD
-            if frame_end > end:
+            crc_at = start + 4 + length
+            if crc_at + 2 > end:
                 if final:
                     garbage += 1
                     pos = start + 1
                     continue
                 break  # frame incomplete
-            crc_at = frame_end - 2
             if crc_hqx(buf[start + 1 : crc_at], CRC_INIT) != buf[crc_at] | (buf[crc_at + 1] << 8):
                 stats.bad_crc += 1
                 garbage += 1
                 pos = start + 1
                 continue
             seq = buf[start + 2]
-            if last_seq is not None and seq != (last_seq + 1) & 0xFF:
+            if seq != next_seq and next_seq >= 0:
                 stats.seq_gaps += 1
-                ahead = (seq - last_seq - 1) & 0xFF
+                ahead = (seq - next_seq) & 0xFF
                 if ahead < 128:
                     stats.seq_missing += ahead
-            last_seq = seq
-            pos = frame_end
-            if expected is None:
+            next_seq = (seq + 1) & 0xFF
+            pos = crc_at + 2
+            if entry is None:
                 stats.unknown += 1
                 if self._keep_unknown:
                     append(Frame(seq, Unknown(msg_id, bytes(buf[start + 4 : crc_at]))))
                     kept_unknown += 1
+                    if keep_raw:
+                        raws.append(bytes(buf[start:pos]))
                 continue
-            append(Frame(seq, catalogue[msg_id].unpack_from(buf, start + 4)))
+            _size, twin, unpack, cls = entry
+            if twin is None:
+                message = unpack(buf, start + 4)
+            else:
+                message = twin(*unpack(buf, start + 4))
+                message.__class__ = cls
+            append(new_frame(frame_type, (seq, message)))
+            if keep_raw:
+                raws.append(bytes(buf[start:pos]))
         if pos:
             del buf[:pos]
-        self._last_seq = last_seq
+        self._last_seq = None if next_seq < 0 else (next_seq - 1) & 0xFF
+        if keep_raw:
+            self.last_raw = raws
         stats.garbage_bytes += garbage
         stats.frames += len(out) - kept_unknown
         return out

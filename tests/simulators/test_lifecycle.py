@@ -10,6 +10,7 @@ import pytest
 
 from protocols.igp1 import Heartbeat, Mode, Shot
 from simulators import Simulator
+from simulators.pty_port import LinkRefused
 from tests.simulators.conftest import connect
 
 
@@ -29,17 +30,27 @@ def test_many_simulators_start_and_stop_without_leaking(tmp_path: Path) -> None:
     assert _open_fds() == fds
 
 
-def test_the_link_replaces_whatever_was_there(tmp_path: Path) -> None:
+def test_the_link_is_made_only_where_nothing_else_is(tmp_path: Path) -> None:
     link = tmp_path / "gun"
     link.write_text("stale")
+    # Someone's file is not the simulator's to replace (it used to be deleted).
+    with pytest.raises(LinkRefused, match="already exists and is a file"):
+        Simulator(link=link).start()
+    assert link.read_text() == "stale"
+    link.unlink()
     with Simulator(link=link) as first:
         assert os.readlink(link) == first.pty_name
-        # A second gun takes the link over atomically; stopping the first leaves it alone.
-        with Simulator(link=link) as second:
-            assert os.readlink(link) == second.pty_name
+        # A second gun on a live gun's link is refused (it used to take the link over).
+        with pytest.raises(LinkRefused, match="in use by another simulated gun"):
+            Simulator(link=link).start()
+        assert os.readlink(link) == first.pty_name
+        # A link someone else re-pointed meanwhile is left alone when the first gun stops.
+        with Simulator() as second:
+            repointed = tmp_path / ".gun.new"
+            os.symlink(second.pty_name, repointed)
+            os.replace(repointed, link)
             first.stop()
             assert os.readlink(link) == second.pty_name
-        assert not link.is_symlink()
 
 
 def test_without_a_link_the_path_is_the_pseudo_terminal() -> None:
