@@ -23,6 +23,7 @@ from injector.domain.inputs import (
     ZoneInput,
     parse,
 )
+from injector.domain.shot_rules import shot_kind
 from injector.domain.vocabulary import BodyArea, Indication, SessionStatus, Technique
 from injector.session import PlanProgress, clinical, history, patients_plans, series
 from injector.session.history import DeviceEventView, ShotView
@@ -225,7 +226,6 @@ def _patient_notes(p: PatientView) -> tuple[str, ...]:
     return tuple(notes)
 
 
-_NO_SKIN = 0x02
 EVENT_LINES = 30
 """The review lists the last events only; the full list is in the record and its exports."""
 _FAULT_NAMES = {
@@ -243,7 +243,7 @@ def _mean_depths(shots: Iterable[ShotView]) -> dict[int | None, int]:
     """Mean depth of the shots with skin contact, per zone (None: no zone)."""
     sums: dict[int | None, list[int]] = {}
     for shot in shots:
-        if not shot.flags & _NO_SKIN:
+        if shot_kind(shot.flags, shot.depth_um, shot.volume_nl).on_skin:
             total = sums.setdefault(shot.zone_id, [0, 0])
             total[0] += shot.depth_um
             total[1] += 1
@@ -336,6 +336,11 @@ def deviations(progress: PlanProgress, zones: tuple[ZoneView, ...]) -> tuple[str
         found.append(f"session: maximum volume reached ({ml(total.volume_nl)} mL)")
     if total.air_shots:
         found.append(f"{_count(total.air_shots, 'air shot')} (no skin contact)")
+    if total.implausible_shots:
+        found.append(
+            f"{_count(total.implausible_shots, 'shot')} with values no gun can report "
+            "(kept in the record, not in the dose)"
+        )
     if progress.lost_shots:
         found.append(
             f"{_count(progress.lost_shots, 'shot')} lost on the link (fired, not recorded)"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from injector.domain.shot_rules import shot_kind
 from injector.driver import (
     DeviceIdentified,
     DeviceRebooted,
@@ -47,7 +48,6 @@ FAULTS = {
     7: "OVER TEMPERATURE",
 }
 LOCK_REASONS = {0: "manual", 1: "plan limit", 2: "session ended"}
-_NO_SKIN = 0x02
 _LINKS = {
     LinkState.CONNECTING: LinkStatus.CONNECTING,
     LinkState.LIVE: LinkStatus.LIVE,
@@ -211,7 +211,7 @@ class LiveModel:
     def apply(self, event: DriverEvent) -> LogLine | Notice | None:
         """Fold one driver event in; returns what to log (a Notice also notifies)."""
         if isinstance(event, ShotReceived):
-            if not event.flags & _NO_SKIN:
+            if shot_kind(event.flags, event.depth_um, event.volume_nl).on_skin:
                 self._recent.append(event.depth_um)
                 self._set(last_depth_um=event.depth_um)
             self._gun(syringe_remaining_nl=event.syringe_remaining_nl)

@@ -16,7 +16,7 @@ from injector.cli.db_options import (
 from injector.cli.errors import UserError
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import AdverseEventInput, SessionChanges, parse
-from injector.domain.vocabulary import SessionStatus
+from injector.domain.vocabulary import SessionStatus, label
 from injector.session.clinical import (
     adverse_events,
     amend_session,
@@ -24,6 +24,7 @@ from injector.session.clinical import (
     record_adverse_event,
     session_view,
     sign_session,
+    warning_text,
 )
 from injector.session.history import list_sessions
 from injector.session.series import compare_with_previous, session_progress
@@ -135,22 +136,39 @@ def run_list(args: argparse.Namespace) -> int:
     for s in sessions:
         signed = " signed" if s.signed else ""
         print(
-            f"{s.id}\tplan {s.plan_id or '—'}\t#{s.sequence_no or '—'}\t{s.status}{signed}\t"
+            f"{s.id}\tplan {s.plan_id or '—'}\t#{s.sequence_no or '—'}\t{label(s.status)}{signed}\t"
             f"{_when(s.started_at or s.scheduled_at)}\t{s.practitioner or '—'}\t"
             f"{s.device_serial or '—'}\t{s.lot_number or '—'}"
         )
     return 0
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def run_show(args: argparse.Namespace) -> int:
-    """The session, its plan against actual per zone, the previous session, amendments."""
+    """The session, its plan against actual per zone, the previous session, amendments.
+
+    The numbers are the session logic's tally (the same the live screen, the review and the
+    exports give); the words are a clinician's, not the record's field names.
+    """
     with database(args, must_exist=True) as db:
         view = session_view(db, args.session_id)
         progress = session_progress(db, args.session_id)
         comparison = compare_with_previous(db, args.session_id)
         events = adverse_events(db, args.session_id)
     print(
-        f"session {view.id}: {view.status}, plan {view.plan_id or '—'} #{view.sequence_no or '—'}"
+        f"session {view.id}: {label(view.status)}, plan {view.plan_id or '—'} "
+        f"#{view.sequence_no or '—'}"
     )
     print(
         f"  scheduled {_when(view.scheduled_at)}, started {_when(view.started_at)}, "
@@ -163,26 +181,53 @@ def run_show(args: argparse.Namespace) -> int:
     expiry = view.lot_expiry.isoformat() if view.lot_expiry else "—"
     print(f"  lot {view.lot_number or '—'} (expires {expiry})")
     for warning in view.checklist_warnings:
-        print(f"  acknowledged by {view.warnings_acknowledged_by}: {warning}")
+        print(
+            f"  checklist warning acknowledged by {view.warnings_acknowledged_by}: "
+            f"{warning_text(warning)}"
+        )
     if view.signed:
         print(f"  signed by {view.signed_by} at {_when(view.signed_at)}: {view.signature_meaning}")
-    print("  zone: points done/planned, volume done/planned, out of depth, air, partial")
+    print("  zone: points done/planned, volume done/planned")
     for zone in (*progress.zones, progress.total):
+        extras = []
+        if zone.max_volume_nl is not None:
+            extras.append(f"maximum {_ml(zone.max_volume_nl)}")
+        if zone.depth_out_of_tolerance:
+            extras.append(f"{_count(zone.depth_out_of_tolerance, 'shot')} outside the depth band")
+        if zone.air_shots:
+            extras.append(_count(zone.air_shots, "air shot"))
+        if zone.partial_shots:
+            extras.append(_count(zone.partial_shots, "partial shot"))
         print(
             f"    {zone.name}: {zone.points}/{zone.points_planned}, "
-            f"{_ml(zone.volume_nl)}/{_ml(zone.volume_planned_nl)}, "
-            f"{zone.depth_out_of_tolerance}, {zone.air_shots}, {zone.partial_shots}"
+            f"{_ml(zone.volume_nl)}/{_ml(zone.volume_planned_nl)}"
+            + (f" ({'; '.join(extras)})" if extras else "")
+        )
+    total = progress.total
+    line = f"  {_count(total.shots, 'shot')} stored: {_count(total.points, 'point')}"
+    flow = total.shots - total.points - total.air_shots - total.implausible_shots
+    if flow:
+        line += f", {_count(flow, 'continuous-flow report')}"
+    if total.air_shots:
+        line += (
+            f", {_count(total.air_shots, 'air shot')} ({_ml(total.air_volume_nl)}, not in the dose)"
+        )
+    print(line)
+    if total.implausible_shots:
+        print(
+            f"  {_count(total.implausible_shots, 'shot')} with values no gun can report "
+            "(kept in the record, not in the dose)"
         )
     print(f"  shots recovered {progress.recovered_shots}, lost {progress.lost_shots}")
     if comparison.previous_session_id is not None:
-        total = comparison.total
+        delta = comparison.total
         print(
             f"  against session {comparison.previous_session_id}: points "
-            f"{total.points_delta:+d}, volume {total.volume_delta_nl / 1_000_000:+g} mL"
+            f"{delta.points_delta:+d}, volume {delta.volume_delta_nl / 1_000_000:+g} mL"
         )
     for amendment in view.amendments:
         fields = ", ".join(
-            f"{name} {change['from']!r} → {change['to']!r}"
+            f"{label(name)} {_value(change['from'])} → {_value(change['to'])}"
             for name, change in amendment.changes.items()
         )
         print(
@@ -191,7 +236,10 @@ def run_show(args: argparse.Namespace) -> int:
         )
     for event in events:
         later = " (later visit)" if event.at_later_visit else ""
-        print(f"  adverse event: {event.kind}, {event.severity}, onset {_when(event.onset)}{later}")
+        print(
+            f"  adverse event: {label(event.kind)}, {event.severity}, "
+            f"onset {_when(event.onset)}{later}"
+        )
     return 0
 
 

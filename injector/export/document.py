@@ -13,7 +13,9 @@ from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
 
+from injector.domain.shot_rules import ShotKind, shot_kind
 from injector.export.snapshot import SessionRecord, flag_names
+from injector.export.zones import session_tally
 
 FORMAT_NAME: Final = "injector-export"
 SCHEMA_VERSION: Final = 1
@@ -79,6 +81,7 @@ class ShotOut(_Out):
     volume_nl: NonNegativeInt
     flags: NonNegativeInt
     flag_names: list[str]
+    counted_as: Literal["point", "flow", "air", "implausible"]
     zone_id: int | None
     zone: str | None
     syringe_remaining_nl: NonNegativeInt
@@ -96,11 +99,18 @@ class EventOut(_Out):
 
 
 class CountsOut(_Out):
-    """How many shots are stored, and how many the link recovered (resent) or lost."""
+    """How many shots are stored, what they count for (the numbers the live screen, the
+    review and ``session show`` give), and how many the link recovered (resent) or lost."""
 
     shots: NonNegativeInt
     recovered_shots: NonNegativeInt
     lost_shots: NonNegativeInt
+    points: NonNegativeInt = 0
+    volume_nl: NonNegativeInt = 0
+    air_shots: NonNegativeInt = 0
+    air_volume_nl: NonNegativeInt = 0
+    partial_shots: NonNegativeInt = 0
+    implausible_shots: NonNegativeInt = 0
 
 
 class SessionOut(_Out):
@@ -133,6 +143,14 @@ class ExportDocument(_Out):
     schema_version: Literal[1] = SCHEMA_VERSION
     exported_at: AwareDatetime
     sessions: list[SessionOut]
+
+
+_COUNTED_AS: dict[ShotKind, Literal["point", "flow", "air", "implausible"]] = {
+    ShotKind.POINT: "point",
+    ShotKind.FLOW: "flow",
+    ShotKind.AIR: "air",
+    ShotKind.IMPLAUSIBLE: "implausible",
+}
 
 
 def _plan_out(record: SessionRecord) -> PlanOut | None:
@@ -168,6 +186,7 @@ def _plan_out(record: SessionRecord) -> PlanOut | None:
 def session_out(record: SessionRecord) -> SessionOut:
     """The JSON model of one session record."""
     view = record.session
+    tally = session_tally(record)
     return SessionOut(
         id=view.id,
         plan_id=view.plan_id,
@@ -191,9 +210,15 @@ def session_out(record: SessionRecord) -> SessionOut:
         else None,
         plan=_plan_out(record),
         counts=CountsOut(
-            shots=len(record.shots),
+            shots=tally.shots,
             recovered_shots=view.recovered_shots,
             lost_shots=view.lost_shots,
+            points=tally.points,
+            volume_nl=tally.volume_nl,
+            air_shots=tally.air_shots,
+            air_volume_nl=tally.air_volume_nl,
+            partial_shots=tally.partial_shots,
+            implausible_shots=tally.implausible_shots,
         ),
         shots=[
             ShotOut(
@@ -207,6 +232,7 @@ def session_out(record: SessionRecord) -> SessionOut:
                 volume_nl=shot.volume_nl,
                 flags=shot.flags,
                 flag_names=flag_names(shot.flags),
+                counted_as=_COUNTED_AS[shot_kind(shot.flags, shot.depth_um, shot.volume_nl)],
                 zone_id=shot.zone_id,
                 zone=record.zone_name(shot.zone_id),
                 syringe_remaining_nl=shot.syringe_remaining_nl,

@@ -170,9 +170,36 @@ def _warnings(
         found.append("patient: the patient takes anticoagulants")
     if patient.pregnant:
         found.append("patient: the patient is pregnant")
-    if patient.allergies.strip():
-        found.append("patient: the patient has recorded allergies")
+    allergies = recorded_allergies(patient.allergies)
+    if allergies:
+        found.append(f"patient: allergy recorded: {allergies}")
     return tuple(found)
+
+
+_NO_ALLERGY = frozenset(
+    {"", "none", "none known", "no known allergies", "nka", "nkda", "no", "nil", "n/a", "na", "-"}
+)
+
+
+def recorded_allergies(text: str) -> str:
+    """The allergies a patient record names, or "" when it says there are none ("none known",
+    "NKDA", "-"): a warning must name the allergy, and "none known" warns of nothing."""
+    cleaned = " ".join(text.split())
+    if cleaned.casefold().strip(" .;") in _NO_ALLERGY:
+        return ""
+    return cleaned
+
+
+def warning_text(warning: str) -> str:
+    """A stored checklist warning as the practitioner reads it.
+
+    Warnings are stored as ``key: text`` (the key names what raised it, e.g. ``lot_expiry``);
+    screens and ``session show`` print the text alone, capitalised.
+    """
+    key, sep, text = warning.partition(": ")
+    if not sep or " " in key:
+        return warning
+    return text[:1].upper() + text[1:]
 
 
 def plan_session(
@@ -700,10 +727,12 @@ __all__ = [
     "load_session_view",
     "plan_session",
     "record_adverse_event",
+    "recorded_allergies",
     "session_view",
     "shots_digest",
     "sign_session",
     "skip_session",
     "start_session",
     "update_session",
+    "warning_text",
 ]

@@ -21,11 +21,12 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from injector.domain.errors import InvalidValueError
-from injector.domain.shots import DeviceEventIn, ShotFlag, ShotIn
+from injector.domain.shots import DeviceEventIn, ShotIn
 from injector.domain.vocabulary import AlertKind, DeviceEventKind, SessionStatus
 from injector.session.numbers import ShotNumbers
 from injector.session.progress import (
     BatchResult,
+    DepthBand,
     KnownShots,
     PlanAlert,
     PlanProgress,
@@ -39,8 +40,8 @@ from injector.storage.shot_sql import (
     add_shot_counters,
     insert_device_events,
     insert_shots,
+    shot_groups,
     shot_numbers,
-    zone_tallies,
 )
 from injector.storage.tables import (
     Device,
@@ -79,32 +80,14 @@ class ZonePlan:
     points: int
     max_volume_nl: int
 
+    @property
+    def band(self) -> DepthBand:
+        """The zone's planned depth and tolerance."""
+        return DepthBand(self.depth_um, self.depth_tolerance_um)
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-# Plain ints: IntFlag arithmetic is several times slower, and this runs once per shot.
-_NO_SKIN = int(ShotFlag.NO_SKIN)
-_PARTIAL = int(ShotFlag.PARTIAL)
-_CONTINUOUS = int(ShotFlag.CONTINUOUS)
-
-
-def _shot_tally(shot: ShotIn, zone: ZonePlan | None, into: Tally) -> None:
-    flags = int(shot.flags)
-    into.shots += 1
-    if flags & _NO_SKIN:
-        into.air_shots += 1
-        into.air_volume_nl += shot.volume_nl
-    else:
-        # A CONTINUOUS report is an interval of flow, not a point.
-        if not flags & _CONTINUOUS:
-            into.points += 1
-        into.volume_nl += shot.volume_nl
-        if zone is not None and abs(shot.depth_um - zone.depth_um) > zone.depth_tolerance_um:
-            into.depth_out_of_tolerance += 1
-    if flags & _PARTIAL:
-        into.partial_shots += 1
 
 
 def upsert_device(session: Session, device: DeviceInfo, now: datetime, actor: str) -> Device:
@@ -300,6 +283,7 @@ class LiveSession:
         self.serial = serial
         self.plan_id = plan_id
         self._zones = {zone.id: zone for zone in sorted(zones, key=lambda z: z.position)}
+        self._bands = {zone.id: zone.band for zone in zones}
         self._max_session_volume_nl = max_session_volume_nl
         self._lock_at_limit = lock_at_limit
         ordered = sorted(activations, key=lambda a: a[0])
@@ -486,7 +470,12 @@ class LiveSession:
             tally = batch.get(zone_id)
             if tally is None:
                 tally = batch[zone_id] = Tally()
-            _shot_tally(shot, self._zones.get(zone_id) if zone_id else None, tally)
+            tally.add_shot(
+                shot.flags,
+                shot.depth_um,
+                shot.volume_nl,
+                self._bands.get(zone_id) if zone_id else None,
+            )
             fresh.append(shot)
             zone_ids.append(zone_id)
         inserted = insert_shots(conn, self.session_id, fresh, zone_ids)
@@ -737,19 +726,21 @@ def known_shots_from(serial: str, boot_id: int, numbers: Sequence[int]) -> Known
 
 
 def tallies_from_db(conn: Connection, session_id: int) -> dict[int | None, Tally]:
-    """Per-zone tallies of a session's stored shots (the database's own count)."""
-    return {
-        row.zone_id: Tally(
-            shots=row.shots,
-            points=row.points,
-            volume_nl=row.volume_nl,
-            air_shots=row.air_shots,
-            air_volume_nl=row.air_volume_nl,
-            partial_shots=row.partial_shots,
-            depth_out_of_tolerance=row.depth_out_of_tolerance,
+    """Per-zone tallies of a session's stored shots, counted by the same rule as the live
+    tally (:meth:`Tally.add_shot`): the database groups identical shots, the rule counts each
+    group."""
+    tallies: dict[int | None, Tally] = {}
+    for group in shot_groups(conn, session_id):
+        tally = tallies.get(group.zone_id)
+        if tally is None:
+            tally = tallies[group.zone_id] = Tally()
+        band = (
+            DepthBand(group.zone_depth_um, group.zone_tolerance_um)
+            if group.zone_depth_um is not None and group.zone_tolerance_um is not None
+            else None
         )
-        for row in zone_tallies(conn, session_id)
-    }
+        tally.add_shot(group.flags, group.depth_um, group.volume_nl, band, group.count)
+    return tallies
 
 
 def build_progress(
@@ -817,6 +808,7 @@ def _zone_progress(
         air_volume_nl=tally.air_volume_nl,
         partial_shots=tally.partial_shots,
         shots=tally.shots,
+        implausible_shots=tally.implausible_shots,
     )
 
 

@@ -254,7 +254,7 @@ def test_session_commands(db_path: str, capsys: pytest.CaptureFixture[str]) -> N
     code, out, _ = run(capsys, "session", "show", sid, "--db", db_path)
     assert code == 0
     assert "signed by Dr Test" in out
-    assert "amended by Dr Second" in out and "lot_number 'LOT-A' → 'LOT-B'" in out
+    assert "amended by Dr Second" in out and "lot number 'LOT-A' → 'LOT-B'" in out
     assert "adverse event: redness, mild" in out
     assert "total: 0/8, 0 mL/0.4 mL" in out
     code, out, _ = run(capsys, "session", "lot", "LOT-B", "--db", db_path)
