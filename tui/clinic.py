@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Protocol
 
+from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import (
     AdverseEventInput,
     Checklist,
@@ -25,7 +26,14 @@ from injector.domain.inputs import (
 )
 from injector.domain.shot_rules import shot_kind
 from injector.domain.vocabulary import BodyArea, Indication, SessionStatus, Technique
-from injector.session import PlanProgress, clinical, history, patients_plans, series
+from injector.session import (
+    PlanProgress,
+    clinical,
+    history,
+    patients_plans,
+    practitioners,
+    series,
+)
 from injector.session.history import DeviceEventView, ShotView
 from injector.session.patients_plans import PatientView, PlanView
 from injector.storage.engine import Database
@@ -119,12 +127,23 @@ class Clinic(Protocol):
         acknowledged: bool,
         lot: str | None = None,
         expiry: date | None = None,
+        *,
+        practitioner: str,
     ) -> tuple[int, str]:
-        """Create the planned session with its checklist; returns (session id, title).
+        """Create the planned session with its checklist, performed by ``practitioner``;
+        returns (session id, title).
 
         Raises :class:`~injector.domain.errors.AcknowledgementRequiredError` when warnings
         need acknowledging and ``acknowledged`` is False.
         """
+        ...
+
+    def practitioners(self) -> tuple[str, ...]:
+        """The recorded practitioners' printed names, for choosing who performs or signs."""
+        ...
+
+    def add_practitioner(self, name: str, role: str, pin: str) -> str:
+        """Record a practitioner with a PIN (kept as a salted hash); returns the printed name."""
         ...
 
     def session_summary(self, session_id: int) -> SessionSummary:
@@ -135,8 +154,9 @@ class Clinic(Protocol):
         """End an in-progress session that nothing records any more, as aborted."""
         ...
 
-    def sign_session(self, session_id: int, signed_by: str, meaning: str) -> None:
-        """Sign the session record; it is not edited afterwards."""
+    def sign_session(self, session_id: int, signed_by: str, pin: str, meaning: str) -> None:
+        """Sign the session record as ``signed_by``, confirmed by their PIN; it is not edited
+        afterwards."""
         ...
 
     def record_adverse_event(self, session_id: int, kind: str, severity: str, notes: str) -> None:
@@ -477,13 +497,17 @@ class DatabaseClinic:
         acknowledged: bool,
         lot: str | None = None,
         expiry: date | None = None,
+        *,
+        practitioner: str,
     ) -> tuple[int, str]:
         """Start the plan's next session (the gun binds to it when it connects)."""
+        if not practitioner.strip():
+            raise InvalidValueError("practitioner", "choose who performs the session")
         session_id = clinical.start_session(
             self.db,
             plan_id,
             answers,
-            practitioner=self.actor,
+            practitioner=practitioner,
             acknowledged=acknowledged,
             lot_number=lot,
             lot_expiry=expiry,
@@ -561,15 +585,25 @@ class DatabaseClinic:
             sessions_completed=completed,
             signed_by=view.signed_by,
             signed_at=view.signed_at,
+            signature_meaning=view.signature_meaning,
+            practitioner=view.practitioner,
         )
 
     def abort_session(self, session_id: int) -> None:
         """End a left-over in-progress session as aborted (audited with this actor)."""
         clinical.end_session(self.db, session_id, actor=self.actor, status=SessionStatus.ABORTED)
 
-    def sign_session(self, session_id: int, signed_by: str, meaning: str) -> None:
-        """Sign through the session logic (it refuses an empty name or a second signature)."""
-        clinical.sign_session(self.db, session_id, name=signed_by, meaning=meaning)
+    def sign_session(self, session_id: int, signed_by: str, pin: str, meaning: str) -> None:
+        """Sign through the session logic (it refuses a wrong PIN or a second signature)."""
+        clinical.sign_session(self.db, session_id, name=signed_by, pin=pin, meaning=meaning)
+
+    def practitioners(self) -> tuple[str, ...]:
+        """The recorded practitioners still active, by name."""
+        return tuple(p.name for p in practitioners.list_practitioners(self.db) if p.active)
+
+    def add_practitioner(self, name: str, role: str, pin: str) -> str:
+        """Record a practitioner (audited with this terminal's user)."""
+        return practitioners.add_practitioner(self.db, name, pin, role=role, actor=self.actor).name
 
     def record_adverse_event(self, session_id: int, kind: str, severity: str, notes: str) -> None:
         """Record a side effect seen now."""

@@ -31,6 +31,7 @@ from injector.driver import (
     UnrecognisedData,
 )
 from injector.session import PlanAlert, PlanProgress, ZonePlan
+from injector.session.progress import PlanLock
 from tui.state import GunView, LinkStatus, LiveView, LogLine, Severity, ZoneView, ml
 
 RECENT_DEPTHS = 60
@@ -207,6 +208,10 @@ class LiveModel:
             text += " — gun locked"
         self._set(limit_alert=text)
         return Notice(LogLine(datetime.now().astimezone(), text, Severity.ERROR))
+
+    def show_plan_lock(self, lock: PlanLock) -> None:
+        """The banner says what is true of the plan-limit lock (the session logic's answer)."""
+        self._set(limit_alert="" if lock.banner == "unlocked" else f"plan limit {lock.banner}")
 
     def apply(self, event: DriverEvent) -> LogLine | Notice | None:
         """Fold one driver event in; returns what to log (a Notice also notifies)."""

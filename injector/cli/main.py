@@ -23,6 +23,7 @@ SUBCOMMANDS: list[str] = [
     "injector.cli.patient",
     "injector.cli.plan",
     "injector.cli.session",
+    "injector.cli.practitioner",
     "injector.cli.audit",
     "injector.cli.export",
     "injector.cli.tui",

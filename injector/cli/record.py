@@ -41,7 +41,9 @@ from injector.driver import (
 )
 from injector.recorder import Commit, DatabaseStore, Recorder, RecorderStatus
 from injector.session import LiveSession, PlanAlert
+from injector.session.clinical import name_practitioner
 from injector.session.patients_plans import ZoneView, get_plan
+from injector.session.practitioners import find_practitioner
 from injector.storage.engine import Database, DatabaseLocationError, open_database
 from injector.storage.errors import StorageError
 from injector.storage.tables import TreatmentPlan
@@ -89,8 +91,23 @@ def register(subparsers: Any) -> None:
         help="end the session (completed) on a clean stop, ready to sign; by default it stays "
         "open and the next record of this gun continues it",
     )
+    parser.add_argument(
+        "--practitioner",
+        metavar="NAME",
+        help="who performs the session (a practitioner added with 'injector practitioner "
+        "add'); stored on the session and shown in every export",
+    )
     add_actor_argument(parser)
     parser.set_defaults(handler=run)
+
+
+def _practitioner(db: Database, name: str) -> str:
+    """The recorded practitioner's printed name, refused with one line when not recorded."""
+    try:
+        return find_practitioner(db, name).name
+    except InvalidValueError as exc:
+        db.close()
+        raise UserError(f"--practitioner: {exc.reason}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,12 +119,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--zone: a zone belongs to a plan; give --plan ID as well")
     db = _open_database(args.db, args.plan)
     zone = _zone(db, args.plan, args.zone) if args.zone is not None else None
+    performer = _practitioner(db, args.practitioner) if args.practitioner else None
     capture = _open_capture(args.capture)
     driver = Driver(args.port, baud=args.baud, capture=capture, wait_for_port=args.wait)
     opened: dict[str, LiveSession] = {}
 
     def on_open(live: LiveSession) -> None:
         opened[live.serial] = live
+        if performer is not None:
+            with contextlib.suppress(InvalidValueError):  # signed meanwhile: keep recording
+                name_practitioner(db, live.session_id, performer, actor=who)
         if zone is not None and live.active_zone_id != zone.id:
             # Refused only if the session ended meanwhile: its shots then go to a new session
             # anyway, and a failing hook would hold up every commit.

@@ -14,6 +14,7 @@ from injector.cli.db_options import (
     refusals,
 )
 from injector.cli.errors import UserError
+from injector.cli.practitioner import read_pin
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import AdverseEventInput, SessionChanges, parse
 from injector.domain.vocabulary import SessionStatus, label
@@ -25,6 +26,7 @@ from injector.session.clinical import (
     session_view,
     sign_session,
     warning_text,
+    why_not_signable,
 )
 from injector.session.history import list_sessions
 from injector.session.series import compare_with_previous, session_progress
@@ -66,17 +68,29 @@ def register(subparsers: Any) -> None:
     add_db_argument(end)
     end.set_defaults(handler=run_end)
 
-    sign = commands.add_parser("sign", help="sign an ended session")
+    sign = commands.add_parser(
+        "sign",
+        help="sign an ended session (asks the signer's PIN)",
+        description="Sign an ended session as a practitioner: their PIN is read from the "
+        "terminal (or one line of standard input). The signature shows the printed name, the "
+        "time and the meaning.",
+    )
     sign.add_argument("session_id", type=int, metavar="ID")
-    sign.add_argument("--name", required=True, help="who signs")
+    sign.add_argument("--name", required=True, help="the practitioner who signs")
     sign.add_argument(
         "--meaning", default="performed and reviewed", help="what the signature means"
     )
     add_db_argument(sign)
     sign.set_defaults(handler=run_sign)
 
-    amend = commands.add_parser("amend", help="amend a signed session (the original is kept)")
+    amend = commands.add_parser(
+        "amend",
+        help="amend a signed session (the original is kept; asks the PIN)",
+        description="Amend a signed session with a reason, as a practitioner confirmed by "
+        "their PIN (read from the terminal, or one line of standard input).",
+    )
     amend.add_argument("session_id", type=int, metavar="ID")
+    amend.add_argument("--by", metavar="NAME", required=True, help="the practitioner who amends")
     amend.add_argument("--reason", required=True, help="why the record is amended")
     amend.add_argument(
         "--set",
@@ -86,7 +100,6 @@ def register(subparsers: Any) -> None:
         help="a field and its corrected value (repeat), e.g. lot_number=LM5-24-1188",
     )
     add_db_argument(amend)
-    add_actor_argument(amend)
     amend.set_defaults(handler=run_amend)
 
     adverse = commands.add_parser("adverse", help="record an adverse event of a session")
@@ -263,10 +276,18 @@ def run_end(args: argparse.Namespace) -> int:
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    """Sign an ended session."""
+    """Sign an ended session, confirmed by the signer's PIN."""
     with database(args, must_exist=True) as db:
-        sign_session(db, args.session_id, name=args.name, meaning=args.meaning)
-    print(f"session {args.session_id} signed by {args.name}")
+        problem = why_not_signable(db, args.session_id)
+        if problem is not None:
+            raise UserError(problem)
+        pin = read_pin(f"PIN of {args.name}: ")
+        sign_session(db, args.session_id, name=args.name, pin=pin, meaning=args.meaning)
+        view = session_view(db, args.session_id)
+    print(
+        f"session {args.session_id} signed by {view.signed_by} at {_when(view.signed_at)}: "
+        f"{view.signature_meaning}"
+    )
     return 0
 
 
@@ -289,7 +310,12 @@ def run_amend(args: argparse.Namespace) -> int:
     with refusals():
         parsed = parse(SessionChanges, changes)
     with database(args, must_exist=True) as db:
-        amendment = amend_session(db, args.session_id, parsed, by=actor(args), reason=args.reason)
+        if not session_view(db, args.session_id).signed:
+            raise UserError(f"session {args.session_id} is not signed; update it directly")
+        pin = read_pin(f"PIN of {args.by}: ")
+        amendment = amend_session(
+            db, args.session_id, parsed, by=args.by, pin=pin, reason=args.reason
+        )
     print(f"session {args.session_id} amended (amendment {amendment})")
     return 0
 

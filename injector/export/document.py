@@ -127,6 +127,7 @@ class SessionOut(_Out):
     ended_at: AwareDatetime | None
     signed_by: str | None
     signed_at: AwareDatetime | None
+    signature_meaning: str | None = None
     notes: str
     lot: LotOut | None
     device: DeviceOut | None
@@ -199,6 +200,7 @@ def session_out(record: SessionRecord) -> SessionOut:
         ended_at=view.ended_at,
         signed_by=view.signed_by,
         signed_at=view.signed_at,
+        signature_meaning=view.signature_meaning,
         notes=view.notes,
         lot=LotOut(number=view.lot_number, expiry=view.lot_expiry)
         if view.lot_number is not None

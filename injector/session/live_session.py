@@ -24,11 +24,13 @@ from injector.domain.errors import InvalidValueError
 from injector.domain.shots import DeviceEventIn, ShotIn
 from injector.domain.vocabulary import AlertKind, DeviceEventKind, SessionStatus
 from injector.session.numbers import ShotNumbers
+from injector.session.practitioners import confirm_pin, refused_pins_audited
 from injector.session.progress import (
     BatchResult,
     DepthBand,
     KnownShots,
     PlanAlert,
+    PlanLock,
     PlanProgress,
     Tally,
     ZoneProgress,
@@ -276,6 +278,7 @@ class LiveSession:
         lost_shots: int,
         reached: set[LimitKey],
         overridden: set[LimitKey],
+        last_override: tuple[str, datetime] | None = None,
     ) -> None:
         self._db = db
         self._lock = threading.RLock()
@@ -294,6 +297,7 @@ class LiveSession:
         self._lost = lost_shots
         self._reached = reached
         self._overridden = overridden
+        self._override = last_override
         self._known: dict[int, ShotNumbers] = {}
         self._ended = False
 
@@ -454,6 +458,7 @@ class LiveSession:
         self._recovered = self._lost = 0
         self._reached = set()
         self._overridden = set()
+        self._override = None
         self._ended = False
 
     def _add_shots(self, conn: Connection, shots: Sequence[ShotIn]) -> _Outcome:
@@ -578,20 +583,36 @@ class LiveSession:
         with self._lock:
             return self._lock_at_limit and bool(self._reached - self._overridden)
 
-    def override_lock(self, *, by: str, reason: str, at: datetime | None = None) -> None:
-        """The practitioner overrides every limit reached so far; recorded and audited.
+    def plan_lock(self) -> PlanLock:
+        """What is true of the plan-limit lock now (one answer for banner and gun panel)."""
+        with self._lock:
+            by, at = self._override if self._override is not None else (None, None)
+            return PlanLock(self.lock_pending(), by, at)
 
-        The recorder may then unlock the gun. A limit reached later locks again.
+    def override_lock(
+        self, *, by: str, pin: str, reason: str, at: datetime | None = None
+    ) -> PlanLock:
+        """The practitioner ``by``, confirmed by their PIN, overrides every limit reached so
+        far, with a reason; recorded and audited (a wrong PIN too, and then nothing changes).
+
+        The recorder may then unlock the gun. A limit reached later locks again. Returns the
+        lock's state after the override.
         """
         if not by.strip():
             raise InvalidValueError("by", "an override needs the practitioner's name")
         if not reason.strip():
             raise InvalidValueError("reason", "an override needs a reason")
         when = at or _now()
-        with self._lock:
+        with self._lock, refused_pins_audited(self._db):
             limits = sorted(self._reached - self._overridden, key=lambda k: (k[0], k[1] or 0))
-            detail = {"limits": [list(k) for k in limits], "by": by, "reason": reason}
             with self._db.begin() as conn:
+                person = confirm_pin(conn, by, pin, purpose="plan-limit override", at=when)
+                detail = {
+                    "limits": [list(k) for k in limits],
+                    "by": person.name,
+                    "practitioner_id": person.id,
+                    "reason": reason,
+                }
                 insert_device_events(
                     conn,
                     [
@@ -607,7 +628,7 @@ class LiveSession:
                 )
                 append_audit(
                     conn,
-                    actor=by,
+                    actor=person.name,
                     action="override_lock",
                     entity="session",
                     entity_id=self.session_id,
@@ -615,6 +636,8 @@ class LiveSession:
                     at=when,
                 )
             self._overridden |= set(limits)
+            self._override = (person.name, when)
+            return self.plan_lock()
 
     # -- events ------------------------------------------------------------------------------
 
@@ -867,6 +890,7 @@ def open_or_continue(
         tallies = tallies_from_db(session.connection(), sid)
         reached: set[LimitKey] = set()
         overridden: set[LimitKey] = set()
+        last_override: tuple[str, datetime] | None = None
         events = session.exec(
             select(DeviceEvent).where(
                 col(DeviceEvent.session_id) == sid,
@@ -880,6 +904,8 @@ def open_or_continue(
                 reached.add((str(event.detail["alert"]), event.detail.get("zone_id")))
             elif event.kind == DeviceEventKind.LOCK_OVERRIDE.value:
                 overridden |= {(str(k), z) for k, z in event.detail.get("limits", [])}
+                if last_override is None or event.at >= last_override[1]:
+                    last_override = (str(event.detail.get("by", "?")), event.at)
         return LiveSession(
             db,
             session_id=sid,
@@ -894,4 +920,5 @@ def open_or_continue(
             lost_shots=row.lost_shots,
             reached=reached,
             overridden=overridden,
+            last_override=last_override,
         )

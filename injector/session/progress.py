@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from injector.domain.shot_rules import ShotKind, is_partial, shot_kind
 from injector.domain.vocabulary import AlertKind
@@ -139,6 +140,31 @@ class BatchResult:
     duplicates: int
     alerts: tuple[PlanAlert, ...] = ()
     lock_requested: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLock:
+    """What is true of a session's plan-limit lock, for the banner and the gun panel alike.
+
+    ``locked``: a reached limit asks for the gun to be locked and nobody has overridden it.
+    ``overridden_by``/``overridden_at``: the last override (the practitioner's printed name,
+    confirmed by their PIN), if any.
+    """
+
+    locked: bool
+    overridden_by: str | None = None
+    overridden_at: datetime | None = None
+
+    @property
+    def banner(self) -> str:
+        """``locked by plan limit``, ``overridden by NAME at HH:MM`` (local time), or
+        ``unlocked``."""
+        if self.locked:
+            return "locked by plan limit"
+        if self.overridden_by is not None and self.overridden_at is not None:
+            at = self.overridden_at.astimezone().strftime("%H:%M")
+            return f"overridden by {self.overridden_by} at {at}"
+        return "unlocked"
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,16 +167,22 @@ def test_an_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str])
     assert code == 2 and err.count("\n") == 1 and "cannot open the database" in err
 
 
-def test_session_commands(db_path: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_session_commands(
+    db_path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
     from datetime import UTC, datetime
 
     from injector.session.clinical import end_session, start_session
     from injector.storage import open_database
-    from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan
+    from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan, pin_of
 
     db = open_database(db_path)
     try:
         plan_id = add_patient_and_plan(db)
+        # Signing and amending read the practitioner's PIN, here one line of standard input.
+        pins = io.StringIO(f"{pin_of(db, 'Dr Test')}\n{pin_of(db, 'Dr Second')}\n")
+        monkeypatch.setattr("sys.stdin", pins)
         session_id = start_session(db, plan_id, CLEAN_CHECKLIST, practitioner="Dr Test")
         end_session(db, session_id, actor="Dr Test")
     finally:
@@ -187,7 +193,18 @@ def test_session_commands(db_path: str, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 0 and header == "id\tplan\tn\tstatus\tstarted\tpractitioner\tgun\tlot"
     assert first.startswith(f"{sid}\tplan {plan_id}\t#1\tcompleted\t")
     code, _, err = run(
-        capsys, "session", "amend", sid, "--db", db_path, "--reason", "typo", "--set", "notes=x"
+        capsys,
+        "session",
+        "amend",
+        sid,
+        "--db",
+        db_path,
+        "--reason",
+        "typo",
+        "--set",
+        "notes=x",
+        "--by",
+        "Dr Test",
     )
     assert code == 2 and "is not signed" in err
     code, out, _ = run(capsys, "session", "sign", sid, "--db", db_path, "--name", "Dr Test")
@@ -203,6 +220,8 @@ def test_session_commands(db_path: str, capsys: pytest.CaptureFixture[str]) -> N
         "vial",
         "--set",
         "lot_expiry=someday",
+        "--by",
+        "Dr Second",
     )
     assert code == 2 and err.startswith("injector session: lot_expiry: ")
     code, out, _ = run(
