@@ -239,8 +239,9 @@ def _patient_notes(p: PatientView) -> tuple[str, ...]:
         notes.append("takes anticoagulants")
     if p.pregnant:
         notes.append("pregnant")
-    if p.allergies.strip():
-        notes.append(f"allergies: {p.allergies}")
+    allergies = clinical.recorded_allergies(p.allergies)
+    if allergies:
+        notes.append(f"allergies: {allergies}")
     if p.contraindication_notes.strip():
         notes.append(p.contraindication_notes)
     return tuple(notes)
@@ -384,12 +385,10 @@ class DatabaseClinic:
         return self._today()
 
     def find_patients(self, query: str) -> list[PatientRow]:
-        """Patients whose name or identifier contains ``query`` (case-insensitive)."""
-        needle = query.strip().casefold()
+        """Patients whose name or identifier contains ``query`` (accents and case aside)."""
         return [
             PatientRow(p.id, p.identifier, p.name, p.date_of_birth)
-            for p in patients_plans.list_patients(self.db)
-            if needle in p.name.casefold() or needle in p.identifier.casefold()
+            for p in patients_plans.find_patients(self.db, query)
         ]
 
     def patient_detail(self, identifier: str) -> PatientDetail:
