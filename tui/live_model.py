@@ -49,6 +49,7 @@ FAULTS = {
     7: "OVER TEMPERATURE",
 }
 LOCK_REASONS = {0: "manual", 1: "plan limit", 2: "session ended"}
+_PLAN_LIMIT = 1
 _LINKS = {
     LinkState.CONNECTING: LinkStatus.CONNECTING,
     LinkState.LIVE: LinkStatus.LIVE,
@@ -169,8 +170,14 @@ class LiveModel:
         self._set(zones=tuple(zones), session_max_volume_nl=session_max_volume_nl)
 
     def set_active_zone(self, zone_id: int | None) -> None:
-        """The zone shots now go to; a zone change clears the plan-limit banner."""
-        self._set(active_zone_id=zone_id, limit_alert="")
+        """The zone shots now go to; a zone change clears the plan-limit banner, unless the
+        gun is still locked by the plan limit (banner and gun panel never disagree)."""
+        keep = self._locked_by_plan_limit()
+        self._set(active_zone_id=zone_id, limit_alert=self._view.limit_alert if keep else "")
+
+    def _locked_by_plan_limit(self) -> bool:
+        gun = self._view.gun
+        return gun.locked and gun.lock_reason == LOCK_REASONS[_PLAN_LIMIT]
 
     def apply_progress(self, progress: PlanProgress) -> None:
         """Counts and volumes as committed (from the session logic's in-memory tally)."""
@@ -265,6 +272,8 @@ class LiveModel:
         if isinstance(event, LockChanged):
             reason = LOCK_REASONS.get(event.reason, str(event.reason))
             self._gun(locked=event.locked, lock_reason=reason if event.locked else "")
+            if self._locked_by_plan_limit() and not self._view.limit_alert:
+                self._set(limit_alert=f"plan limit: {PlanLock(locked=True).banner}")
             verb = "locked" if event.locked else "unlocked"
             if not event.acknowledged:
                 return Notice(

@@ -4,16 +4,21 @@ one), and the sign-off is focused and visible at 80×24 and needs the signer's P
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 from textual.widgets import Input, Label, Select, Static
 
+from injector.driver import LockChanged, ShotReceived
 from injector.session import DeviceInfo, ShotIn, open_or_continue
 from injector.session.clinical import session_view
+from injector.session.progress import PlanLock
 from tests.session.builders import TEST_PIN
+from tests.tui.fixtures import FACE_ZONES
 from tests.tui.pilot_helpers import fill, until
 from tui.app import InjectorApp
 from tui.demo_records import DEMO_CHECKLIST, ensure_demo_plan
+from tui.live_model import LiveModel
 from tui.screens.before import BeforeSessionScreen
 from tui.screens.end import EndOfSessionScreen
 from tui.screens.identity import PractitionerFormScreen
@@ -117,3 +122,53 @@ def test_the_checklist_needs_a_recorded_practitioner(services: Services) -> None
             assert "Dr Cy Novak" in clinic.practitioners()
 
     asyncio.run(run())
+
+
+def test_the_banner_and_the_gun_panel_agree_on_the_plan_limit_lock() -> None:
+    model = LiveModel("t", FACE_ZONES)
+    at = time.time()
+    model.apply(LockChanged(locked=True, reason=1, acknowledged=True, at=at))
+    view = model.view()
+    assert view.gun.locked and view.gun.lock_reason == "plan limit"
+    assert view.limit_alert == "plan limit: locked by plan limit"
+    # Changing zone does not hide a lock the gun still holds.
+    model.set_active_zone(FACE_ZONES[1].zone_id)
+    assert model.view().limit_alert == "plan limit: locked by plan limit"
+    # The override says who and when; the unlock then reaches the panel.
+    when = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    model.show_plan_lock(PlanLock(False, "Dr Test", when))
+    model.apply(LockChanged(locked=False, reason=1, acknowledged=True, at=at + 1))
+    view = model.view()
+    assert not view.gun.locked
+    assert view.limit_alert == f"plan limit overridden by Dr Test at {when.astimezone():%H:%M}"
+    # A manual lock is not a plan limit: no banner for it, and a zone change clears it.
+    model.set_active_zone(FACE_ZONES[0].zone_id)
+    model.apply(LockChanged(locked=True, reason=0, acknowledged=True, at=at + 2))
+    assert model.view().limit_alert == ""
+
+
+def test_an_implausible_shot_never_reaches_the_depth_shown() -> None:
+    model = LiveModel("t", FACE_ZONES)
+
+    def shot(n: int, depth: int, flags: int = 0) -> ShotReceived:
+        return ShotReceived(
+            serial="SN1",
+            boot_id=7,
+            shot_no=n,
+            uptime_ms=n,
+            device_time=0.0,
+            depth_um=depth,
+            flags=flags,
+            volume_nl=10_000,
+            syringe_remaining_nl=5_000_000,
+            recovered=False,
+            received_at=time.time(),
+            received_ns=time.monotonic_ns(),
+        )
+
+    model.apply(shot(1, 1500))
+    model.apply(shot(2, 65_535))  # a broken depth sensor or frame
+    model.apply(shot(3, 1600, flags=0x40))  # an undefined flag bit
+    model.apply(shot(4, 0, flags=0x02))  # air: no depth
+    view = model.view()
+    assert view.last_depth_um == 1500 and view.recent_depths_um == (1500,)
