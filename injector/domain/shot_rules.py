@@ -51,6 +51,11 @@ class ShotKind(enum.IntEnum):
     IMPLAUSIBLE = 3
 
     @property
+    def word(self) -> str:
+        """How exports name it: ``point``, ``flow``, ``air`` or ``implausible``."""
+        return self.name.lower()
+
+    @property
     def on_skin(self) -> bool:
         """Its volume reached the patient and its depth means something."""
         return self <= ShotKind.FLOW

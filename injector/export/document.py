@@ -13,7 +13,7 @@ from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
 
-from injector.domain.shot_rules import ShotKind, shot_kind
+from injector.domain.shot_rules import shot_kind
 from injector.export.snapshot import SessionRecord, flag_names
 from injector.export.zones import session_tally
 
@@ -81,7 +81,7 @@ class ShotOut(_Out):
     volume_nl: NonNegativeInt
     flags: NonNegativeInt
     flag_names: list[str]
-    counted_as: Literal["point", "flow", "air", "implausible"]
+    counted_as: str = Field(description="point, flow, air or implausible")
     zone_id: int | None
     zone: str | None
     syringe_remaining_nl: NonNegativeInt
@@ -144,14 +144,6 @@ class ExportDocument(_Out):
     schema_version: Literal[1] = SCHEMA_VERSION
     exported_at: AwareDatetime
     sessions: list[SessionOut]
-
-
-_COUNTED_AS: dict[ShotKind, Literal["point", "flow", "air", "implausible"]] = {
-    ShotKind.POINT: "point",
-    ShotKind.FLOW: "flow",
-    ShotKind.AIR: "air",
-    ShotKind.IMPLAUSIBLE: "implausible",
-}
 
 
 def _plan_out(record: SessionRecord) -> PlanOut | None:
@@ -234,7 +226,7 @@ def session_out(record: SessionRecord) -> SessionOut:
                 volume_nl=shot.volume_nl,
                 flags=shot.flags,
                 flag_names=flag_names(shot.flags),
-                counted_as=_COUNTED_AS[shot_kind(shot.flags, shot.depth_um, shot.volume_nl)],
+                counted_as=shot_kind(shot.flags, shot.depth_um, shot.volume_nl).word,
                 zone_id=shot.zone_id,
                 zone=record.zone_name(shot.zone_id),
                 syringe_remaining_nl=shot.syringe_remaining_nl,

@@ -11,15 +11,8 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from injector.domain.shot_rules import ShotKind, shot_kind
+from injector.domain.shot_rules import shot_kind
 from injector.export.snapshot import SessionRecord
-
-_COUNTED_AS = {
-    ShotKind.POINT: "point",
-    ShotKind.FLOW: "flow",
-    ShotKind.AIR: "air",
-    ShotKind.IMPLAUSIBLE: "implausible",
-}
 
 COLUMNS: tuple[str, ...] = (
     "session_id",
@@ -64,7 +57,7 @@ def to_csv(records: list[SessionRecord]) -> str:
                     shot.volume_nl,
                     shot.flags,
                     record.zone_name(shot.zone_id) or "",
-                    _COUNTED_AS[shot_kind(shot.flags, shot.depth_um, shot.volume_nl)],
+                    shot_kind(shot.flags, shot.depth_um, shot.volume_nl).word,
                     record.session.practitioner,
                 )
             )
