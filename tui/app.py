@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from injector.storage.engine import Database, open_database
-from tui.demo_records import start_demo_session
+from tui.demo_records import DEMO_PIN, DEMO_PRACTITIONER, start_demo_session
 from tui.feed_messages import ReplaySpeed
 from tui.screens.before import BeforeSessionScreen
 from tui.screens.end import EndOfSessionScreen
@@ -206,6 +206,10 @@ class InjectorApp(App[None]):
         plan_id, session_id, title = await asyncio.to_thread(start_demo_session, services.clinic)
         gun = SimulatedGun("demo", speed=services.simulator_speed)
         await self.start_session(session_id, plan_id, title, gun, follow_gun_settings=True)
+        self.notify(
+            f"The demo session is performed by {DEMO_PRACTITIONER}; sign it with PIN {DEMO_PIN}.",
+            timeout=10,
+        )
 
     async def start_session(
         self,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Protocol
 
+from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import (
     AdverseEventInput,
     Checklist,
@@ -23,8 +24,16 @@ from injector.domain.inputs import (
     ZoneInput,
     parse,
 )
+from injector.domain.shot_rules import shot_kind
 from injector.domain.vocabulary import BodyArea, Indication, SessionStatus, Technique
-from injector.session import PlanProgress, clinical, history, patients_plans, series
+from injector.session import (
+    PlanProgress,
+    clinical,
+    history,
+    patients_plans,
+    practitioners,
+    series,
+)
 from injector.session.history import DeviceEventView, ShotView
 from injector.session.patients_plans import PatientView, PlanView
 from injector.storage.engine import Database
@@ -131,8 +140,11 @@ class Clinic(Protocol):
         acknowledged: bool,
         lot: str | None = None,
         expiry: date | None = None,
+        *,
+        practitioner: str,
     ) -> tuple[int, str]:
-        """Create the planned session with its checklist; returns (session id, title).
+        """Create the planned session with its checklist, performed by ``practitioner``;
+        returns (session id, title).
 
         Raises :class:`~injector.domain.errors.AcknowledgementRequiredError` when warnings
         need acknowledging and ``acknowledged`` is False.
@@ -147,6 +159,14 @@ class Clinic(Protocol):
         """End (or abort) a session left open; returns the line that says how it ended."""
         ...
 
+    def practitioners(self) -> tuple[str, ...]:
+        """The recorded practitioners' printed names, for choosing who performs or signs."""
+        ...
+
+    def add_practitioner(self, name: str, role: str, pin: str) -> str:
+        """Record a practitioner with a PIN (kept as a salted hash); returns the printed name."""
+        ...
+
     def session_summary(self, session_id: int) -> SessionSummary:
         """Plan against actual, deviations, adverse events, sign-off, next due date."""
         ...
@@ -155,8 +175,9 @@ class Clinic(Protocol):
         """End an in-progress session that nothing records any more, as aborted."""
         ...
 
-    def sign_session(self, session_id: int, signed_by: str, meaning: str) -> None:
-        """Sign the session record; it is not edited afterwards."""
+    def sign_session(self, session_id: int, signed_by: str, pin: str, meaning: str) -> None:
+        """Sign the session record as ``signed_by``, confirmed by their PIN; it is not edited
+        afterwards."""
         ...
 
     def record_adverse_event(self, session_id: int, kind: str, severity: str, notes: str) -> None:
@@ -239,14 +260,14 @@ def _patient_notes(p: PatientView) -> tuple[str, ...]:
         notes.append("takes anticoagulants")
     if p.pregnant:
         notes.append("pregnant")
-    if p.allergies.strip():
-        notes.append(f"allergies: {p.allergies}")
+    allergies = clinical.recorded_allergies(p.allergies)
+    if allergies:
+        notes.append(f"allergies: {allergies}")
     if p.contraindication_notes.strip():
         notes.append(p.contraindication_notes)
     return tuple(notes)
 
 
-_NO_SKIN = 0x02
 EVENT_LINES = 30
 """The review lists the last events only; the full list is in the record and its exports."""
 _FAULT_NAMES = {
@@ -264,7 +285,7 @@ def _mean_depths(shots: Iterable[ShotView]) -> dict[int | None, int]:
     """Mean depth of the shots with skin contact, per zone (None: no zone)."""
     sums: dict[int | None, list[int]] = {}
     for shot in shots:
-        if not shot.flags & _NO_SKIN:
+        if shot_kind(shot.flags, shot.depth_um, shot.volume_nl).on_skin:
             total = sums.setdefault(shot.zone_id, [0, 0])
             total[0] += shot.depth_um
             total[1] += 1
@@ -357,6 +378,11 @@ def deviations(progress: PlanProgress, zones: tuple[ZoneView, ...]) -> tuple[str
         found.append(f"session: maximum volume reached ({ml(total.volume_nl)} mL)")
     if total.air_shots:
         found.append(f"{_count(total.air_shots, 'air shot')} (no skin contact)")
+    if total.implausible_shots:
+        found.append(
+            f"{_count(total.implausible_shots, 'shot')} with values no gun can report "
+            "(kept in the record, not in the dose)"
+        )
     if progress.lost_shots:
         found.append(
             f"{_count(progress.lost_shots, 'shot')} lost on the link (fired, not recorded)"
@@ -380,12 +406,10 @@ class DatabaseClinic:
         return self._today()
 
     def find_patients(self, query: str) -> list[PatientRow]:
-        """Patients whose name or identifier contains ``query`` (case-insensitive)."""
-        needle = query.strip().casefold()
+        """Patients whose name or identifier contains ``query`` (accents and case aside)."""
         return [
             PatientRow(p.id, p.identifier, p.name, p.date_of_birth)
-            for p in patients_plans.list_patients(self.db)
-            if needle in p.name.casefold() or needle in p.identifier.casefold()
+            for p in patients_plans.find_patients(self.db, query)
         ]
 
     def patient_detail(self, identifier: str) -> PatientDetail:
@@ -498,13 +522,17 @@ class DatabaseClinic:
         acknowledged: bool,
         lot: str | None = None,
         expiry: date | None = None,
+        *,
+        practitioner: str,
     ) -> tuple[int, str]:
         """Start the plan's next session (the gun binds to it when it connects)."""
+        if not practitioner.strip():
+            raise InvalidValueError("practitioner", "choose who performs the session")
         session_id = clinical.start_session(
             self.db,
             plan_id,
             answers,
-            practitioner=self.actor,
+            practitioner=practitioner,
             acknowledged=acknowledged,
             lot_number=lot,
             lot_expiry=expiry,
@@ -582,6 +610,8 @@ class DatabaseClinic:
             sessions_completed=completed,
             signed_by=view.signed_by,
             signed_at=view.signed_at,
+            signature_meaning=view.signature_meaning,
+            practitioner=view.practitioner,
         )
 
     def open_session(self, plan_id: int | None = None) -> OpenSessionView | None:
@@ -627,9 +657,17 @@ class DatabaseClinic:
         """End a left-over in-progress session as aborted (audited with this actor)."""
         clinical.end_session(self.db, session_id, actor=self.actor, status=SessionStatus.ABORTED)
 
-    def sign_session(self, session_id: int, signed_by: str, meaning: str) -> None:
-        """Sign through the session logic (it refuses an empty name or a second signature)."""
-        clinical.sign_session(self.db, session_id, name=signed_by, meaning=meaning)
+    def sign_session(self, session_id: int, signed_by: str, pin: str, meaning: str) -> None:
+        """Sign through the session logic (it refuses a wrong PIN or a second signature)."""
+        clinical.sign_session(self.db, session_id, name=signed_by, pin=pin, meaning=meaning)
+
+    def practitioners(self) -> tuple[str, ...]:
+        """The recorded practitioners still active, by name."""
+        return tuple(p.name for p in practitioners.list_practitioners(self.db) if p.active)
+
+    def add_practitioner(self, name: str, role: str, pin: str) -> str:
+        """Record a practitioner (audited with this terminal's user)."""
+        return practitioners.add_practitioner(self.db, name, pin, role=role, actor=self.actor).name
 
     def record_adverse_event(self, session_id: int, kind: str, severity: str, notes: str) -> None:
         """Record a side effect seen now."""

@@ -16,6 +16,9 @@ from injector.domain.inputs import Checklist, PatientInput, PlanInput, parse
 from tui.clinic import Clinic
 
 DEMO_PATIENT = "DEMO-0001"
+DEMO_PRACTITIONER = "Demo Practitioner"
+DEMO_PIN = "2468"
+"""The sample practitioner's PIN, shown by the demo so that its session can be signed."""
 
 _PATIENT = {
     "identifier": DEMO_PATIENT,
@@ -92,6 +95,15 @@ def ensure_demo_plan(clinic: Clinic) -> int:
     return clinic.save_plan(parse(PlanInput, _plan(clinic.today())), None)
 
 
+def ensure_demo_practitioner(clinic: Clinic) -> str:
+    """The sample practitioner's printed name, recording them (PIN :data:`DEMO_PIN`) the
+    first time only: the demo session is performed and signed by a practitioner record, never
+    by the computer's login."""
+    if DEMO_PRACTITIONER not in clinic.practitioners():
+        clinic.add_practitioner(DEMO_PRACTITIONER, "physician", DEMO_PIN)
+    return DEMO_PRACTITIONER
+
+
 def start_demo_session(clinic: Clinic) -> tuple[int, int, str]:
     """Prepare the demo plan's next session; returns (plan id, session id, title).
 
@@ -99,14 +111,19 @@ def start_demo_session(clinic: Clinic) -> tuple[int, int, str]:
     reruns do not pile up open sessions.
     """
     plan_id = ensure_demo_plan(clinic)
+    practitioner = ensure_demo_practitioner(clinic)
     for plan in clinic.patient_detail(DEMO_PATIENT).plans:
         for session in plan.sessions:
             if session.status == "in_progress":
                 clinic.abort_session(session.session_id)
     try:
-        session_id, title = clinic.prepare_session(plan_id, DEMO_CHECKLIST, acknowledged=True)
+        session_id, title = clinic.prepare_session(
+            plan_id, DEMO_CHECKLIST, acknowledged=True, practitioner=practitioner
+        )
     except InvalidValueError:
         # Every session of the plan is used: start over with a new plan.
         plan_id = clinic.save_plan(parse(PlanInput, _plan(clinic.today())), None)
-        session_id, title = clinic.prepare_session(plan_id, DEMO_CHECKLIST, acknowledged=True)
+        session_id, title = clinic.prepare_session(
+            plan_id, DEMO_CHECKLIST, acknowledged=True, practitioner=practitioner
+        )
     return plan_id, session_id, title

@@ -86,6 +86,19 @@ class SetLock:
 
 
 @dataclass(frozen=True, slots=True)
+class OverrideLimit:
+    """Go past the plan limit that locked the gun: who (confirmed by their PIN) and why.
+
+    Its own command, never the manual lock key: the session logic records it and only then
+    is the gun unlocked.
+    """
+
+    by: str
+    pin: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class AddNote:
     """A free-text note in the session's record."""
 
@@ -138,7 +151,16 @@ class SetReplay:
     speed: ReplaySpeed
 
 
-Command = SelectZone | SetLock | AddNote | RecordAdverseEvent | EndSession | Stop | SetReplay
+Command = (
+    SelectZone
+    | SetLock
+    | OverrideLimit
+    | AddNote
+    | RecordAdverseEvent
+    | EndSession
+    | Stop
+    | SetReplay
+)
 
 
 class Poster(Protocol):

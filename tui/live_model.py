@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from injector.domain.shot_rules import shot_kind
 from injector.driver import (
     DeviceIdentified,
     DeviceRebooted,
@@ -30,6 +31,7 @@ from injector.driver import (
     UnrecognisedData,
 )
 from injector.session import PlanAlert, PlanProgress, ZonePlan
+from injector.session.progress import PlanLock
 from tui.state import GunView, LinkStatus, LiveView, LogLine, Severity, ZoneView, ml
 
 RECENT_DEPTHS = 60
@@ -47,7 +49,7 @@ FAULTS = {
     7: "OVER TEMPERATURE",
 }
 LOCK_REASONS = {0: "manual", 1: "plan limit", 2: "session ended"}
-_NO_SKIN = 0x02
+_PLAN_LIMIT = 1
 _LINKS = {
     LinkState.CONNECTING: LinkStatus.CONNECTING,
     LinkState.LIVE: LinkStatus.LIVE,
@@ -168,8 +170,14 @@ class LiveModel:
         self._set(zones=tuple(zones), session_max_volume_nl=session_max_volume_nl)
 
     def set_active_zone(self, zone_id: int | None) -> None:
-        """The zone shots now go to; a zone change clears the plan-limit banner."""
-        self._set(active_zone_id=zone_id, limit_alert="")
+        """The zone shots now go to; a zone change clears the plan-limit banner, unless the
+        gun is still locked by the plan limit (banner and gun panel never disagree)."""
+        keep = self._locked_by_plan_limit()
+        self._set(active_zone_id=zone_id, limit_alert=self._view.limit_alert if keep else "")
+
+    def _locked_by_plan_limit(self) -> bool:
+        gun = self._view.gun
+        return gun.locked and gun.lock_reason == LOCK_REASONS[_PLAN_LIMIT]
 
     def apply_progress(self, progress: PlanProgress) -> None:
         """Counts and volumes as committed (from the session logic's in-memory tally)."""
@@ -208,10 +216,14 @@ class LiveModel:
         self._set(limit_alert=text)
         return Notice(LogLine(datetime.now().astimezone(), text, Severity.ERROR))
 
+    def show_plan_lock(self, lock: PlanLock) -> None:
+        """The banner says what is true of the plan-limit lock (the session logic's answer)."""
+        self._set(limit_alert="" if lock.banner == "unlocked" else f"plan limit {lock.banner}")
+
     def apply(self, event: DriverEvent) -> LogLine | Notice | None:
         """Fold one driver event in; returns what to log (a Notice also notifies)."""
         if isinstance(event, ShotReceived):
-            if not event.flags & _NO_SKIN:
+            if shot_kind(event.flags, event.depth_um, event.volume_nl).on_skin:
                 self._recent.append(event.depth_um)
                 self._set(last_depth_um=event.depth_um)
             self._gun(syringe_remaining_nl=event.syringe_remaining_nl)
@@ -260,6 +272,8 @@ class LiveModel:
         if isinstance(event, LockChanged):
             reason = LOCK_REASONS.get(event.reason, str(event.reason))
             self._gun(locked=event.locked, lock_reason=reason if event.locked else "")
+            if self._locked_by_plan_limit() and not self._view.limit_alert:
+                self._set(limit_alert=f"plan limit: {PlanLock(locked=True).banner}")
             verb = "locked" if event.locked else "unlocked"
             if not event.acknowledged:
                 return Notice(

@@ -38,6 +38,7 @@ from tui.feed_messages import (
     EndSession,
     FeedEnded,
     LogAdded,
+    OverrideLimit,
     Poster,
     RecordAdverseEvent,
     ReplaySpeed,
@@ -85,6 +86,7 @@ GunSource = SerialGun | SimulatedGun | CaptureReplay
 _COMMAND_NAMES: dict[type, str] = {
     SelectZone: "zone change",
     SetLock: "lock or unlock",
+    OverrideLimit: "plan-limit override",
     AddNote: "note",
     RecordAdverseEvent: "adverse event",
     SetReplay: "replay pause, resume or speed",
@@ -342,7 +344,9 @@ class SessionFeed:
             return FeedEnded(self.session_id, finished=False)
         elif isinstance(item, EndSession):
             return self._end()
-        elif isinstance(item, SelectZone | SetLock | AddNote | RecordAdverseEvent | SetReplay):
+        elif isinstance(
+            item, SelectZone | SetLock | OverrideLimit | AddNote | RecordAdverseEvent | SetReplay
+        ):
             try:
                 self._command(item)
             except Exception as exc:  # a refused command is told, never fatal
@@ -407,6 +411,8 @@ class SessionFeed:
                 self._select_zone(zone.zone_id, _now())
         elif isinstance(command, SetLock):
             self._set_lock(command.locked)
+        elif isinstance(command, OverrideLimit):
+            self._override(command)
         elif isinstance(command, AddNote):
             if live is None:
                 raise RuntimeError("no session yet: the gun has not identified itself")
@@ -429,11 +435,26 @@ class SessionFeed:
             return
         live = self.live
         if not locked and live is not None and live.lock_pending():
-            # Unlocking past a plan limit is an override: recorded with who and why.
-            live.override_lock(by=self.actor, reason="unlocked from the live screen")
-            self._log(_local("plan limit overridden by the practitioner", Severity.WARNING))
+            # The manual key never goes past a plan limit: that is an override, with its own
+            # key, the practitioner's PIN and a reason.
+            raise RuntimeError(
+                "the gun is locked by a plan limit; press o to override it (name, PIN, reason)"
+            )
         # Never waits: the gun's answer comes back as a LockChanged event.
         recording.request_lock(LockReason.MANUAL, locked=locked)
+
+    def _override(self, command: OverrideLimit) -> None:
+        live = self.live
+        recording = self._recording
+        if live is None or recording is None:
+            raise RuntimeError("no session yet: the gun has not identified itself")
+        if not live.lock_pending():
+            raise RuntimeError("no plan limit locks the gun: nothing to override")
+        lock = live.override_lock(by=command.by, pin=command.pin, reason=command.reason)
+        self.model.show_plan_lock(lock)
+        self._log(Notice(_local(f"plan limit {lock.banner}: {command.reason}", Severity.WARNING)))
+        # Never waits: the gun's answer comes back as a LockChanged event.
+        recording.request_lock(LockReason.PLAN_LIMIT, locked=False)
 
     def _record_adverse(self, command: RecordAdverseEvent) -> None:
         live = self.live

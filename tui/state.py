@@ -257,6 +257,9 @@ class SessionSummary:
     sessions_completed: int = 0
     signed_by: str | None = None
     signed_at: datetime | None = None
+    signature_meaning: str | None = None
+    practitioner: str = ""
+    """Who performed the session (the sign-off offers them first)."""
 
     @property
     def next_due_text(self) -> str:

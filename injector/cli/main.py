@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,6 +26,7 @@ SUBCOMMANDS: list[str] = [
     "injector.cli.patient",
     "injector.cli.plan",
     "injector.cli.session",
+    "injector.cli.practitioner",
     "injector.cli.audit",
     "injector.cli.export",
     "injector.cli.tui",
@@ -60,7 +62,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `injector … | head`: the reader has all it wanted. Say nothing, and point stdout at
+        # /dev/null so the interpreter's last flush does not complain either.
+        _quiet_stdout()
+        return 0
     return code
+
+
+def _quiet_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":

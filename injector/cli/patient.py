@@ -9,7 +9,8 @@ from injector.cli.db_options import actor, add_actor_argument, add_db_argument, 
 from injector.cli.errors import UserError
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PatientInput, parse
-from injector.session.patients_plans import create_patient, list_patients
+from injector.session.clinical import recorded_allergies
+from injector.session.patients_plans import create_patient, find_patients
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +31,16 @@ def register(subparsers: Any) -> None:
     add_actor_argument(add)
     add.set_defaults(handler=run_add)
 
-    listing = commands.add_parser("list", help="list patients")
+    listing = commands.add_parser(
+        "list", help="list patients, or find them by part of a name or identifier"
+    )
+    listing.add_argument(
+        "find",
+        nargs="?",
+        default="",
+        metavar="TEXT",
+        help="only patients whose name or identifier contains TEXT (accents and case aside)",
+    )
     add_db_argument(listing)
     listing.set_defaults(handler=run_list)
 
@@ -73,9 +83,9 @@ def _with_options(message: str) -> str:
 def run_list(args: argparse.Namespace) -> int:
     """Print one line per patient: identifier, name, date of birth, contraindication flags."""
     with database(args, must_exist=True) as db:
-        patients = list_patients(db)
+        patients = find_patients(db, args.find)
     if not patients:
-        print("no patients")
+        print(f"no patient matches {args.find!r}" if args.find else "no patients")
         return 0
     for p in patients:
         flags = [
@@ -83,7 +93,7 @@ def run_list(args: argparse.Namespace) -> int:
             for flag, present in (
                 ("anticoagulants", p.on_anticoagulants),
                 ("pregnant", p.pregnant),
-                ("allergies", bool(p.allergies)),
+                ("allergies", bool(recorded_allergies(p.allergies))),
             )
             if present
         ]

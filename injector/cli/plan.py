@@ -19,8 +19,10 @@ from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PlanInput, RefusedInputError, parse
 from injector.domain.planfile import read_plan_file
 from injector.session.patients_plans import create_plan, get_plan, identical_plans
-from injector.session.plan_import import import_plan
+from injector.session.plan_import import check_plan_import, import_plan
 from injector.session.series import series_status
+from injector.storage.engine import Database, DatabaseLocationError, open_database
+from injector.storage.errors import StorageError
 
 # --zone keys and the plan fields they fill.
 ZONE_KEYS = {
@@ -229,6 +231,14 @@ def run_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _existing_database(args: argparse.Namespace) -> Database | None:
+    """The database of ``--db`` if it exists (never created by a check), else None."""
+    try:
+        return open_database(args.db, must_exist=True)
+    except (DatabaseLocationError, StorageError):
+        return None
+
+
 def run_import(args: argparse.Namespace) -> int:
     """Validate a plan file and record its patient (if new) and plan."""
     try:
@@ -236,7 +246,25 @@ def run_import(args: argparse.Namespace) -> int:
     except InvalidValueError as exc:
         raise UserError(_in_file_terms(args.file, exc)) from None
     if args.check:
-        print(f"{args.file}: valid")
+        # The same warnings the import would give: against the database when there is one
+        # (read only; a missing one is not created), else those of the file alone.
+        db = _existing_database(args)
+        try:
+            warnings = check_plan_import(db, plan_file)
+            same = identical_plans(db, plan_file.plan) if db is not None else []
+        except InvalidValueError as exc:
+            raise UserError(_in_file_terms(args.file, exc)) from None
+        finally:
+            if db is not None:
+                db.close()
+        if same:
+            warnings = (
+                f"patient {plan_file.plan.patient} already has this plan (plan {same[-1]}); "
+                "importing it needs --force",
+                *warnings,
+            )
+        _warn(warnings)
+        print(f"{args.file}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
         return 0
     with database(args) as db:
         same = identical_plans(db, plan_file.plan)

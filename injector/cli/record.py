@@ -12,6 +12,7 @@ run on the same gun continues it) unless ``--end`` ends it on a clean stop.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import queue
 import re
 import signal
@@ -42,8 +43,10 @@ from injector.driver import (
     UnrecognisedData,
 )
 from injector.recorder import Commit, Recorder, RecorderStatus, Recording
-from injector.session import PlanAlert, SessionStatus
+from injector.session import LiveSession, PlanAlert, SessionStatus
+from injector.session.clinical import name_practitioner
 from injector.session.patients_plans import ZoneView, get_plan
+from injector.session.practitioners import find_practitioner
 from injector.session.session_window import earlier_summary
 from injector.storage.engine import Database, DatabaseLocationError, open_database
 from injector.storage.errors import StorageError
@@ -99,8 +102,23 @@ def register(subparsers: Any) -> None:
         "(priming, tests into the air); by default they are kept as shots of the gun with no "
         "session and left out of it",
     )
+    parser.add_argument(
+        "--practitioner",
+        metavar="NAME",
+        help="who performs the session (a practitioner added with 'injector practitioner "
+        "add'); stored on the session and shown in every export",
+    )
     add_actor_argument(parser)
     parser.set_defaults(handler=run)
+
+
+def _practitioner(db: Database, name: str) -> str:
+    """The recorded practitioner's printed name, refused with one line when not recorded."""
+    try:
+        return find_practitioner(db, name).name
+    except InvalidValueError as exc:
+        db.close()
+        raise UserError(f"--practitioner: {exc.reason}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,7 +130,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--zone: a zone belongs to a plan; give --plan ID as well")
     db = _open_database(args.db, args.plan)
     zone = _zone(db, args.plan, args.zone) if args.zone is not None else None
+    performer = _practitioner(db, args.practitioner) if args.practitioner else None
     capture = _open_capture(args.capture)
+
+    def on_open(live: LiveSession) -> None:
+        if performer is not None:
+            with contextlib.suppress(InvalidValueError):  # signed meanwhile: keep recording
+                name_practitioner(db, live.session_id, performer, actor=who)
+
     recording = Recording(
         db,
         args.port,
@@ -122,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         capture=capture,
         wait_for_port=args.wait,
         include_earlier=args.include_earlier,
+        on_open=on_open if performer is not None else None,
     )
     if zone is not None:
         # Applied when the gun opens its session, from now on.

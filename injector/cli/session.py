@@ -14,9 +14,10 @@ from injector.cli.db_options import (
     refusals,
 )
 from injector.cli.errors import UserError
+from injector.cli.practitioner import read_pin
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import NL_PER_ML, AdverseEventInput, SessionChanges, parse
-from injector.domain.vocabulary import SessionStatus
+from injector.domain.vocabulary import SessionStatus, label
 from injector.session.clinical import (
     adverse_events,
     amend_session,
@@ -24,6 +25,8 @@ from injector.session.clinical import (
     record_adverse_event,
     session_view,
     sign_session,
+    warning_text,
+    why_not_signable,
 )
 from injector.session.history import list_sessions
 from injector.session.series import compare_with_previous, session_progress
@@ -66,17 +69,29 @@ def register(subparsers: Any) -> None:
     add_db_argument(end)
     end.set_defaults(handler=run_end)
 
-    sign = commands.add_parser("sign", help="sign an ended session")
+    sign = commands.add_parser(
+        "sign",
+        help="sign an ended session (asks the signer's PIN)",
+        description="Sign an ended session as a practitioner: their PIN is read from the "
+        "terminal (or one line of standard input). The signature shows the printed name, the "
+        "time and the meaning.",
+    )
     sign.add_argument("session_id", type=int, metavar="ID")
-    sign.add_argument("--name", required=True, help="who signs")
+    sign.add_argument("--name", required=True, help="the practitioner who signs")
     sign.add_argument(
         "--meaning", default="performed and reviewed", help="what the signature means"
     )
     add_db_argument(sign)
     sign.set_defaults(handler=run_sign)
 
-    amend = commands.add_parser("amend", help="amend a signed session (the original is kept)")
+    amend = commands.add_parser(
+        "amend",
+        help="amend a signed session (the original is kept; asks the PIN)",
+        description="Amend a signed session with a reason, as a practitioner confirmed by "
+        "their PIN (read from the terminal, or one line of standard input).",
+    )
     amend.add_argument("session_id", type=int, metavar="ID")
+    amend.add_argument("--by", metavar="NAME", required=True, help="the practitioner who amends")
     amend.add_argument("--reason", required=True, help="why the record is amended")
     amend.add_argument(
         "--set",
@@ -86,7 +101,6 @@ def register(subparsers: Any) -> None:
         help="a field and its corrected value (repeat), e.g. lot_number=LM5-24-1188",
     )
     add_db_argument(amend)
-    add_actor_argument(amend)
     amend.set_defaults(handler=run_amend)
 
     adverse = commands.add_parser("adverse", help="record an adverse event of a session")
@@ -136,15 +150,31 @@ def run_list(args: argparse.Namespace) -> int:
     for s in sessions:
         signed = " signed" if s.signed else ""
         print(
-            f"{s.id}\tplan {s.plan_id or '—'}\t#{s.sequence_no or '—'}\t{s.status}{signed}\t"
+            f"{s.id}\tplan {s.plan_id or '—'}\t#{s.sequence_no or '—'}\t{label(s.status)}{signed}\t"
             f"{_when(s.started_at or s.scheduled_at)}\t{s.practitioner or '—'}\t"
             f"{s.device_serial or '—'}\t{s.lot_number or '—'}"
         )
     return 0
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def run_show(args: argparse.Namespace) -> int:
-    """The session, its plan against actual per zone, the previous session, amendments."""
+    """The session, its plan against actual per zone, the previous session, amendments.
+
+    The numbers are the session logic's tally (the same the live screen, the review and the
+    exports give); the words are a clinician's, not the record's field names.
+    """
     with database(args, must_exist=True) as db:
         view = session_view(db, args.session_id)
         progress = session_progress(db, args.session_id)
@@ -152,7 +182,8 @@ def run_show(args: argparse.Namespace) -> int:
         events = adverse_events(db, args.session_id)
         earlier = earlier_shots_of(db, args.session_id)
     print(
-        f"session {view.id}: {view.status}, plan {view.plan_id or '—'} #{view.sequence_no or '—'}"
+        f"session {view.id}: {label(view.status)}, plan {view.plan_id or '—'} "
+        f"#{view.sequence_no or '—'}"
     )
     print(
         f"  scheduled {_when(view.scheduled_at)}, started {_when(view.started_at)}, "
@@ -165,15 +196,42 @@ def run_show(args: argparse.Namespace) -> int:
     expiry = view.lot_expiry.isoformat() if view.lot_expiry else "—"
     print(f"  lot {view.lot_number or '—'} (expires {expiry})")
     for warning in view.checklist_warnings:
-        print(f"  acknowledged by {view.warnings_acknowledged_by}: {warning}")
+        print(
+            f"  checklist warning acknowledged by {view.warnings_acknowledged_by}: "
+            f"{warning_text(warning)}"
+        )
     if view.signed:
         print(f"  signed by {view.signed_by} at {_when(view.signed_at)}: {view.signature_meaning}")
-    print("  zone: points done/planned, volume done/planned, out of depth, air, partial")
+    print("  zone: points done/planned, volume done/planned")
     for zone in (*progress.zones, progress.total):
+        extras = []
+        if zone.max_volume_nl is not None:
+            extras.append(f"maximum {_ml(zone.max_volume_nl)}")
+        if zone.depth_out_of_tolerance:
+            extras.append(f"{_count(zone.depth_out_of_tolerance, 'shot')} outside the depth band")
+        if zone.air_shots:
+            extras.append(_count(zone.air_shots, "air shot"))
+        if zone.partial_shots:
+            extras.append(_count(zone.partial_shots, "partial shot"))
         print(
             f"    {zone.name}: {zone.points}/{zone.points_planned}, "
-            f"{_ml(zone.volume_nl)}/{_ml(zone.volume_planned_nl)}, "
-            f"{zone.depth_out_of_tolerance}, {zone.air_shots}, {zone.partial_shots}"
+            f"{_ml(zone.volume_nl)}/{_ml(zone.volume_planned_nl)}"
+            + (f" ({'; '.join(extras)})" if extras else "")
+        )
+    total = progress.total
+    line = f"  {_count(total.shots, 'shot')} stored: {_count(total.points, 'point')}"
+    flow = total.shots - total.points - total.air_shots - total.implausible_shots
+    if flow:
+        line += f", {_count(flow, 'continuous-flow report')}"
+    if total.air_shots:
+        line += (
+            f", {_count(total.air_shots, 'air shot')} ({_ml(total.air_volume_nl)}, not in the dose)"
+        )
+    print(line)
+    if total.implausible_shots:
+        print(
+            f"  {_count(total.implausible_shots, 'shot')} with values no gun can report "
+            "(kept in the record, not in the dose)"
         )
     print(f"  shots recovered {progress.recovered_shots}, lost {progress.lost_shots}")
     if earlier:
@@ -182,14 +240,14 @@ def run_show(args: argparse.Namespace) -> int:
             f"{view.device_serial} with no session"
         )
     if comparison.previous_session_id is not None:
-        total = comparison.total
+        delta = comparison.total
         print(
             f"  against session {comparison.previous_session_id}: points "
-            f"{total.points_delta:+d}, volume {total.volume_delta_nl / NL_PER_ML:+g} mL"
+            f"{delta.points_delta:+d}, volume {delta.volume_delta_nl / NL_PER_ML:+g} mL"
         )
     for amendment in view.amendments:
         fields = ", ".join(
-            f"{name} {change['from']!r} → {change['to']!r}"
+            f"{label(name)} {_value(change['from'])} → {_value(change['to'])}"
             for name, change in amendment.changes.items()
         )
         print(
@@ -198,7 +256,10 @@ def run_show(args: argparse.Namespace) -> int:
         )
     for event in events:
         later = " (later visit)" if event.at_later_visit else ""
-        print(f"  adverse event: {event.kind}, {event.severity}, onset {_when(event.onset)}{later}")
+        print(
+            f"  adverse event: {label(event.kind)}, {event.severity}, "
+            f"onset {_when(event.onset)}{later}"
+        )
     return 0
 
 
@@ -227,10 +288,18 @@ def run_end(args: argparse.Namespace) -> int:
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    """Sign an ended session."""
+    """Sign an ended session, confirmed by the signer's PIN."""
     with database(args, must_exist=True) as db:
-        sign_session(db, args.session_id, name=args.name, meaning=args.meaning)
-    print(f"session {args.session_id} signed by {args.name}")
+        problem = why_not_signable(db, args.session_id)
+        if problem is not None:
+            raise UserError(problem)
+        pin = read_pin(f"PIN of {args.name}: ")
+        sign_session(db, args.session_id, name=args.name, pin=pin, meaning=args.meaning)
+        view = session_view(db, args.session_id)
+    print(
+        f"session {args.session_id} signed by {view.signed_by} at {_when(view.signed_at)}: "
+        f"{view.signature_meaning}"
+    )
     return 0
 
 
@@ -253,7 +322,12 @@ def run_amend(args: argparse.Namespace) -> int:
     with refusals():
         parsed = parse(SessionChanges, changes)
     with database(args, must_exist=True) as db:
-        amendment = amend_session(db, args.session_id, parsed, by=actor(args), reason=args.reason)
+        if not session_view(db, args.session_id).signed:
+            raise UserError(f"session {args.session_id} is not signed; update it directly")
+        pin = read_pin(f"PIN of {args.by}: ")
+        amendment = amend_session(
+            db, args.session_id, parsed, by=args.by, pin=pin, reason=args.reason
+        )
     print(f"session {args.session_id} amended (amendment {amendment})")
     return 0
 

@@ -283,6 +283,10 @@ def _field_path(location: tuple[int | str, ...]) -> str:
     return path
 
 
+_DATE_ERRORS = frozenset({"date_parsing", "date_from_datetime_parsing", "date_type"})
+_TIME_ERRORS = frozenset({"datetime_parsing", "datetime_from_date_parsing", "datetime_type"})
+
+
 def problems_of(error: ValidationError) -> list[tuple[str, str]]:
     """(field, reason) for every problem pydantic found, in plain words."""
     problems: list[tuple[str, str]] = []
@@ -303,6 +307,14 @@ def problems_of(error: ValidationError) -> list[tuple[str, str]]:
         elif kind in _BOUNDS:
             words, key = _BOUNDS[kind]
             message = f"must be {words} {context.get(key)} (got {item.get('input')!r})"
+        elif kind in _DATE_ERRORS:
+            # 02/03/1984 is 2 March or 3 February depending on who reads it: ISO only.
+            message = f"{item.get('input')!r} is not a date: use YYYY-MM-DD, e.g. 1984-03-02"
+        elif kind in _TIME_ERRORS:
+            message = (
+                f"{item.get('input')!r} is not a time: use YYYY-MM-DDTHH:MM with its zone, "
+                "e.g. 2026-03-02T10:15+01:00"
+            )
         problems.append((path or "(input)", message))
     return problems
 

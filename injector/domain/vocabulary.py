@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import enum
 
+_LABELS = {"point_by_point": "point by point", "decolletage": "décolletage"}
+
+
+def label(value: str) -> str:
+    """A stored vocabulary value as a clinician reads it: ``in_progress`` → ``in progress``,
+    ``wrinkles_and_lines`` → ``wrinkles and lines``."""
+    text = str(value)
+    return _LABELS.get(text, text.replace("_", " "))
+
 
 class Indication(enum.StrEnum):
     """What a treatment plan treats."""

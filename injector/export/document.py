@@ -13,8 +13,10 @@ from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
 
+from injector.domain.shot_rules import shot_kind
 from injector.domain.vocabulary import DeviceEventKind
 from injector.export.snapshot import SessionRecord, flag_names
+from injector.export.zones import session_tally
 from injector.session.session_window import fold_earlier
 
 FORMAT_NAME: Final = "injector-export"
@@ -81,6 +83,7 @@ class ShotOut(_Out):
     volume_nl: NonNegativeInt
     flags: NonNegativeInt
     flag_names: list[str]
+    counted_as: str = Field(description="point, flow, air or implausible")
     zone_id: int | None
     zone: str | None
     syringe_remaining_nl: NonNegativeInt
@@ -98,12 +101,19 @@ class EventOut(_Out):
 
 
 class CountsOut(_Out):
-    """How many shots are stored, and how many the link recovered (resent) or lost."""
+    """How many shots are stored, what they count for (the numbers the live screen, the
+    review and ``session show`` give), and how many the link recovered (resent) or lost."""
 
     shots: NonNegativeInt
     recovered_shots: NonNegativeInt
     lost_shots: NonNegativeInt
     earlier_shots_left_out: NonNegativeInt
+    points: NonNegativeInt = 0
+    volume_nl: NonNegativeInt = 0
+    air_shots: NonNegativeInt = 0
+    air_volume_nl: NonNegativeInt = 0
+    partial_shots: NonNegativeInt = 0
+    implausible_shots: NonNegativeInt = 0
 
 
 class SessionOut(_Out):
@@ -120,6 +130,7 @@ class SessionOut(_Out):
     ended_at: AwareDatetime | None
     signed_by: str | None
     signed_at: AwareDatetime | None
+    signature_meaning: str | None = None
     notes: str
     lot: LotOut | None
     device: DeviceOut | None
@@ -171,6 +182,7 @@ def _plan_out(record: SessionRecord) -> PlanOut | None:
 def session_out(record: SessionRecord) -> SessionOut:
     """The JSON model of one session record."""
     view = record.session
+    tally = session_tally(record)
     return SessionOut(
         id=view.id,
         plan_id=view.plan_id,
@@ -183,6 +195,7 @@ def session_out(record: SessionRecord) -> SessionOut:
         ended_at=view.ended_at,
         signed_by=view.signed_by,
         signed_at=view.signed_at,
+        signature_meaning=view.signature_meaning,
         notes=view.notes,
         lot=LotOut(number=view.lot_number, expiry=view.lot_expiry)
         if view.lot_number is not None
@@ -194,12 +207,18 @@ def session_out(record: SessionRecord) -> SessionOut:
         else None,
         plan=_plan_out(record),
         counts=CountsOut(
-            shots=len(record.shots),
+            shots=tally.shots,
             recovered_shots=view.recovered_shots,
             lost_shots=view.lost_shots,
             earlier_shots_left_out=fold_earlier(
                 e.detail for e in record.events if e.kind == DeviceEventKind.EARLIER_SHOTS
             ).count,
+            points=tally.points,
+            volume_nl=tally.volume_nl,
+            air_shots=tally.air_shots,
+            air_volume_nl=tally.air_volume_nl,
+            partial_shots=tally.partial_shots,
+            implausible_shots=tally.implausible_shots,
         ),
         shots=[
             ShotOut(
@@ -213,6 +232,7 @@ def session_out(record: SessionRecord) -> SessionOut:
                 volume_nl=shot.volume_nl,
                 flags=shot.flags,
                 flag_names=flag_names(shot.flags),
+                counted_as=shot_kind(shot.flags, shot.depth_um, shot.volume_nl).word,
                 zone_id=shot.zone_id,
                 zone=record.zone_name(shot.zone_id),
                 syringe_remaining_nl=shot.syringe_remaining_nl,

@@ -236,6 +236,13 @@ def _administration(
                 f"({delivery.air_volume_nl / NL_PER_ML:g} mL) are not in the dose."
             )
         )
+    if delivery.implausible_shots:
+        notes.append(
+            Annotation(
+                text=f"{_shots(delivery.implausible_shots)} with values no gun can report "
+                "are kept in the record and not in the dose."
+            )
+        )
     return MedicationAdministration(
         contained=[_medication(record, plan)],
         identifier=[

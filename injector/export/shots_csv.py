@@ -11,6 +11,7 @@ import csv
 import io
 from datetime import UTC, datetime
 
+from injector.domain.shot_rules import shot_kind
 from injector.export.snapshot import SessionRecord
 
 COLUMNS: tuple[str, ...] = (
@@ -25,6 +26,8 @@ COLUMNS: tuple[str, ...] = (
     "volume_nl",
     "flags",
     "zone",
+    "counted_as",
+    "practitioner",
 )
 
 
@@ -54,6 +57,8 @@ def to_csv(records: list[SessionRecord]) -> str:
                     shot.volume_nl,
                     shot.flags,
                     record.zone_name(shot.zone_id) or "",
+                    shot_kind(shot.flags, shot.depth_um, shot.volume_nl).word,
+                    record.session.practitioner,
                 )
             )
     return buffer.getvalue()

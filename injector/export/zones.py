@@ -1,8 +1,8 @@
 """What was delivered to each zone of a session: volume, points and depth statistics.
 
-Shots fired in the air (``NO_SKIN``) deliver nothing to the patient and their depth means
-nothing, so they are counted apart and left out of the volume and the depth figures, as the
-live session's tally does.
+What each shot counts for (point, flow, air, implausible) is the session logic's one rule,
+:meth:`~injector.session.progress.Tally.add_shot`: an export says what the live screen, the
+review and ``session show`` say. Air and implausible shots are left out of the depth figures.
 """
 
 from __future__ import annotations
@@ -10,13 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from injector.domain.shots import ShotFlag
 from injector.export.snapshot import SessionRecord, fired_at
 from injector.session.history import ShotView
 from injector.session.patients_plans import ZoneView
-
-_NO_SKIN = int(ShotFlag.NO_SKIN)
-_CONTINUOUS = int(ShotFlag.CONTINUOUS)
+from injector.session.progress import DepthBand, Tally
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,30 +37,32 @@ class ZoneDelivery:
     outside_tolerance: int | None
     first_at: datetime
     last_at: datetime
+    implausible_shots: int = 0
 
 
 def _delivery(zone: ZoneView | None, shots: list[ShotView]) -> ZoneDelivery:
-    skin = [shot for shot in shots if not shot.flags & _NO_SKIN]
-    depths = [shot.depth_um for shot in skin]
+    band = DepthBand(zone.depth_um, zone.depth_tolerance_um) if zone is not None else None
+    tally = Tally()
+    depths: list[int] = []
+    for shot in shots:
+        if tally.add_shot(shot.flags, shot.depth_um, shot.volume_nl, band).on_skin:
+            depths.append(shot.depth_um)
     times = [fired_at(shot) for shot in shots]
-    outside: int | None = None
-    if zone is not None:
-        outside = sum(1 for depth in depths if abs(depth - zone.depth_um) > zone.depth_tolerance_um)
     return ZoneDelivery(
         zone=zone,
-        shots=len(shots),
-        skin_shots=len(skin),
-        air_shots=len(shots) - len(skin),
-        # A CONTINUOUS report is an interval of flow, not a point.
-        points=sum(1 for shot in skin if not shot.flags & _CONTINUOUS),
-        volume_nl=sum(shot.volume_nl for shot in skin),
-        air_volume_nl=sum(shot.volume_nl for shot in shots if shot.flags & _NO_SKIN),
+        shots=tally.shots,
+        skin_shots=len(depths),
+        air_shots=tally.air_shots,
+        points=tally.points,
+        volume_nl=tally.volume_nl,
+        air_volume_nl=tally.air_volume_nl,
         depth_min_um=min(depths) if depths else None,
         depth_max_um=max(depths) if depths else None,
         depth_mean_um=sum(depths) / len(depths) if depths else None,
-        outside_tolerance=outside,
+        outside_tolerance=tally.depth_out_of_tolerance if zone is not None else None,
         first_at=min(times),
         last_at=max(times),
+        implausible_shots=tally.implausible_shots,
     )
 
 
@@ -81,3 +80,13 @@ def zone_deliveries(record: SessionRecord) -> list[ZoneDelivery]:
     if None in by_zone:
         deliveries.append(_delivery(None, by_zone[None]))
     return deliveries
+
+
+def session_tally(record: SessionRecord) -> Tally:
+    """The whole session's counts, by the same rule as each zone's (and the live tally's)."""
+    tally = Tally()
+    for shot in record.shots:
+        zone = record.zone(shot.zone_id)
+        band = DepthBand(zone.depth_um, zone.depth_tolerance_um) if zone is not None else None
+        tally.add_shot(shot.flags, shot.depth_um, shot.volume_nl, band)
+    return tally

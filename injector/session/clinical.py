@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
 from injector.domain.inputs import AdverseEventInput, Checklist, SessionChanges
-from injector.domain.vocabulary import SessionStatus
+from injector.domain.vocabulary import SessionStatus, label
 from injector.session.lifecycle import (
     END_STATUSES,
     ENDED_STATUSES,
@@ -35,6 +35,12 @@ from injector.session.lifecycle import (
     session_row,
     start_session_row,
     upsert_device,
+)
+from injector.session.practitioners import (
+    confirm_pin,
+    find_practitioner,
+    practitioner_row,
+    refused_pins_audited,
 )
 from injector.session.row_views import view_of
 from injector.session.series import too_early_warning
@@ -182,9 +188,36 @@ def _warnings(
         found.append("patient: the patient takes anticoagulants")
     if patient.pregnant:
         found.append("patient: the patient is pregnant")
-    if patient.allergies.strip():
-        found.append("patient: the patient has recorded allergies")
+    allergies = recorded_allergies(patient.allergies)
+    if allergies:
+        found.append(f"patient: allergy recorded: {allergies}")
     return tuple(found)
+
+
+_NO_ALLERGY = frozenset(
+    {"", "none", "none known", "no known allergies", "nka", "nkda", "no", "nil", "n/a", "na", "-"}
+)
+
+
+def recorded_allergies(text: str) -> str:
+    """The allergies a patient record names, or "" when it says there are none ("none known",
+    "NKDA", "-"): a warning must name the allergy, and "none known" warns of nothing."""
+    cleaned = " ".join(text.split())
+    if cleaned.casefold().strip(" .;") in _NO_ALLERGY:
+        return ""
+    return cleaned
+
+
+def warning_text(warning: str) -> str:
+    """A stored checklist warning as the practitioner reads it.
+
+    Warnings are stored as ``key: text`` (the key names what raised it, e.g. ``lot_expiry``);
+    screens and ``session show`` print the text alone, capitalised.
+    """
+    key, sep, text = warning.partition(": ")
+    if not sep or " " in key:
+        return warning
+    return text[:1].upper() + text[1:]
 
 
 def plan_session(
@@ -264,8 +297,12 @@ def start_session(
                     f"gun {device.serial} is recording session {running.id}; end it first",
                 )
         lot = lot_number or plan.lot_number
+        # A recorded practitioner links to the record, its printed name as the record spells it;
+        # the CLI and the TUI offer recorded ones only.
+        named = practitioner_row(session, practitioner)
         fields: dict[str, Any] = {
-            "practitioner": practitioner,
+            "practitioner": named.name if named is not None else " ".join(practitioner.split()),
+            "practitioner_id": named.id if named is not None else None,
             "lot_number": lot,
             "lot_expiry": lot_expiry or (plan.lot_expiry if lot == plan.lot_number else None),
             "nsaid_last_7_days": checklist.nsaid_last_7_days,
@@ -300,6 +337,42 @@ def start_session(
             start_session_row(session, row, fields, actor=practitioner, at=when)
         assert row.id is not None
         return row.id
+
+
+def name_practitioner(
+    db: Database, session_id: int, name: str, *, actor: str, now: datetime | None = None
+) -> str:
+    """Name the recorded practitioner ``name`` on a session not yet signed (audited with the
+    old and new names); returns the printed name. Refuses (field ``practitioner``) a name that
+    is not a practitioner's: the record names people, not logins."""
+    when = now or _now()
+    with db.session() as session:
+        person = practitioner_row(session, name)
+        if person is None or not person.active:
+            find_practitioner(db, name)  # raises, saying how to add them
+            raise AssertionError("unreachable")
+        row = session_row(session, session_id)
+        if row.signed_at is not None:
+            raise InvalidValueError("session_id", f"session {session_id} is signed already")
+        if row.practitioner_id != person.id or row.practitioner != person.name:
+            diff = {
+                "practitioner": {"from": row.practitioner, "to": person.name},
+                "practitioner_id": {"from": row.practitioner_id, "to": person.id},
+            }
+            row.practitioner = person.name
+            row.practitioner_id = person.id
+            session.add(row)
+            session.flush()
+            append_audit(
+                session.connection(),
+                actor=actor,
+                action="update",
+                entity="session",
+                entity_id=session_id,
+                payload=diff,
+                at=when,
+            )
+        return person.name
 
 
 def update_session(db: Database, session_id: int, changes: SessionChanges, *, actor: str) -> None:
@@ -400,35 +473,50 @@ def shots_digest(conn: Connection, session_id: int) -> tuple[int, str]:
     return count, digest.hexdigest()
 
 
+def _not_signable(row: TreatmentSession) -> str | None:
+    if row.signed_at is not None:
+        return f"session {row.id} was signed by {row.signed_by} already"
+    if row.status not in SIGNABLE:
+        return f"session {row.id} is {label(row.status)}; end it before signing"
+    return None
+
+
+def why_not_signable(db: Database, session_id: int) -> str | None:
+    """Why the session cannot be signed now (None: it can), so a command asks for no PIN in
+    vain; :func:`sign_session` applies the same rule."""
+    with db.read_session() as session:
+        return _not_signable(session_row(session, session_id))
+
+
 def sign_session(
     db: Database,
     session_id: int,
     *,
     name: str,
+    pin: str,
     meaning: str = "performed and reviewed",
     now: datetime | None = None,
 ) -> None:
-    """Sign an ended session: name, time and meaning of the signature (audited).
+    """Sign an ended session as the practitioner ``name``, confirmed by their PIN.
 
-    The audit entry carries the session as signed and a digest of its shots. A session is
-    signed once; later changes are amendments.
+    The signature records the printed name (as the practitioner record spells it), the time
+    and the meaning; the audit entry carries the session as signed and a digest of its shots.
+    A session is signed once; later changes are amendments. A wrong PIN changes nothing and is
+    itself audited.
     """
     if not name.strip():
         raise InvalidValueError("name", "a signature needs the signer's name")
     if not meaning.strip():
         raise InvalidValueError("meaning", "a signature needs its meaning")
     when = now or _now()
-    with db.session() as session:
+    with refused_pins_audited(db), db.session() as session:
         row = session_row(session, session_id)
-        if row.signed_at is not None:
-            raise InvalidValueError(
-                "session_id", f"session {session_id} was signed by {row.signed_by} already"
-            )
-        if row.status not in SIGNABLE:
-            raise InvalidValueError(
-                "session_id", f"session {session_id} is {row.status}; end it before signing"
-            )
-        row.signed_by = name
+        problem = _not_signable(row)
+        if problem is not None:
+            raise InvalidValueError("session_id", problem)
+        signer = confirm_pin(session.connection(), name, pin, purpose="signature", at=when)
+        row.signed_by = signer.name
+        row.signed_by_id = signer.id
         row.signed_at = when
         row.signature_meaning = meaning
         session.add(row)
@@ -436,7 +524,7 @@ def sign_session(
         count, digest = shots_digest(session.connection(), session_id)
         append_audit(
             session.connection(),
-            actor=name,
+            actor=signer.name,
             action="sign",
             entity="session",
             entity_id=session_id,
@@ -445,6 +533,7 @@ def sign_session(
                 "shots": count,
                 "shots_sha256": digest,
                 "meaning": meaning,
+                "signer": {"id": signer.id, "name": signer.name, "role": signer.role},
             },
             at=when,
         )
@@ -456,10 +545,12 @@ def amend_session(
     changes: SessionChanges,
     *,
     by: str,
+    pin: str,
     reason: str,
     now: datetime | None = None,
 ) -> int:
-    """Amend a signed session: the original row stays as signed; returns the amendment id."""
+    """Amend a signed session as the practitioner ``by``, confirmed by their PIN: the original
+    row stays as signed; returns the amendment id. A wrong PIN changes nothing (audited)."""
     if not by.strip():
         raise InvalidValueError("by", "an amendment needs the name of who makes it")
     if not reason.strip():
@@ -468,26 +559,32 @@ def amend_session(
     if not given:
         raise InvalidValueError("changes", "nothing to amend")
     when = now or _now()
-    with db.session() as session:
+    with refused_pins_audited(db), db.session() as session:
         row = session_row(session, session_id)
         if row.signed_at is None:
             raise InvalidValueError(
                 "session_id", f"session {session_id} is not signed; update it directly"
             )
+        amender = confirm_pin(session.connection(), by, pin, purpose="amendment", at=when)
         current = _effective_values(row, _amendments(session, session_id))
         diff = {
             name: {"from": _jsonable(current[name]), "to": _jsonable(value)}
             for name, value in given.items()
         }
         amendment = SessionAmendment(
-            session_id=session_id, amended_by=by, amended_at=when, reason=reason, changes=diff
+            session_id=session_id,
+            amended_by=amender.name,
+            amended_by_id=amender.id,
+            amended_at=when,
+            reason=reason,
+            changes=diff,
         )
         session.add(amendment)
         session.flush()
         assert amendment.id is not None
         append_audit(
             session.connection(),
-            actor=by,
+            actor=amender.name,
             action="amend",
             entity="session",
             entity_id=session_id,
@@ -646,10 +743,13 @@ __all__ = [
     "load_session_view",
     "plan_session",
     "record_adverse_event",
+    "recorded_allergies",
     "session_view",
     "shots_digest",
     "sign_session",
     "skip_session",
     "start_session",
     "update_session",
+    "warning_text",
+    "why_not_signable",
 ]

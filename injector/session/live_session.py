@@ -21,7 +21,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from injector.domain.errors import InvalidValueError
-from injector.domain.shots import DeviceEventIn, ShotFlag, ShotIn
+from injector.domain.shots import DeviceEventIn, ShotIn
 from injector.domain.vocabulary import AlertKind, DeviceEventKind, SessionStatus
 from injector.session.lifecycle import (
     SESSION,
@@ -40,7 +40,8 @@ from injector.session.plan_against_actual import (
     tallies_from_db,
     zone_plans,
 )
-from injector.session.progress import BatchResult, PlanAlert, PlanProgress, Tally
+from injector.session.practitioners import confirm_pin, refused_pins_audited
+from injector.session.progress import BatchResult, PlanAlert, PlanLock, PlanProgress, Tally
 from injector.session.session_window import (
     EarlierShots,
     earlier_event,
@@ -70,29 +71,6 @@ LimitKey = tuple[str, int | None]
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-# Plain ints: IntFlag arithmetic is several times slower, and this runs once per shot.
-_NO_SKIN = int(ShotFlag.NO_SKIN)
-_PARTIAL = int(ShotFlag.PARTIAL)
-_CONTINUOUS = int(ShotFlag.CONTINUOUS)
-
-
-def _shot_tally(shot: ShotIn, zone: ZonePlan | None, into: Tally) -> None:
-    flags = int(shot.flags)
-    into.shots += 1
-    if flags & _NO_SKIN:
-        into.air_shots += 1
-        into.air_volume_nl += shot.volume_nl
-    else:
-        # A CONTINUOUS report is an interval of flow, not a point.
-        if not flags & _CONTINUOUS:
-            into.points += 1
-        into.volume_nl += shot.volume_nl
-        if zone is not None and abs(shot.depth_um - zone.depth_um) > zone.depth_tolerance_um:
-            into.depth_out_of_tolerance += 1
-    if flags & _PARTIAL:
-        into.partial_shots += 1
 
 
 class _SessionEndedElsewhere(Exception):
@@ -144,6 +122,7 @@ class LiveSession:
         opened_at: datetime | None = None,
         include_earlier: bool = False,
         earlier: EarlierShots | None = None,
+        last_override: tuple[str, datetime] | None = None,
     ) -> None:
         self._db = db
         self._lock = threading.RLock()
@@ -151,6 +130,7 @@ class LiveSession:
         self.serial = serial
         self.plan_id = plan_id
         self._zones = {zone.id: zone for zone in sorted(zones, key=lambda z: z.position)}
+        self._bands = {zone.id: zone.band for zone in zones}
         self._max_session_volume_nl = max_session_volume_nl
         self._lock_at_limit = lock_at_limit
         ordered = sorted(activations, key=lambda a: a[0])
@@ -161,6 +141,7 @@ class LiveSession:
         self._lost = lost_shots
         self._reached = reached
         self._overridden = overridden
+        self._override = last_override
         self._known: dict[int, ShotNumbers] = {}
         self._ended = False
         self._opened_at = opened_at
@@ -294,6 +275,7 @@ class LiveSession:
         self._recovered = self._lost = 0
         self._reached = set()
         self._overridden = set()
+        self._override = None
         self._ended = False
         # The continuation takes every shot that still arrives: they were fired in the
         # session that ended under them, not before a session the practitioner opened.
@@ -324,7 +306,12 @@ class LiveSession:
             tally = batch.get(zone_id)
             if tally is None:
                 tally = batch[zone_id] = Tally()
-            _shot_tally(shot, self._zones.get(zone_id) if zone_id else None, tally)
+            tally.add_shot(
+                shot.flags,
+                shot.depth_um,
+                shot.volume_nl,
+                self._bands.get(zone_id) if zone_id else None,
+            )
             fresh.append(shot)
             zone_ids.append(zone_id)
         inserted = insert_shots(conn, self.session_id, fresh, zone_ids)
@@ -444,20 +431,36 @@ class LiveSession:
         with self._lock:
             return self._lock_at_limit and bool(self._reached - self._overridden)
 
-    def override_lock(self, *, by: str, reason: str, at: datetime | None = None) -> None:
-        """The practitioner overrides every limit reached so far; recorded and audited.
+    def plan_lock(self) -> PlanLock:
+        """What is true of the plan-limit lock now (one answer for banner and gun panel)."""
+        with self._lock:
+            by, at = self._override if self._override is not None else (None, None)
+            return PlanLock(self.lock_pending(), by, at)
 
-        The recorder may then unlock the gun. A limit reached later locks again.
+    def override_lock(
+        self, *, by: str, pin: str, reason: str, at: datetime | None = None
+    ) -> PlanLock:
+        """The practitioner ``by``, confirmed by their PIN, overrides every limit reached so
+        far, with a reason; recorded and audited (a wrong PIN too, and then nothing changes).
+
+        The recorder may then unlock the gun. A limit reached later locks again. Returns the
+        lock's state after the override.
         """
         if not by.strip():
             raise InvalidValueError("by", "an override needs the practitioner's name")
         if not reason.strip():
             raise InvalidValueError("reason", "an override needs a reason")
         when = at or _now()
-        with self._lock:
+        with self._lock, refused_pins_audited(self._db):
             limits = sorted(self._reached - self._overridden, key=lambda k: (k[0], k[1] or 0))
-            detail = {"limits": [list(k) for k in limits], "by": by, "reason": reason}
             with self._db.begin() as conn:
+                person = confirm_pin(conn, by, pin, purpose="plan-limit override", at=when)
+                detail = {
+                    "limits": [list(k) for k in limits],
+                    "by": person.name,
+                    "practitioner_id": person.id,
+                    "reason": reason,
+                }
                 insert_device_events(
                     conn,
                     [
@@ -473,7 +476,7 @@ class LiveSession:
                 )
                 append_audit(
                     conn,
-                    actor=by,
+                    actor=person.name,
                     action="override_lock",
                     entity="session",
                     entity_id=self.session_id,
@@ -481,6 +484,8 @@ class LiveSession:
                     at=when,
                 )
             self._overridden |= set(limits)
+            self._override = (person.name, when)
+            return self.plan_lock()
 
     # -- events ------------------------------------------------------------------------------
 
@@ -673,6 +678,7 @@ def open_or_continue(
         tallies = tallies_from_db(session.connection(), sid)
         reached: set[LimitKey] = set()
         overridden: set[LimitKey] = set()
+        last_override: tuple[str, datetime] | None = None
         events = session.exec(
             select(DeviceEvent).where(
                 col(DeviceEvent.session_id) == sid,
@@ -686,6 +692,8 @@ def open_or_continue(
                 reached.add((str(event.detail["alert"]), event.detail.get("zone_id")))
             elif event.kind == DeviceEventKind.LOCK_OVERRIDE.value:
                 overridden |= {(str(k), z) for k, z in event.detail.get("limits", [])}
+                if last_override is None or event.at >= last_override[1]:
+                    last_override = (str(event.detail.get("by", "?")), event.at)
         return LiveSession(
             db,
             session_id=sid,
@@ -703,4 +711,5 @@ def open_or_continue(
             opened_at=row.started_at,
             include_earlier=include_earlier,
             earlier=earlier_left_out(session.connection(), sid),
+            last_override=last_override,
         )

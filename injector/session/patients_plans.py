@@ -7,6 +7,7 @@ that changed; an edit that changes nothing writes nothing.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -268,6 +269,25 @@ def list_patients(db: Database) -> list[PatientView]:
     with db.read_session() as session:
         rows = session.exec(select(Patient).order_by(col(Patient.identifier))).all()
         return [patient_view(row) for row in rows]
+
+
+def search_key(text: str) -> str:
+    """``text`` as a search compares it: accents dropped, case folded, spaces collapsed, so
+    ``zoe`` finds Zoë and ``muller`` finds Müller."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def find_patients(db: Database, query: str) -> list[PatientView]:
+    """Patients whose name or identifier contains ``query``, ignoring accents and case (every
+    patient when it is empty), by identifier."""
+    needle = search_key(query)
+    return [
+        p
+        for p in list_patients(db)
+        if needle in search_key(p.name) or needle in search_key(p.identifier)
+    ]
 
 
 def get_patient(db: Database, identifier: str) -> PatientView:

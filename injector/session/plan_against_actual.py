@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
-from injector.session.progress import PlanProgress, Tally, ZoneAgainstPlan
+from injector.session.progress import DepthBand, PlanProgress, Tally, ZoneAgainstPlan
 from injector.session.row_views import view_of
-from injector.storage.shot_sql import zone_tallies
+from injector.storage.shot_sql import shot_groups
 from injector.storage.tables import PlanZone
 
 NO_ZONE = "(no zone)"
@@ -36,21 +36,28 @@ class ZonePlan:
     points: int
     max_volume_nl: int
 
+    @property
+    def band(self) -> DepthBand:
+        """The zone's planned depth and tolerance."""
+        return DepthBand(self.depth_um, self.depth_tolerance_um)
+
 
 def tallies_from_db(conn: Connection, session_id: int) -> dict[int | None, Tally]:
-    """Per-zone tallies of a session's stored shots (the database's own count)."""
-    return {
-        row.zone_id: Tally(
-            shots=row.shots,
-            points=row.points,
-            volume_nl=row.volume_nl,
-            air_shots=row.air_shots,
-            air_volume_nl=row.air_volume_nl,
-            partial_shots=row.partial_shots,
-            depth_out_of_tolerance=row.depth_out_of_tolerance,
+    """Per-zone tallies of a session's stored shots, counted by the same rule as the live
+    tally (:meth:`Tally.add_shot`): the database groups identical shots, the rule counts each
+    group."""
+    tallies: dict[int | None, Tally] = {}
+    for group in shot_groups(conn, session_id):
+        tally = tallies.get(group.zone_id)
+        if tally is None:
+            tally = tallies[group.zone_id] = Tally()
+        band = (
+            DepthBand(group.zone_depth_um, group.zone_tolerance_um)
+            if group.zone_depth_um is not None and group.zone_tolerance_um is not None
+            else None
         )
-        for row in zone_tallies(conn, session_id)
-    }
+        tally.add_shot(group.flags, group.depth_um, group.volume_nl, band, group.count)
+    return tallies
 
 
 def build_progress(
@@ -118,6 +125,7 @@ def _zone_progress(
         air_volume_nl=tally.air_volume_nl,
         partial_shots=tally.partial_shots,
         shots=tally.shots,
+        implausible_shots=tally.implausible_shots,
     )
 
 

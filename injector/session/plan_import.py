@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from injector.domain.errors import InvalidValueError
 from injector.domain.planfile import PlanFile, read_plan_file
@@ -25,39 +25,64 @@ class PlanImported:
     warnings: tuple[str, ...]
 
 
+def _patient_warnings(session: Session, plan_file: PlanFile) -> tuple[Patient | None, list[str]]:
+    """The file's patient as recorded (None: new) and what the import would warn about it;
+    refuses a file naming a patient that is neither recorded nor described."""
+    identifier = plan_file.plan.patient
+    existing = session.exec(select(Patient).where(col(Patient.identifier) == identifier)).first()
+    if existing is None and plan_file.patient is None:
+        raise InvalidValueError(
+            "plan.patient",
+            f"there is no patient with identifier {identifier}; add a [patient] table "
+            "or run 'injector patient add' first",
+        )
+    if (
+        existing is not None
+        and plan_file.patient is not None
+        and (
+            plan_file.patient.name != existing.name
+            or plan_file.patient.date_of_birth != existing.date_of_birth
+        )
+    ):
+        return existing, [
+            f"patient: {identifier} already exists with other details; they were kept"
+        ]
+    return existing, []
+
+
+def check_plan_import(
+    db: Database | None, plan_file: PlanFile, *, now: datetime | None = None
+) -> tuple[str, ...]:
+    """The warnings :func:`import_plan` would give for this file, recording nothing.
+
+    Without a database only the file's own warnings (an expired lot, an unusual depth) can
+    be known; with one, also what it says about the patient (and a missing patient refuses).
+    """
+    when = now or datetime.now(UTC)
+    found: list[str] = []
+    if db is not None:
+        with db.read_session() as session:
+            found = _patient_warnings(session, plan_file)[1]
+    return tuple(found) + plan_file.plan.warnings(when.date())
+
+
 def import_plan(
     db: Database, plan_file: PlanFile, *, actor: str, now: datetime | None = None
 ) -> PlanImported:
     """Create the file's patient unless the identifier exists, then the plan.
 
     An existing patient is never changed by an import: if the file's details differ, a
-    warning says so.
+    warning says so (the same warnings :func:`check_plan_import` gives beforehand).
     """
-    warnings: list[str] = []
-    created = False
-    identifier = plan_file.plan.patient
     when = now or datetime.now(UTC)
     # One transaction: a failed plan leaves no new patient behind.
     with db.session() as session:
-        existing = session.exec(
-            select(Patient).where(col(Patient.identifier) == identifier)
-        ).first()
+        existing, warnings = _patient_warnings(session, plan_file)
+        created = False
         if existing is not None and existing.id is not None:
             patient_id = existing.id
-            if plan_file.patient is not None and (
-                plan_file.patient.name != existing.name
-                or plan_file.patient.date_of_birth != existing.date_of_birth
-            ):
-                warnings.append(
-                    f"patient: {identifier} already exists with other details; they were kept"
-                )
-        elif plan_file.patient is None:
-            raise InvalidValueError(
-                "plan.patient",
-                f"there is no patient with identifier {identifier}; add a [patient] table "
-                "or run 'injector patient add' first",
-            )
         else:
+            assert plan_file.patient is not None
             patient_id = add_patient(session, plan_file.patient, actor=actor, now=when)
             created = True
         plan = add_plan(session, plan_file.plan, actor=actor, now=when)

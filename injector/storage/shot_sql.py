@@ -1,4 +1,5 @@
-"""SQL of the recording path: bulk shot and event inserts, shot numbers, per-zone tallies.
+"""SQL of the recording path: bulk shot and event inserts, shot numbers, shots grouped for
+the session logic's tally.
 
 These functions take a :class:`~sqlalchemy.Connection` inside the caller's transaction, so the
 session logic decides what one commit holds. Shots go in with one ``executemany``
@@ -12,16 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select, update
+from sqlalchemy import Connection, func, select, update
 
-from injector.domain.shots import ShotFlag, ShotIn
+from injector.domain.shots import ShotIn
 from injector.storage.tables import DeviceEvent, PlanZone, Shot, TreatmentSession, table_of
 
-# Plain ints (declared once, in the domain): IntFlag arithmetic costs more than the insert
-# itself on the hot path.
-NO_SKIN = int(ShotFlag.NO_SKIN)
-PARTIAL = int(ShotFlag.PARTIAL)
-RETRANSMIT = int(ShotFlag.RETRANSMIT)
+# Plain ints: IntFlag arithmetic costs more than the insert itself on the hot path.
+RETRANSMIT = 0x08
 
 SHOT_IDENTITY = ("serial", "boot_id", "shot_no")
 
@@ -141,55 +139,59 @@ def shot_numbers(conn: Connection, serial: str, boot_id: int) -> list[int]:
 
 
 @dataclass(frozen=True, slots=True)
-class ZoneTallyRow:
-    """Aggregates of a session's stored shots for one zone (``zone_id`` None: no zone)."""
+class ShotGroup:
+    """``count`` stored shots of one session and zone with the same flags, depth and volume.
+
+    The zone's planned depth and tolerance come along (None: no zone). What each group counts
+    for is the session logic's rule, not this module's: it only groups.
+    """
 
     zone_id: int | None
-    shots: int
-    points: int
+    zone_depth_um: int | None
+    zone_tolerance_um: int | None
+    flags: int
+    depth_um: int
     volume_nl: int
-    air_shots: int
-    air_volume_nl: int
-    partial_shots: int
-    depth_out_of_tolerance: int
+    count: int
 
 
-def zone_tallies(conn: Connection, session_id: int) -> list[ZoneTallyRow]:
-    """Per-zone aggregates of a session's shots, computed by the database."""
+def shot_groups(conn: Connection, session_id: int) -> list[ShotGroup]:
+    """A session's shots grouped by zone, flags, depth and volume, counted by the database.
+
+    A session's shots repeat a few settings, so this returns far fewer rows than shots.
+    """
     shot = table_of(Shot)
     zone = table_of(PlanZone)
-    on_skin = shot.c.flags.op("&")(NO_SKIN) == 0
-    partial = shot.c.flags.op("&")(PARTIAL) != 0
-    out_of_tolerance = and_(
-        on_skin,
-        zone.c.id.is_not(None),
-        func.abs(shot.c.depth_um - zone.c.depth_um) > zone.c.depth_tolerance_um,
-    )
     stmt = (
         select(
             shot.c.zone_id,
+            zone.c.depth_um,
+            zone.c.depth_tolerance_um,
+            shot.c.flags,
+            shot.c.depth_um,
+            shot.c.volume_nl,
             func.count(),
-            func.sum(case((on_skin, 1), else_=0)),
-            func.sum(case((on_skin, shot.c.volume_nl), else_=0)),
-            func.sum(case((on_skin, 0), else_=1)),
-            func.sum(case((on_skin, 0), else_=shot.c.volume_nl)),
-            func.sum(case((partial, 1), else_=0)),
-            func.sum(case((out_of_tolerance, 1), else_=0)),
         )
         .select_from(shot.outerjoin(zone, zone.c.id == shot.c.zone_id))
         .where(shot.c.session_id == session_id)
-        .group_by(shot.c.zone_id)
+        .group_by(
+            shot.c.zone_id,
+            zone.c.depth_um,
+            zone.c.depth_tolerance_um,
+            shot.c.flags,
+            shot.c.depth_um,
+            shot.c.volume_nl,
+        )
     )
     return [
-        ZoneTallyRow(
+        ShotGroup(
             zone_id=row[0],
-            shots=int(row[1]),
-            points=int(row[2] or 0),
-            volume_nl=int(row[3] or 0),
-            air_shots=int(row[4] or 0),
-            air_volume_nl=int(row[5] or 0),
-            partial_shots=int(row[6] or 0),
-            depth_out_of_tolerance=int(row[7] or 0),
+            zone_depth_um=row[1],
+            zone_tolerance_um=row[2],
+            flags=int(row[3]),
+            depth_um=int(row[4]),
+            volume_nl=int(row[5]),
+            count=int(row[6]),
         )
         for row in conn.execute(stmt)
     ]

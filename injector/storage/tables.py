@@ -102,6 +102,21 @@ class Device(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class Practitioner(SQLModel, table=True):
+    """Someone who performs, signs or overrides: printed name, role, and a PIN kept only as a
+    salted scrypt hash (``pin_hash``, see :mod:`injector.session.practitioners`)."""
+
+    __tablename__ = "practitioner"
+    __table_args__ = (UniqueConstraint("name", name="uq_practitioner_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    role: str
+    pin_hash: str
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class TreatmentSession(SQLModel, table=True):
     """One session: its place in the series, times, people, gun, lot, checklist and sign-off.
 
@@ -119,6 +134,7 @@ class TreatmentSession(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     practitioner: str = ""
+    practitioner_id: int | None = Field(default=None, foreign_key="practitioner.id")
     device_id: int | None = Field(default=None, foreign_key="device.id", index=True)
     device_serial: str | None = None
     device_model: str | None = None
@@ -136,6 +152,7 @@ class TreatmentSession(SQLModel, table=True):
     lost_shots: int = 0
     notes: str = ""
     signed_by: str | None = None
+    signed_by_id: int | None = Field(default=None, foreign_key="practitioner.id")
     signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     signature_meaning: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
@@ -149,6 +166,7 @@ class SessionAmendment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="treatment_session.id", index=True)
     amended_by: str
+    amended_by_id: int | None = Field(default=None, foreign_key="practitioner.id")
     amended_at: datetime = Field(sa_type=UTCDateTime)
     reason: str
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
@@ -259,6 +277,7 @@ __all__ = [
     "DeviceEvent",
     "Patient",
     "PlanZone",
+    "Practitioner",
     "SessionAmendment",
     "Shot",
     "TreatmentPlan",

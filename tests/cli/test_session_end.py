@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from protocols.igp1 import Mode
 from simulators.runner import Simulator
 from tests.cli.recording import RecordProcess, query
 from tests.recorder.harness import wait_for
+from tests.session.builders import pin_of
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -40,11 +42,17 @@ def _record_shots(tmp_path: Path, shots: int, *extra: str) -> tuple[Path, str]:
 
 
 def test_record_names_the_open_session_then_session_end_and_sign(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, output = _record_shots(tmp_path, 5)
     ((session_id, status),) = query(db, "select id, status from treatment_session")
     assert status == "in_progress"
+    database = open_database(str(db))
+    try:
+        # Signing reads Dr X's PIN, here one line of standard input.
+        monkeypatch.setattr("sys.stdin", io.StringIO(pin_of(database, "Dr X") + "\n"))
+    finally:
+        database.close()
     last = output.strip().splitlines()[-1]
     assert last.endswith(
         f"session {session_id} stays open for this gun; end it with: "

@@ -11,6 +11,7 @@ from injector.cli.main import main
 from injector.session.clinical import sign_session
 from injector.storage.engine import open_database
 from tests.export.recorded import record_session
+from tests.session.builders import pin_of
 
 ZONE = "name=f,technique=nappage,depth=1.5,tolerance=0.3,volume=abc,points=40"
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "cellulite-thighs.toml"
@@ -29,7 +30,7 @@ def signed_db(tmp_path: Path) -> tuple[str, int]:
     db = open_database(path)
     try:
         recorded = record_session(db)
-        sign_session(db, recorded.session_id, name="Dr Test")
+        sign_session(db, recorded.session_id, name="Dr Test", pin=pin_of(db, "Dr Test"))
     finally:
         db.close()
     return path, recorded.session_id
@@ -87,6 +88,8 @@ def test_amend_lists_the_fields_it_takes(
         "x",
         "--set",
         "depth=3",
+        "--by",
+        "Dr Test",
     )
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("injector session: --set: 'depth' is not a field of a session; ")

@@ -66,3 +66,16 @@ def add_patient_and_plan(db: Database, **plan_overrides: Any) -> int:
     if not any(p.identifier == "P-1" for p in list_patients(db)):
         create_patient(db, parse(PatientInput, patient_data()), actor="Dr Test")
     return create_plan(db, parse(PlanInput, plan_data(**plan_overrides)), actor="Dr Test").plan_id
+
+
+TEST_PIN = "2580"
+
+
+def pin_of(db: Database, name: str) -> str:
+    """The PIN of practitioner ``name``, recording them first if needed (for signing,
+    amending and overriding in tests)."""
+    from injector.session.practitioners import add_practitioner, list_practitioners
+
+    if not any(p.name == name for p in list_practitioners(db)):
+        add_practitioner(db, name, TEST_PIN, role="physician", actor="test setup")
+    return TEST_PIN

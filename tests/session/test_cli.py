@@ -167,17 +167,23 @@ def test_an_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str])
     assert code == 2 and err.count("\n") == 1 and "cannot open the database" in err
 
 
-def test_session_commands(db_path: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_session_commands(
+    db_path: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
     from datetime import UTC, datetime
 
     from injector.session import DeviceInfo, ShotFlag, ShotIn, open_or_continue
     from injector.session.clinical import end_session, start_session
     from injector.storage import open_database
-    from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan
+    from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan, pin_of
 
     db = open_database(db_path)
     try:
         plan_id = add_patient_and_plan(db)
+        # Signing and amending read the practitioner's PIN, here one line of standard input.
+        pins = io.StringIO(f"{pin_of(db, 'Dr Test')}\n{pin_of(db, 'Dr Second')}\n")
+        monkeypatch.setattr("sys.stdin", pins)
         gun = DeviceInfo("SN0042", "MG-400", "2.4.1")
         session_id = start_session(db, plan_id, CLEAN_CHECKLIST, practitioner="Dr Test", device=gun)
         # The gun fired (into the air: the totals stay 0); a session that ended with no shot
@@ -196,7 +202,18 @@ def test_session_commands(db_path: str, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 0 and header == "id\tplan\tn\tstatus\tstarted\tpractitioner\tgun\tlot"
     assert first.startswith(f"{sid}\tplan {plan_id}\t#1\tcompleted\t")
     code, _, err = run(
-        capsys, "session", "amend", sid, "--db", db_path, "--reason", "typo", "--set", "notes=x"
+        capsys,
+        "session",
+        "amend",
+        sid,
+        "--db",
+        db_path,
+        "--reason",
+        "typo",
+        "--set",
+        "notes=x",
+        "--by",
+        "Dr Test",
     )
     assert code == 2 and "is not signed" in err
     code, out, _ = run(capsys, "session", "sign", sid, "--db", db_path, "--name", "Dr Test")
@@ -212,6 +229,8 @@ def test_session_commands(db_path: str, capsys: pytest.CaptureFixture[str]) -> N
         "vial",
         "--set",
         "lot_expiry=someday",
+        "--by",
+        "Dr Second",
     )
     assert code == 2 and err.startswith("injector session: lot_expiry: ")
     code, out, _ = run(
@@ -263,7 +282,7 @@ def test_session_commands(db_path: str, capsys: pytest.CaptureFixture[str]) -> N
     code, out, _ = run(capsys, "session", "show", sid, "--db", db_path)
     assert code == 0
     assert "signed by Dr Test" in out
-    assert "amended by Dr Second" in out and "lot_number 'LOT-A' → 'LOT-B'" in out
+    assert "amended by Dr Second" in out and "lot number 'LOT-A' → 'LOT-B'" in out
     assert "adverse event: redness, mild" in out
     assert "total: 0/8, 0 mL/0.4 mL" in out
     code, out, _ = run(capsys, "session", "lot", "LOT-B", "--db", db_path)

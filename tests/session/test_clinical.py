@@ -29,7 +29,7 @@ from injector.session.series import compare_with_previous, series_status, sessio
 from injector.session.trace import sessions_with_lot
 from injector.storage import Database
 from injector.storage.tables import TreatmentSession, table_of
-from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan
+from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan, pin_of
 
 GUN = DeviceInfo("SN0042", "MG-400", "2.4.1")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -72,7 +72,9 @@ def done_session(db: Database, plan_id: int, at: datetime, *, shots: int = 1) ->
         live.end(actor="Dr Test", at=at + timedelta(hours=1))
     else:
         end_session(db, session_id, actor="Dr Test", now=at + timedelta(hours=1))
-    sign_session(db, session_id, name="Dr Test", now=at + timedelta(hours=1))
+    sign_session(
+        db, session_id, name="Dr Test", pin=pin_of(db, "Dr Test"), now=at + timedelta(hours=1)
+    )
     return session_id
 
 
@@ -136,13 +138,21 @@ def test_a_signed_session_is_amended_never_edited(db: Database) -> None:
         update_session(db, session_id, SessionChanges(notes="changed"), actor="Dr Test")
     assert refused.value.field == "session_id"
     with pytest.raises(InvalidValueError) as no_reason:
-        amend_session(db, session_id, SessionChanges(lot_number="LOT-C"), by="Dr Test", reason="")
+        amend_session(
+            db,
+            session_id,
+            SessionChanges(lot_number="LOT-C"),
+            by="Dr Test",
+            pin=pin_of(db, "Dr Test"),
+            reason="",
+        )
     assert no_reason.value.field == "reason"
     amend_session(
         db,
         session_id,
         SessionChanges(lot_number="LOT-C", notes="lot misread"),
         by="Dr Second",
+        pin=pin_of(db, "Dr Second"),
         reason="the vial label says LOT-C",
     )
     view = session_view(db, session_id)
@@ -162,15 +172,16 @@ def test_a_signed_session_is_amended_never_edited(db: Database) -> None:
 def test_signing_needs_an_ended_session_and_happens_once(db: Database) -> None:
     plan_id = add_patient_and_plan(db)
     session_id = start_session(db, plan_id, CLEAN_CHECKLIST, practitioner="Dr Test")
+    pin = pin_of(db, "Dr Test")
     with pytest.raises(InvalidValueError, match="end it before signing"):
-        sign_session(db, session_id, name="Dr Test")
+        sign_session(db, session_id, name="Dr Test", pin=pin)
     end_session(db, session_id, actor="Dr Test")
     with pytest.raises(InvalidValueError) as no_name:
-        sign_session(db, session_id, name=" ")
+        sign_session(db, session_id, name=" ", pin=pin)
     assert no_name.value.field == "name"
-    sign_session(db, session_id, name="Dr Test", meaning="performed")
+    sign_session(db, session_id, name="Dr Test", pin=pin, meaning="performed")
     with pytest.raises(InvalidValueError, match="signed by Dr Test already"):
-        sign_session(db, session_id, name="Dr Other")
+        sign_session(db, session_id, name="Dr Other", pin=pin_of(db, "Dr Other"))
 
 
 def test_adverse_events_at_the_session_and_at_a_later_visit(db: Database) -> None:

@@ -22,6 +22,7 @@ from injector.session import (
 )
 from injector.storage import Database
 from injector.storage.tables import Patient, PlanZone, Shot, TreatmentPlan, table_of
+from tests.session.builders import pin_of
 
 GUN = DeviceInfo("SN0042", "MG-400", "2.4.1")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -200,8 +201,12 @@ def test_reaching_a_zone_limit_asks_for_a_lock_until_overridden(db: Database) ->
     more = live.add_shots(shots([4]))
     assert more.alerts == () and more.lock_requested
     with pytest.raises(InvalidValueError, match="reason"):
-        live.override_lock(by="Dr Test", reason=" ")
-    live.override_lock(by="Dr Test", reason="patient tolerates, plan underestimates area")
+        live.override_lock(by="Dr Test", pin=pin_of(db, "Dr Test"), reason=" ")
+    live.override_lock(
+        by="Dr Test",
+        pin=pin_of(db, "Dr Test"),
+        reason="patient tolerates, plan underestimates area",
+    )
     assert not live.add_shots(shots([5])).lock_requested
     restarted = open_or_continue(db, GUN)
     assert not restarted.lock_pending()
@@ -268,7 +273,7 @@ def test_shots_after_the_session_ended_elsewhere_go_to_a_new_session(db: Databas
     live.add_shots(shots([1, 2]))
     first = live.session_id
     end_session(db, first, actor="Dr Test")  # from the TUI, while the recorder runs
-    sign_session(db, first, name="Dr Test")
+    sign_session(db, first, name="Dr Test", pin=pin_of(db, "Dr Test"))
     live.add_events([DeviceEventIn(DeviceEventKind.SHOTS_LOST, T0, GUN.serial, 7, {"count": 1})])
     result = live.add_shots(shots([2, 3, 4]))
     assert (result.new, result.duplicates) == (2, 1)

@@ -15,7 +15,7 @@ from injector.session.audit_verify import verify_audit_trail
 from injector.session.clinical import sign_session, start_session
 from injector.storage import Database, open_database
 from injector.storage.tables import AuditEntry, table_of
-from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan
+from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan, pin_of
 
 GUN = DeviceInfo("SN0042", "MG-400", "2.4.1")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ def signed_session(db: Database) -> int:
         ]
     )
     live.end(actor="Dr A")
-    sign_session(db, session_id, name="Dr A", meaning="performed")
+    sign_session(db, session_id, name="Dr A", pin=pin_of(db, "Dr A"), meaning="performed")
     return session_id
 
 
@@ -66,10 +66,11 @@ def test_every_create_change_and_sign_off_is_chained(db: Database) -> None:
         ("create", "session"),
         ("activate_zone", "session"),
         ("end", "session"),
+        ("create", "practitioner"),
         ("sign", "session"),
     ]
     report = verify_audit_trail(db)
-    assert report.ok and report.entries == 7 and report.signed_sessions == 1
+    assert report.ok and report.entries == 8 and report.signed_sessions == 1
 
 
 def test_the_database_refuses_to_change_or_delete_audit_entries(db: Database) -> None:
@@ -134,7 +135,7 @@ def test_injector_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str
     try:
         signed_session(db)
         assert main(["audit", "verify", "--db", str(path)]) == 0
-        assert "audit trail intact: 7 entries" in capsys.readouterr().out
+        assert "audit trail intact: 8 entries" in capsys.readouterr().out
         drop_append_only_triggers(db)
         with db.begin() as conn:
             conn.execute(text("UPDATE audit_entry SET actor = 'someone' WHERE id = 2"))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from injector.storage import Database, open_database
+from tests.session.builders import TEST_PIN
 from tui.clinic import DatabaseClinic
 from tui.services import Services
 
@@ -33,9 +34,12 @@ def services(db: Database, tmp_path: Path) -> Services:
     """The app's services on ``db``, with the quiet gun as the built-in simulator."""
     scenario = tmp_path / "quiet.scenario"
     scenario.write_text(QUIET_GUN, encoding="utf-8")
+    clinic = DatabaseClinic(db, "Dr Test")
+    # The one recorded practitioner: the checklist chooses them, the sign-off offers them.
+    clinic.add_practitioner("Dr Test", "physician", TEST_PIN)
     return Services(
         db,
-        DatabaseClinic(db, "Dr Test"),
+        clinic,
         "Dr Test",
         simulator_scenario=str(scenario),
         simulator_speed=1.0,

@@ -206,6 +206,8 @@ class StaticClinic:
         acknowledged: bool,
         lot: str | None = None,
         expiry: date | None = None,
+        *,
+        practitioner: str,
     ) -> tuple[int, str]:
         raise NotImplementedError
 
@@ -213,6 +215,12 @@ class StaticClinic:
         return None  # no session was left open in these examples
 
     def finish_open_session(self, session_id: int, *, abort: bool) -> str:
+        raise NotImplementedError
+
+    def practitioners(self) -> tuple[str, ...]:
+        return ("Dr Ada Lee",)
+
+    def add_practitioner(self, name: str, role: str, pin: str) -> str:
         raise NotImplementedError
 
     def session_summary(self, session_id: int) -> SessionSummary:
@@ -256,7 +264,7 @@ class StaticClinic:
     def abort_session(self, session_id: int) -> None:
         raise NotImplementedError
 
-    def sign_session(self, session_id: int, signed_by: str, meaning: str) -> None:
+    def sign_session(self, session_id: int, signed_by: str, pin: str, meaning: str) -> None:
         raise NotImplementedError
 
     def record_adverse_event(self, session_id: int, kind: str, severity: str, notes: str) -> None:

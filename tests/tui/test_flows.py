@@ -8,6 +8,7 @@ import asyncio
 from textual.message import Message
 from textual.widgets import Checkbox, DataTable, Label
 
+from tests.session.builders import TEST_PIN
 from tests.tui.pilot_helpers import fill, until
 from tui.app import InjectorApp
 from tui.feed_messages import Alerted, LogAdded
@@ -15,6 +16,7 @@ from tui.screens.before import BeforeSessionScreen
 from tui.screens.end import EndOfSessionScreen
 from tui.screens.entry import AdverseEventScreen, NoteScreen
 from tui.screens.home import HomeScreen
+from tui.screens.identity import OverrideScreen
 from tui.screens.live_screen import LiveScreen
 from tui.screens.patient_form import PatientFormScreen
 from tui.screens.plan_form import PlanFormScreen
@@ -187,9 +189,29 @@ async def _patient_plan_session_sign_and_history(services: Services) -> None:
         assert banner.has_class("-shown") and banner.has_class("-warning")
         assert live.view.zones[1].points_done >= 3
 
-        # The practitioner overrides: the unlock is recorded and the gun fires again.
+        # The manual lock key never goes past a plan limit: the gun stays locked.
         await pilot.press("l")
+        await until(
+            pilot,
+            lambda: any(
+                isinstance(m, LogAdded) and "press o to override" in m.line.text for m in seen
+            ),
+            "the refusal of the manual key",
+        )
+        assert sim.locked
+        # The practitioner overrides with its own key, the PIN, a reason and a confirmation:
+        # the override is recorded and the gun fires again.
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, OverrideScreen), "the override form")
+        fill(pilot, {"o-by": "Dr Test", "o-pin": TEST_PIN, "o-reason": "area larger than planned"})
+        app.screen.query_one("#o-confirm", Checkbox).value = True
+        await pilot.click("#o-save")
         await until(pilot, lambda: not sim.locked, "the gun unlocked")
+        await until(
+            pilot,
+            lambda: live.view.limit_alert.startswith("plan limit overridden by Dr Test at"),
+            "the banner saying who overrode",
+        )
 
         # --- end (two presses: one stray key never ends a procedure), review, sign -------------
         await pilot.press("e")
@@ -213,6 +235,9 @@ async def _patient_plan_session_sign_and_history(services: Services) -> None:
         depth = by_zone["Cheeks"].depth_mean_um
         assert depth is not None and 1000 < depth < 3000  # the gun is set to 2 mm
         assert sim is not None and feed.simulator is None  # the simulator was stopped
+        # The sign-off offers the performer and waits in the PIN field.
+        await until(pilot, lambda: app.focused is review.query_one("#sign-pin"), "the PIN field")
+        fill(pilot, {"sign-pin": TEST_PIN})
         await pilot.press("ctrl+s")
         await until(pilot, lambda: review.summary.signed_at is not None, "the signature")  # type: ignore[union-attr]
         assert review.summary.signed_by == "Dr Test"

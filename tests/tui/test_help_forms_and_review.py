@@ -123,7 +123,7 @@ def test_captures_are_found_by_their_first_bytes_and_others_refused(
 def test_the_next_due_date_says_why_there_is_none(services: Services) -> None:
     clinic = services.clinic
     plan_id = ensure_demo_plan(clinic)
-    session_id, _ = clinic.prepare_session(plan_id, DEMO_CHECKLIST, True)
+    session_id, _ = clinic.prepare_session(plan_id, DEMO_CHECKLIST, True, practitioner="Dr Test")
     clinic.abort_session(session_id)
     text = clinic.session_summary(session_id).next_due_text
     assert text.startswith("no date yet (session 1 of 6)")

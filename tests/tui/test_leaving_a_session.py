@@ -34,7 +34,9 @@ def test_a_session_on_a_missing_port_is_aborted_and_said(
     services: Services, tmp_path: Path
 ) -> None:
     plan_id = ensure_demo_plan(services.clinic)
-    session_id, title = services.clinic.prepare_session(plan_id, DEMO_CHECKLIST, True)
+    session_id, title = services.clinic.prepare_session(
+        plan_id, DEMO_CHECKLIST, True, practitioner="Dr Test"
+    )
     assert session_view(services.db, session_id).status == "in_progress"
     seen: list[Message] = []
 
@@ -171,7 +173,9 @@ def test_a_simulated_gun_leaves_no_folder_behind(db: Database, tmp_path: Path) -
 
 def test_ending_before_the_gun_ever_connected_aborts_the_session(services: Services) -> None:
     plan_id = ensure_demo_plan(services.clinic)
-    session_id, title = services.clinic.prepare_session(plan_id, DEMO_CHECKLIST, True)
+    session_id, title = services.clinic.prepare_session(
+        plan_id, DEMO_CHECKLIST, True, practitioner="Dr Test"
+    )
     # A port that opens but where no gun ever answers.
     master, slave = os.openpty()
     posted: list[Message] = []

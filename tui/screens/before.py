@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from datetime import date
 from typing import ClassVar
@@ -16,7 +17,9 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Sele
 
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
 from injector.domain.inputs import Checklist
+from injector.session.clinical import warning_text
 from tui.clinic import Clinic, OpenSessionView
+from tui.screens.identity import PractitionerFormScreen
 from tui.screens.open_session import OpenSessionChoice, OpenSessionScreen
 from tui.session_feed import GunSource, SerialGun, SimulatedGun
 from tui.state import ChecklistView
@@ -47,6 +50,7 @@ class BeforeSessionScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "start"),
+        Binding("ctrl+n", "new_practitioner", "new practitioner"),
         Binding("escape", "app.pop_screen", "back"),
     ]
 
@@ -74,6 +78,10 @@ class BeforeSessionScreen(Screen[None]):
         yield Header()
         with VerticalScroll(classes="form"):
             yield Static("", id="before-title")
+            yield Label("Practitioner performing the session", classes="section")
+            with Horizontal(classes="form-row"):
+                yield Select[str]([], prompt="who performs", id="practitioner")
+                yield Button("New (ctrl+n)", id="new-practitioner")
             yield Label("Checklist", classes="section")
             yield TickBox("Aspirin or another NSAID in the last 7 days", id="nsaid")
             yield TickBox("Numbing applied", id="numbing")
@@ -99,6 +107,7 @@ class BeforeSessionScreen(Screen[None]):
         self.query_one("#acknowledge").display = False
         view = await asyncio.to_thread(self.clinic.next_session, self.plan_id)
         self.show_header(view)
+        await self.offer_practitioners()
         await self.refresh_warnings()
         self.query_one("#nsaid").focus()
         if self.resuming is not None:
@@ -144,6 +153,30 @@ class BeforeSessionScreen(Screen[None]):
             f"[b]Resume: {view.title}[/b]\nchoose the gun, then Start (ctrl+s) continues it"
         )
 
+    async def offer_practitioners(self, chosen: str | None = None) -> None:
+        """The recorded practitioners to choose from (the only one, or ``chosen``, selected)."""
+        names = await asyncio.to_thread(self.clinic.practitioners)
+        select = self.query_one("#practitioner", Select)
+        select.set_options([(name, name) for name in names])
+        if chosen in names:
+            select.value = chosen
+        elif len(names) == 1:
+            select.value = names[0]
+
+    def practitioner(self) -> str:
+        """The practitioner chosen ("" when none is)."""
+        value = self.query_one("#practitioner", Select).value
+        return value if isinstance(value, str) else ""
+
+    def action_new_practitioner(self) -> None:
+        """Record a new practitioner (name, role, PIN), then choose them."""
+
+        async def chosen(name: str | None) -> None:
+            if name is not None:
+                await self.offer_practitioners(name)
+
+        self.app.push_screen(PractitionerFormScreen(self.clinic), chosen)
+
     def show_header(self, view: ChecklistView) -> None:
         """Patient, session in the series, lot and expiry."""
         expiry = view.lot_expiry.isoformat() if view.lot_expiry else "unknown"
@@ -175,7 +208,7 @@ class BeforeSessionScreen(Screen[None]):
         self.warnings = await asyncio.to_thread(
             self.clinic.checklist_warnings, self.plan_id, self.answers(), lot, expiry
         )
-        text = "\n".join(f"⚠ {w.partition(': ')[2] or w}" for w in self.warnings)
+        text = "\n".join(f"⚠ {warning_text(w)}" for w in self.warnings)
         self.query_one("#warnings", Static).update(f"[b yellow]{text}[/]" if text else "")
         self.query_one("#acknowledge").display = bool(self.warnings)
 
@@ -203,6 +236,8 @@ class BeforeSessionScreen(Screen[None]):
         """Start or go back."""
         if event.button.id == "start":
             await self.action_start()
+        elif event.button.id == "new-practitioner":
+            self.action_new_practitioner()
         else:
             self.app.pop_screen()
 
@@ -218,14 +253,22 @@ class BeforeSessionScreen(Screen[None]):
             return
         acknowledged = self.query_one("#acknowledge", Checkbox).value
         lot, expiry = self.lot()
+        performer = self.practitioner()
+        if not performer:
+            error.update("Choose who performs the session (ctrl+n records a new practitioner).")
+            self.query_one("#practitioner").focus()
+            return
         try:
             session_id, title = await asyncio.to_thread(
-                self.clinic.prepare_session,
-                self.plan_id,
-                self.answers(),
-                acknowledged,
-                lot,
-                expiry,
+                functools.partial(
+                    self.clinic.prepare_session,
+                    self.plan_id,
+                    self.answers(),
+                    acknowledged,
+                    lot,
+                    expiry,
+                    practitioner=performer,
+                )
             )
         except AcknowledgementRequiredError as exc:
             self.warnings = exc.warnings

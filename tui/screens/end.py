@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from injector.domain.errors import InvalidValueError
 from tui.clinic import Clinic
@@ -53,7 +53,8 @@ class EndOfSessionScreen(Screen[None]):
             yield Label("Sign-off", classes="section")
             yield Static("", id="signed")
             with Horizontal(id="sign-row", classes="buttons"):
-                yield Input(self.clinic.actor, placeholder="your name", id="signer")
+                yield Select[str]([], prompt="who signs", id="signer")
+                yield Input(placeholder="PIN", password=True, id="sign-pin")
                 yield Button("Sign (ctrl+s)", variant="primary", id="sign")
             yield Label("", id="sign-error", classes="error")
         yield Footer()
@@ -68,7 +69,26 @@ class EndOfSessionScreen(Screen[None]):
     async def reload(self) -> None:
         """Read the session's review again (after a signature or an adverse event)."""
         self.summary = await asyncio.to_thread(self.clinic.session_summary, self.session_id)
+        names = await asyncio.to_thread(self.clinic.practitioners)
         self.show(self.summary)
+        self.offer_signers(names, self.summary)
+
+    def offer_signers(self, names: tuple[str, ...], s: SessionSummary) -> None:
+        """Who may sign: the recorded practitioners, the one who performed it first; the
+        PIN field is focused (and scrolled into view) while the session is unsigned."""
+        if s.signed_at is not None:
+            return
+        ordered = sorted(names, key=lambda n: (n != s.practitioner, n.casefold()))
+        signer = self.query_one("#signer", Select)
+        signer.set_options([(name, name) for name in ordered])
+        if ordered:
+            signer.value = ordered[0]
+            self.query_one("#sign-pin", Input).focus()
+        else:
+            self.query_one("#sign-error", Label).update(
+                "No practitioner is recorded: add one with 'injector practitioner add NAME'."
+            )
+            signer.focus()
 
     def show(self, s: SessionSummary) -> None:
         """Fill the screen from a summary."""
@@ -101,9 +121,11 @@ class EndOfSessionScreen(Screen[None]):
         signed = s.signed_at is not None
         self.query_one("#signed", Static).update(
             f"[b green]Signed by {s.signed_by} at "
-            f"{s.signed_at.astimezone().strftime('%Y-%m-%d %H:%M')}[/]"
+            f"{s.signed_at.astimezone().strftime('%Y-%m-%d %H:%M')}: "
+            f"{s.signature_meaning or SIGNATURE_MEANING}[/]"
             if s.signed_at is not None
-            else "Not signed yet: type your name and press ctrl+s."
+            else f"Not signed yet: choose who signs, type the PIN and press ctrl+s "
+            f"(signing means: {SIGNATURE_MEANING})."
         )
         self.query_one("#sign-row").display = not signed
 
@@ -112,7 +134,7 @@ class EndOfSessionScreen(Screen[None]):
         await self.action_sign()
 
     async def on_input_submitted(self) -> None:
-        """Enter in the name signs."""
+        """Enter in the PIN signs."""
         await self.action_sign()
 
     async def action_sign(self) -> None:
@@ -120,13 +142,17 @@ class EndOfSessionScreen(Screen[None]):
         if self.summary is not None and self.summary.signed_at is not None:
             self.notify("Already signed.")
             return
-        name = self.query_one("#signer", Input).value.strip()
+        chosen = self.query_one("#signer", Select).value
+        name = chosen if isinstance(chosen, str) else ""
+        pin_field = self.query_one("#sign-pin", Input)
+        pin, pin_field.value = pin_field.value, ""
         try:
             await asyncio.to_thread(
-                self.clinic.sign_session, self.session_id, name, SIGNATURE_MEANING
+                self.clinic.sign_session, self.session_id, name, pin, SIGNATURE_MEANING
             )
         except InvalidValueError as exc:
             self.query_one("#sign-error", Label).update(exc.reason)
+            pin_field.focus()
             return
         self.query_one("#sign-error", Label).update("")
         self.notify("Session signed.")

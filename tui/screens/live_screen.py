@@ -26,6 +26,7 @@ from tui.feed_messages import (
     FeedEnded,
     LiveFeed,
     LogAdded,
+    OverrideLimit,
     RecordAdverseEvent,
     ReplaySpeed,
     SelectZone,
@@ -35,6 +36,7 @@ from tui.feed_messages import (
     ViewChanged,
 )
 from tui.screens.entry import AdverseEntry, AdverseEventScreen, NoteScreen
+from tui.screens.identity import OverrideEntry, OverrideScreen
 from tui.state import LinkStatus, LiveView, ml
 from tui.widgets import (
     AlertBanner,
@@ -69,6 +71,7 @@ class LiveScreen(Screen[None]):
         # Two presses for what stops the procedure; the footer shows both presses.
         Binding("e", "end", "end session", key_display="e e"),
         Binding("l", "toggle_lock", "lock/unlock"),
+        Binding("o", "override", "override limit"),
         Binding("space", "pause", "pause/resume"),
         Binding("s", "speed", "speed"),
         Binding("escape", "leave", "patients"),
@@ -203,7 +206,7 @@ class LiveScreen(Screen[None]):
             # A replay records nothing clinical, and an ended session has nothing to lose:
             # there q quits at once (the app's own binding).
             return not (self.replay or self.ended)
-        if action in ("note", "adverse", "end", "toggle_lock", "zone") and self.replay:
+        if action in ("note", "adverse", "end", "toggle_lock", "override", "zone") and self.replay:
             return False
         if action == "zone" and parameters:
             # Only the plan's zones: keys with no zone are not offered (nor drawn).
@@ -225,6 +228,15 @@ class LiveScreen(Screen[None]):
     def action_toggle_lock(self) -> None:
         """Lock the trigger, or unlock it."""
         self.send(SetLock(not self.view.gun.locked))
+
+    def action_override(self) -> None:
+        """Go past the plan limit that locked the gun: who, PIN, reason, confirmed."""
+
+        def save(entry: OverrideEntry | None) -> None:
+            if entry is not None:
+                self.send(OverrideLimit(entry.by, entry.pin, entry.reason))
+
+        self.app.push_screen(OverrideScreen(self.view.limit_alert), save)
 
     def action_note(self) -> None:
         """Add a note to the session's record."""
