@@ -11,12 +11,13 @@ from serial.tools import list_ports
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Select, Static
 
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
 from injector.domain.inputs import Checklist
+from tui.app_requests import StartSession
 from tui.clinic import Clinic
+from tui.screens.form_screen import FormScreen
 from tui.session_feed import GunSource, SerialGun, SimulatedGun
 from tui.state import ChecklistView
 from tui.widgets.form import FormField, value_of
@@ -41,12 +42,11 @@ def gun_choices() -> list[tuple[str, str]]:
     return choices
 
 
-class BeforeSessionScreen(Screen[None]):
+class BeforeSessionScreen(FormScreen[None]):
     """The pre-procedure checklist of a plan's next session."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "start"),
-        Binding("escape", "app.pop_screen", "back"),
     ]
 
     help_section = "before-the-session"
@@ -153,12 +153,24 @@ class BeforeSessionScreen(Screen[None]):
             return self.simulator
         return SerialGun(chosen)
 
+    def form_state(self) -> object:
+        """The answers, lot, gun and acknowledgement (a changed checklist asks before it is
+        left)."""
+        return (
+            self.answers(),
+            value_of(self, "lot_number"),
+            value_of(self, "lot_expiry"),
+            self.query_one("#acknowledge", Checkbox).value,
+            self.query_one("#gun", Select).value,
+            self.query_one("#port", Input).value,
+        )
+
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         """Start or go back."""
         if event.button.id == "start":
             await self.action_start()
         else:
-            self.app.pop_screen()
+            self.action_cancel()
 
     async def action_start(self) -> None:
         """Record the checklist and open the live session."""
@@ -183,6 +195,4 @@ class BeforeSessionScreen(Screen[None]):
         except InvalidValueError as exc:
             error.update(str(exc))
             return
-        start_live = getattr(self.app, "start_session", None)
-        if start_live is not None:
-            await start_live(session_id, self.plan_id, title, self.gun())
+        self.post_message(StartSession(session_id, self.plan_id, title, self.gun()))

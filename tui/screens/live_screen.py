@@ -7,7 +7,6 @@ and borders red and raise a notification while the screen keeps updating.
 from __future__ import annotations
 
 import contextlib
-import time
 from typing import ClassVar
 
 from textual import work
@@ -18,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
+from tui.app_requests import GoHome, LeaveReplay, SessionFinished
 from tui.feed_messages import (
     AddNote,
     Alerted,
@@ -36,6 +36,7 @@ from tui.feed_messages import (
 )
 from tui.screens.entry import AdverseEntry, AdverseEventScreen, NoteScreen
 from tui.state import LinkStatus, LiveView, ml
+from tui.two_press import TwoPress
 from tui.widgets import (
     AlertBanner,
     DepthGauge,
@@ -47,11 +48,9 @@ from tui.widgets import (
 )
 
 _ZONES = Binding.Group("zone", compact=True)
-CONFIRM_S = 3.0
-"""How long a first press of ``e`` (or ``q``) waits for the second that ends (or quits)."""
 QUIT_NOTICE = (
-    "Press q again to quit. Everything recorded is kept; the session is NOT ended: it stays "
-    "in progress (open) until it is ended."
+    "Press q again (or ctrl+q) to quit. Everything recorded is kept; the session is NOT ended: "
+    "it stays in progress (open) until it is ended."
 )
 
 
@@ -71,7 +70,7 @@ class LiveScreen(Screen[None]):
         Binding("l", "toggle_lock", "lock/unlock"),
         Binding("space", "pause", "pause/resume"),
         Binding("s", "speed", "speed"),
-        Binding("escape", "leave", "patients"),
+        Binding("escape", "leave", "back"),
         # Help and quit before the longer labels, so a narrow footer still shows them.
         Binding("question_mark", "app.help", "help"),
         Binding("q", "quit_twice", "quit", key_display="q q"),
@@ -98,8 +97,8 @@ class LiveScreen(Screen[None]):
         """The replay's speed as started; the keys change it from there."""
         self.session_id: int | None = None
         self._feed_worker: Worker[None] | None = None
-        self._end_asked_at = -CONFIRM_S
-        self._quit_asked_at = -CONFIRM_S
+        self._end_press = TwoPress()
+        self._quit_press = TwoPress()
 
     @property
     def help_section(self) -> str:
@@ -168,9 +167,7 @@ class LiveScreen(Screen[None]):
             self.notify("Replay finished.", timeout=10)
             return
         if message.finished and message.session_id is not None:
-            show_end = getattr(self.app, "show_end_of_session", None)
-            if show_end is not None:
-                show_end(message.session_id)
+            self.post_message(SessionFinished(message.session_id))
 
     def _render_view(self, view: LiveView) -> None:
         self.title = view.title or "injector"
@@ -198,7 +195,8 @@ class LiveScreen(Screen[None]):
             return self.replay
         if action == "leave":
             # Leaving never stops a recording by accident: only once it has ended (or failed).
-            return self.ended
+            # A replay records nothing clinical: it can be left at any time.
+            return self.replay or self.ended
         if action == "quit_twice":
             # A replay records nothing clinical, and an ended session has nothing to lose:
             # there q quits at once (the app's own binding).
@@ -247,13 +245,15 @@ class LiveScreen(Screen[None]):
     def action_end(self) -> None:
         """End the session: the gun is locked, everything committed, then the review.
 
-        A stray key must not end a procedure: the first press asks, a second one within
-        :data:`CONFIRM_S` seconds ends.
+        A stray key must not end a procedure: the first press asks, a second one soon after
+        ends (:class:`~tui.two_press.TwoPress`).
         """
-        now = time.monotonic()
-        if now - self._end_asked_at > CONFIRM_S:
-            self._end_asked_at = now
-            self.notify("Press e again to end the session.", severity="warning", timeout=CONFIRM_S)
+        if not self._end_press.confirmed():
+            self.notify(
+                "Press e again to end the session.",
+                severity="warning",
+                timeout=self._end_press.window_s,
+            )
             return
         self.send(EndSession())
 
@@ -261,13 +261,12 @@ class LiveScreen(Screen[None]):
         """Quit while recording: the first press says what happens, a second one quits.
 
         With gloved hands a single stray ``q`` must not stop the recording of a procedure.
+        ``ctrl+q`` asks the same way (the app sends it here while a session records).
         """
-        now = time.monotonic()
-        if now - self._quit_asked_at > CONFIRM_S:
-            self._quit_asked_at = now
-            self.notify(QUIT_NOTICE, severity="warning", timeout=CONFIRM_S)
+        if not self._quit_press.confirmed():
+            self.notify(QUIT_NOTICE, severity="warning", timeout=self._quit_press.window_s)
             return
-        await self.app.run_action("quit")
+        await self.app.action_quit()
 
     def action_pause(self) -> None:
         """Pause or resume a replay."""
@@ -279,9 +278,10 @@ class LiveScreen(Screen[None]):
         self.speed = self.speed.next()
         self.send(SetReplay(self.paused, self.speed))
 
-    async def action_leave(self) -> None:
-        """Back to patients and plans once nothing is recording here."""
-        await self.app.run_action("home")
+    def action_leave(self) -> None:
+        """A replay goes back to where it was started from (stopped, everything committed);
+        an ended session back to patients and plans."""
+        self.post_message(LeaveReplay() if self.replay else GoHome())
 
     async def stop_feed(self) -> None:
         """Stop the feed and wait (without blocking the loop) until it has committed."""
