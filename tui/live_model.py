@@ -59,6 +59,12 @@ _LINKS = {
 }
 
 
+LINK_LOST_TEXT = (
+    "LINK LOST: the gun stopped answering (cable, power or battery?); it keeps its shots "
+    "and they are recovered on reconnect"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     """A log line that must also reach the practitioner as a notification."""
@@ -327,7 +333,9 @@ class LiveModel:
             if self._link_lost:
                 return None
             self._link_lost = True
-            return Notice(LogLine(_at(event.at), f"LINK LOST: {event.reason}", Severity.ERROR))
+            # The driver's reason is for technicians (it can be the serial library's own
+            # message); the practitioner is told what it means and what happens next.
+            return Notice(LogLine(_at(event.at), LINK_LOST_TEXT, Severity.ERROR))
         if status is LinkStatus.LIVE and self._link_lost:
             # Lost → reconnecting → connecting → live: restored only once it is live again.
             self._link_lost = False

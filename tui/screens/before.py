@@ -20,7 +20,7 @@ from tui.clinic import Clinic
 from tui.screens.form_screen import FormScreen
 from tui.session_feed import GunSource, SerialGun, SimulatedGun
 from tui.state import ChecklistView
-from tui.widgets.form import FormField, value_of
+from tui.widgets.form import FormField, value_of, warning_text
 from tui.widgets.tick_box import TickBox
 
 SIMULATOR = "simulator:demo"
@@ -129,7 +129,7 @@ class BeforeSessionScreen(FormScreen[None]):
         self.warnings = await asyncio.to_thread(
             self.clinic.checklist_warnings, self.plan_id, self.answers(), lot, expiry
         )
-        text = "\n".join(f"⚠ {w.partition(': ')[2] or w}" for w in self.warnings)
+        text = "\n".join(f"⚠ {warning_text(w)}" for w in self.warnings)
         self.query_one("#warnings", Static).update(f"[b yellow]{text}[/]" if text else "")
         self.query_one("#acknowledge").display = bool(self.warnings)
 

@@ -130,7 +130,7 @@ class HomeScreen(Screen[None]):
         for s in plan.sessions:
             table.add_row(
                 str(s.sequence_no or "-"),
-                s.status,
+                s.status_text,
                 _when(s.started_at),
                 str(s.shots),
                 ml(s.volume_nl),

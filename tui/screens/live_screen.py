@@ -38,6 +38,7 @@ from tui.screens.entry import AdverseEntry, AdverseEventScreen, NoteScreen
 from tui.state import LinkStatus, LiveView, ml
 from tui.two_press import TwoPress
 from tui.widgets import (
+    ActiveZone,
     AlertBanner,
     DepthGauge,
     DepthSparkline,
@@ -46,6 +47,8 @@ from tui.widgets import (
     ShotCounter,
     ZoneProgress,
 )
+from tui.widgets.active_zone import zone_keys
+from tui.widgets.in_place import set_line
 
 _ZONES = Binding.Group("zone", compact=True)
 QUIT_NOTICE = (
@@ -111,6 +114,7 @@ class LiveScreen(Screen[None]):
         with Horizontal(id="live-main"):
             with Vertical(id="live-left"):
                 with Horizontal(id="live-numbers"):
+                    yield ActiveZone(id="active-zone")
                     yield ShotCounter(id="shots")
                     yield DepthGauge(id="depth")
                 yield ZoneProgress(id="zones")
@@ -160,6 +164,7 @@ class LiveScreen(Screen[None]):
         """Go to the end-of-session screen, or say that the replay finished or failed."""
         self.ended = True
         self.refresh_bindings()
+        self._render_view(self.view)  # nothing is asked of an ended session
         if message.error:
             self.notify(f"Recording stopped: {message.error}", severity="error", timeout=30)
             return
@@ -170,8 +175,13 @@ class LiveScreen(Screen[None]):
             self.post_message(SessionFinished(message.session_id))
 
     def _render_view(self, view: LiveView) -> None:
+        # Each widget compares what it is given with what it shows and redraws only on a
+        # change, in place: at hundreds of shots a second the screen is never laid out again
+        # for a new number (benchmarks/bench_tui.py counts the layouts).
         self.title = view.title or "injector"
         zone = view.active_zone
+        keys = zone_keys(view.zones)
+        self.query_one(ActiveZone).show(zone, keys, recording=not (self.replay or self.ended))
         self.query_one(ShotCounter).show(view.shot_count, f"{ml(view.session_volume_nl)} mL")
         self.query_one(DepthGauge).show(view.last_depth_um, zone)
         self.query_one(ZoneProgress).show(view)
@@ -181,11 +191,22 @@ class LiveScreen(Screen[None]):
         if view.gun.link in (LinkStatus.LOST, LinkStatus.RECONNECTING):
             link_text = "LINK LOST: shots are held by the gun and recovered on reconnect"
         limit_text = view.limit_alert.upper() if view.limit_alert else ""
-        self.query_one(AlertBanner).show(link_text, limit_text)
+        self.query_one(AlertBanner).show(link_text, limit_text, self._ask_text(view, keys))
         self.set_class(bool(link_text), "-link-lost")
         self.set_class(bool(limit_text), "-limit")
         if view.replay:
-            self.query_one("#replay-status", Label).update(view.replay)
+            set_line(self.query_one("#replay-status", Label), view.replay)
+
+    def _ask_text(self, view: LiveView, keys: str) -> str:
+        """What the practitioner is asked to do now: choose a zone before shots go nowhere."""
+        if self.replay or self.ended or not view.zones or view.active_zone is not None:
+            return ""
+        if view.unattributed_shots:
+            shots = "shot" if view.unattributed_shots == 1 else "shots"
+            return (
+                f"{view.unattributed_shots} {shots} with no zone: press {keys} to choose the zone"
+            )
+        return f"CHOOSE THE ZONE before the first shot: press {keys}"
 
     # --- keys ------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from tui.widgets.form import (
     clear_problems,
     show_problems,
     value_of,
+    warning_text,
 )
 from tui.widgets.tick_box import TickBox
 
@@ -293,6 +294,6 @@ class PlanFormScreen(FormScreen[int | None]):
         clear_problems(self)
         warnings = data.warnings(self.clinic.today())
         for warning in warnings:
-            self.notify(warning, severity="warning", timeout=10)
+            self.notify(warning_text(warning), severity="warning", timeout=10)
         self.notify("Plan saved.")
         self.dismiss(plan_id)

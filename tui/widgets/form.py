@@ -79,6 +79,19 @@ def plain(reason: str) -> str:
     return reason
 
 
+_FIELD_PATH = re.compile(r"[a-z_][a-z0-9_]*(\[\d+\])?(\.[a-z_][a-z0-9_]*(\[\d+\])?)*")
+"""A domain field path as warnings and refusals name it (``zones[1].depth_mm``)."""
+
+
+def warning_text(warning: str) -> str:
+    """A warning of the domain (``solution.expiry: lot L1 expired on …``) without the field
+    path it starts with: the practitioner reads ``lot L1 expired on …``."""
+    path, sep, text = warning.partition(": ")
+    if sep and _FIELD_PATH.fullmatch(path):
+        return text
+    return warning
+
+
 def show_problems(root: DOMNode, problems: Iterable[tuple[str, str]], general: Label) -> int:
     """Put each (path, reason) under its field; what has no field goes to ``general``.
 
