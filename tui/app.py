@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from injector.storage.engine import Database, open_database
+from simulators.replay import ReplayError
 from tui.app_requests import (
     GoHome,
     LeaveReplay,
@@ -33,6 +34,7 @@ from tui.app_requests import (
 )
 from tui.demo_records import start_demo_session
 from tui.feed_messages import ReplaySpeed
+from tui.replay_index import ReplayContext, index_capture
 from tui.screens.before import BeforeSessionScreen
 from tui.screens.end import EndOfSessionScreen
 from tui.screens.form_screen import FormModal, FormScreen
@@ -210,7 +212,7 @@ class InjectorApp(App[None]):
 
     @on(StartReplay)
     async def _replay_start_requested(self, message: StartReplay) -> None:
-        await self.start_replay(message.path, message.speed)
+        await self.start_replay(message.path, message.speed, message.start_ms, again=message.again)
 
     @on(LeaveReplay)
     async def _replay_leave_requested(self, message: LeaveReplay) -> None:
@@ -278,19 +280,45 @@ class InjectorApp(App[None]):
         screen = LiveScreen(feed, LiveView(title=title, zones=zones))
         await self._replace_top(screen)
 
-    async def start_replay(self, path: Path, speed: ReplaySpeed) -> None:
-        """Play a capture into the live view, recording into the scratch database."""
+    async def start_replay(
+        self, path: Path, speed: ReplaySpeed, start_ms: float = 0.0, *, again: bool = False
+    ) -> None:
+        """Play a capture into the live view, each replay into a scratch database of its own
+        (or the one given with ``--replay-db``), from capture time ``start_ms``.
+
+        A replay already on top is stopped (committed) and replaced. ``again`` (seeking back)
+        always records into a new scratch database: the earlier one holds these shots already,
+        and a shot stored once is never stored twice.
+        """
         services = self._need_services()
-        url = services.replay_db_url or str(
-            Path(tempfile.mkdtemp(prefix="injector-replay-")) / "replay.sqlite3"
-        )
+        try:
+            index = await asyncio.to_thread(index_capture, path)
+        except ReplayError as exc:
+            self.notify(f"Cannot replay: {exc}", severity="error", timeout=10)
+            return
+        if isinstance(self.screen, LiveScreen) and self.screen.replay:
+            await self.screen.stop_feed()
+            self.pop_screen()
+        given = None if again else services.replay_db_url
+        url = given or str(Path(tempfile.mkdtemp(prefix="injector-replay-")) / "replay.sqlite3")
         # Opening migrates the database: not on the UI thread.
         db = await asyncio.to_thread(open_database, url)
         self._scratch.append(db)
         title = path.name  # the header adds "— replay"
-        feed = SessionFeed(db, CaptureReplay(path, speed), title=title, actor=services.actor)
+        gun = CaptureReplay(path, speed, start_ms=start_ms)
+        feed = SessionFeed(db, gun, title=title, actor=services.actor)
+
+        def position() -> float | None:
+            sim = feed.simulator
+            return float(sim.scenario_ms) if sim is not None else None
+
+        context = ReplayContext(path, index, url, position)
+        if index.warning is not None:
+            self.notify(f"Damaged capture: {index.warning}", severity="warning", timeout=15)
         # On top of the replay picker: leaving the replay (esc) goes back to it.
-        await self.push_screen(LiveScreen(feed, LiveView(title=title), replay=True, speed=speed))
+        await self.push_screen(
+            LiveScreen(feed, LiveView(title=title), replay=True, speed=speed, context=context)
+        )
 
     async def _replace_top(self, screen: Screen[None]) -> None:
         # A session screen replaces the form that led to it; escape from it is not "back".

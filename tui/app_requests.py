@@ -56,12 +56,20 @@ class OpenReplay(Message):
 
 
 class StartReplay(Message):
-    """Play a capture file into the live view."""
+    """Play a capture file into the live view, from capture time ``start_ms`` (what comes
+    before it is played fast, not skipped). A replay already shown is replaced: seeking back
+    starts the capture again, into a new scratch session."""
 
-    def __init__(self, path: Path, speed: ReplaySpeed) -> None:
+    def __init__(
+        self, path: Path, speed: ReplaySpeed, start_ms: float = 0.0, *, again: bool = False
+    ) -> None:
         super().__init__()
         self.path = path
         self.speed = speed
+        self.start_ms = start_ms
+        self.again = again
+        """Played again (seeking back): always into a new scratch database, since the one it
+        recorded into already holds these shots."""
 
 
 class LeaveReplay(Message):

@@ -138,7 +138,16 @@ class SetReplay:
     speed: ReplaySpeed
 
 
-Command = SelectZone | SetLock | AddNote | RecordAdverseEvent | EndSession | Stop | SetReplay
+@dataclass(frozen=True, slots=True)
+class SeekReplay:
+    """Play a replay fast up to capture time ``to_ms`` (nothing skipped), then at its speed."""
+
+    to_ms: float
+
+
+Command = (
+    SelectZone | SetLock | AddNote | RecordAdverseEvent | EndSession | Stop | SetReplay | SeekReplay
+)
 
 
 class Poster(Protocol):

@@ -54,6 +54,7 @@ from tui.feed_messages import (
     Poster,
     RecordAdverseEvent,
     ReplaySpeed,
+    SeekReplay,
     SelectZone,
     SetLock,
     SetReplay,
@@ -91,6 +92,8 @@ class CaptureReplay:
 
     path: Path
     speed: ReplaySpeed = ReplaySpeed.X1
+    start_ms: float = 0.0
+    """Capture time to start showing from: what comes before is played fast, not skipped."""
 
 
 GunSource = SerialGun | SimulatedGun | CaptureReplay
@@ -101,6 +104,7 @@ _COMMAND_NAMES: dict[type, str] = {
     AddNote: "note",
     RecordAdverseEvent: "adverse event",
     SetReplay: "replay pause, resume or speed",
+    SeekReplay: "replay seek",
 }
 """What the practitioner asked for, in their words, when it is refused."""
 Speed = float | Literal["max"]
@@ -271,7 +275,10 @@ class SessionFeed:
             sim = Simulator(replay=self.gun.path, speed=speed, link=link, record=False)
             self.model.set_replay(f"replay {self.gun.path.name} · {self.gun.speed.label}")
         self.simulator = sim
-        return sim.start()
+        path = sim.start()
+        if isinstance(self.gun, CaptureReplay) and self.gun.start_ms > 0:
+            sim.fast_forward_to(self.gun.start_ms)
+        return path
 
     def _loop(self, cancelled: Callable[[], bool]) -> FeedEnded | None:
         # When the view is next published. What was committed goes out at once (at most every
@@ -353,7 +360,14 @@ class SessionFeed:
                 return FeedEnded(self.session_id, finished=False)
             case EndSession():
                 return self._end()
-            case SelectZone() | SetLock() | AddNote() | RecordAdverseEvent() | SetReplay():
+            case (
+                SelectZone()
+                | SetLock()
+                | AddNote()
+                | RecordAdverseEvent()
+                | SetReplay()
+                | SeekReplay()
+            ):
                 try:
                     self._command(feed_item)
                 except Exception as exc:  # a refused command is told, never fatal
@@ -430,7 +444,8 @@ class SessionFeed:
         self._log(_local(f"zone {zone.key} {zone.name} active"))
 
     def _command(
-        self, command: SelectZone | SetLock | AddNote | RecordAdverseEvent | SetReplay
+        self,
+        command: SelectZone | SetLock | AddNote | RecordAdverseEvent | SetReplay | SeekReplay,
     ) -> None:
         live = self.live
         match command:
@@ -452,6 +467,10 @@ class SessionFeed:
                 self._record_adverse(command)
             case SetReplay():
                 self._set_replay(command)
+            case SeekReplay():
+                if self.simulator is None:
+                    raise RuntimeError("no replay is playing")
+                self.simulator.fast_forward_to(command.to_ms)
             case _:
                 assert_never(command)
 

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
-from tui.app_requests import GoHome, LeaveReplay, SessionFinished
+from tui.app_requests import GoHome, LeaveReplay, SessionFinished, StartReplay
 from tui.feed_messages import (
     AddNote,
     Alerted,
@@ -28,12 +28,14 @@ from tui.feed_messages import (
     LogAdded,
     RecordAdverseEvent,
     ReplaySpeed,
+    SeekReplay,
     SelectZone,
     SetLock,
     SetReplay,
     Stop,
     ViewChanged,
 )
+from tui.replay_index import ReplayContext, clock
 from tui.screens.entry import AdverseEntry, AdverseEventScreen, NoteScreen
 from tui.state import LinkStatus, LiveView, ml
 from tui.two_press import TwoPress
@@ -51,6 +53,8 @@ from tui.widgets.active_zone import zone_keys
 from tui.widgets.in_place import set_line
 
 _ZONES = Binding.Group("zone", compact=True)
+SEEK_STEP_MS = 10_000.0
+"""How far f and b move a replay, in capture time."""
 QUIT_NOTICE = (
     "Press q again (or ctrl+q) to quit. Everything recorded is kept; the session is NOT ended: "
     "it stays in progress (open) until it is ended."
@@ -73,6 +77,9 @@ class LiveScreen(Screen[None]):
         Binding("l", "toggle_lock", "lock/unlock"),
         Binding("space", "pause", "pause/resume"),
         Binding("s", "speed", "speed"),
+        Binding("b", "seek_back", "back 10 s"),
+        Binding("f", "seek_forward", "on 10 s"),
+        Binding("j", "jump", "next fault/restart"),
         Binding("escape", "leave", "back"),
         # Help and quit before the longer labels, so a narrow footer still shows them.
         Binding("question_mark", "app.help", "help"),
@@ -89,8 +96,11 @@ class LiveScreen(Screen[None]):
         *,
         replay: bool = False,
         speed: ReplaySpeed = ReplaySpeed.X1,
+        context: ReplayContext | None = None,
     ) -> None:
         super().__init__()
+        self.context = context
+        """A replay's capture: position, marks, damage and where it records."""
         self.feed = feed
         self.view = view
         self.replay = replay
@@ -121,6 +131,9 @@ class LiveScreen(Screen[None]):
                 yield DepthSparkline(id="sparkline")
             with Vertical(id="live-right"):
                 yield Label("", id="replay-status")
+                yield Label("", id="replay-position", classes="replay-line")
+                yield Label("", id="replay-where", classes="replay-line")
+                yield Label("", id="replay-warning", classes="replay-line error")
                 yield GunPanel(id="gun")
                 yield EventLog(id="events")
         yield Footer()
@@ -128,6 +141,18 @@ class LiveScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "replay" if self.replay else "live session"
         self.query_one("#replay-status", Label).display = self.replay
+        context = self.context
+        for line in self.query(".replay-line"):
+            line.display = context is not None
+        if context is not None:
+            self.query_one("#replay-where", Label).update(
+                f"records into {context.records_into} (a scratch session, not a patient's)"
+            )
+            warning = self.query_one("#replay-warning", Label)
+            warning.update(f"DAMAGED: {context.index.warning}" if context.index.warning else "")
+            warning.display = context.index.warning is not None
+            self.set_interval(0.25, self._show_position)
+            self._show_position()
         self._render_view(self.view)
         self._feed_worker = self._run_feed()
 
@@ -214,6 +239,8 @@ class LiveScreen(Screen[None]):
         """Replay keys only in a replay; session keys only while recording."""
         if action in ("pause", "speed"):
             return self.replay
+        if action in ("seek_back", "seek_forward", "jump"):
+            return self.context is not None and not self.ended
         if action == "leave":
             # Leaving never stops a recording by accident: only once it has ended (or failed).
             # A replay records nothing clinical: it can be left at any time.
@@ -298,6 +325,52 @@ class LiveScreen(Screen[None]):
         """Cycle the replay speed: 1×, 10×, max."""
         self.speed = self.speed.next()
         self.send(SetReplay(self.paused, self.speed))
+
+    def _position_ms(self) -> float:
+        context = self.context
+        position = context.position_ms() if context is not None else None
+        return position or 0.0
+
+    def _show_position(self) -> None:
+        """Where the replay is: capture time, shots recorded of the capture's, what is next."""
+        context = self.context
+        if context is None:
+            return
+        index = context.index
+        position = min(self._position_ms(), index.duration_ms)
+        text = (
+            f"{clock(position)} of {clock(index.duration_ms)} · "
+            f"{self.view.shot_count:,} of {index.shots:,} shots"
+        )
+        mark = index.next_mark(position)
+        if mark is not None:
+            text += f" · next: {mark.text} at {clock(mark.at_ms)}"
+        set_line(self.query_one("#replay-position", Label), text)
+
+    def action_seek_forward(self) -> None:
+        """Move a replay on by a step (played fast: nothing is skipped)."""
+        self.send(SeekReplay(self._position_ms() + SEEK_STEP_MS))
+
+    def action_seek_back(self) -> None:
+        """Go back a step: the capture plays again from the start into a new scratch session,
+        fast up to there."""
+        context = self.context
+        if context is None:
+            return
+        target = max(0.0, self._position_ms() - SEEK_STEP_MS)
+        self.post_message(StartReplay(context.path, self.speed, target, again=True))
+
+    def action_jump(self) -> None:
+        """Go on to the next fault or restart of the gun in the capture."""
+        context = self.context
+        if context is None:
+            return
+        mark = context.index.next_mark(self._position_ms())
+        if mark is None:
+            self.notify("No fault or restart after this point of the capture.", timeout=5)
+            return
+        self.notify(f"On to {mark.text} at {clock(mark.at_ms)}", timeout=4)
+        self.send(SeekReplay(mark.at_ms))
 
     def action_leave(self) -> None:
         """A replay goes back to where it was started from (stopped, everything committed);
