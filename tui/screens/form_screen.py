@@ -32,6 +32,8 @@ FORM_BINDINGS: list[BindingType] = [
 class _Form(Protocol):
     def form_state(self) -> object: ...
 
+    def dismiss(self, result: None = None) -> object: ...
+
     def notify(
         self,
         message: str,
@@ -44,7 +46,8 @@ class _Form(Protocol):
 
 
 class UnsavedGuard:
-    """What a form held when it opened, and the confirmations of leaving it changed."""
+    """What a form held when it opened, and the confirmations of leaving it changed: the one
+    rule both kinds of form follow."""
 
     def __init__(self, form: _Form) -> None:
         self._form = form
@@ -60,13 +63,18 @@ class UnsavedGuard:
         """True when something was typed, ticked or chosen since the form opened."""
         return bool(self._initial != self._form.form_state())
 
-    def may_leave(self) -> bool:
-        """Esc: at once when nothing changed, else on the second press."""
-        return self._ask(self._discard, DISCARD_NOTICE)
+    def cancel(self) -> None:
+        """Esc: leave at once when nothing changed, else on the second press."""
+        if self._ask(self._discard, DISCARD_NOTICE):
+            self._form.dismiss(None)
 
     def may_quit(self) -> bool:
         """ctrl+q: at once when nothing changed, else on the second press."""
         return self._ask(self._quit, QUIT_NOTICE)
+
+    def q_pressed(self) -> None:
+        """``q`` outside a text field: say how to leave instead of quitting."""
+        self._form.notify(Q_NOTICE, timeout=4)
 
     def _ask(self, press: TwoPress, notice: str) -> bool:
         if not self.changed() or press.confirmed():
@@ -95,36 +103,12 @@ class FormScreen(Screen[ResultT]):
 
     def action_cancel(self) -> None:
         """Leave without saving; a changed form asks first (a second esc discards)."""
-        if self.guard.may_leave():
-            self.dismiss(None)
+        self.guard.cancel()
 
     def action_q_on_form(self) -> None:
-        """``q`` outside a text field: say how to leave instead of quitting."""
-        self.notify(Q_NOTICE, timeout=4)
+        """``q`` outside a text field never quits."""
+        self.guard.q_pressed()
 
 
-class FormModal(ModalScreen[ResultT]):
+class FormModal(FormScreen[ResultT], ModalScreen[ResultT]):
     """A small form over another screen (a note, an adverse event), guarded the same way."""
-
-    BINDINGS: ClassVar[list[BindingType]] = FORM_BINDINGS
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.guard = UnsavedGuard(self)
-
-    @on(Mount)
-    def _remember_on_mount(self) -> None:
-        self.call_after_refresh(self.guard.remember)
-
-    def form_state(self) -> object:
-        """What the form holds, comparable with ``==``."""
-        raise NotImplementedError
-
-    def action_cancel(self) -> None:
-        """Leave without saving; a changed form asks first (a second esc discards)."""
-        if self.guard.may_leave():
-            self.dismiss(None)
-
-    def action_q_on_form(self) -> None:
-        """``q`` outside a text field: say how to leave instead of quitting."""
-        self.notify(Q_NOTICE, timeout=4)
