@@ -149,3 +149,55 @@ def test_clinical_words_not_stored_values() -> None:
     assert warning_text("lot_expiry: lot L1 expired") == "lot L1 expired"
     # A sentence with a colon in it is left whole.
     assert warning_text("Note: read this") == "Note: read this"
+
+
+class _CountingLiveScreen(LiveScreen):
+    """The live screen, counting how often the whole screen is laid out again."""
+
+    layouts = 0
+
+    def _refresh_layout(self, *args: object, **kwargs: object) -> None:
+        type(self).layouts += 1
+        super()._refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_new_numbers_are_redrawn_in_place_without_a_layout() -> None:
+    view = live_view()
+    views = [
+        replace(
+            view,
+            shot_count=200 + n,
+            session_volume_nl=2_500_000 + n * 15_000,
+            last_depth_um=2400 + n * 10,
+            recent_depths_um=(*view.recent_depths_um[1:], 2400 + n * 10),
+            zones=(
+                *view.zones[:2],
+                replace(view.zones[2], points_done=62 + n, volume_done_nl=930_000 + n * 15_000),
+                *view.zones[3:],
+            ),
+            gun=replace(view.gun, syringe_remaining_nl=1_000_000 - n * 15_000),
+        )
+        for n in range(30)
+    ]
+
+    async def run() -> None:
+        app = InjectorApp(first=lambda app: _CountingLiveScreen(StaticFeed([view]), view))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, LiveScreen), "the live view")
+            live = app.screen
+            assert isinstance(live, LiveScreen)
+            # The footer and the header finish their own first layouts after mounting.
+            before = -1
+            while before != _CountingLiveScreen.layouts:
+                before = _CountingLiveScreen.layouts
+                await pilot.pause(0.5)
+            for new in views:
+                live.post_message(ViewChanged(new))
+                await pilot.pause()
+            await until(pilot, lambda: live.view.shot_count == 229, "the last view")
+            await pilot.pause(0.2)
+            # Thirty new counts, volumes, depths and syringe figures: drawn, never laid out.
+            assert _CountingLiveScreen.layouts == before
+            assert live.query_one("#shot-digits", Digits).value == "229"
+
+    asyncio.run(run())
