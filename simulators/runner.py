@@ -186,6 +186,8 @@ class Simulator:
         self._clock_running = replay is None
         """A replay's clock starts when the first host opens the port, so it misses nothing."""
         self._paused = False
+        self._fast_forward: tuple[float, Speed] | None = None
+        """Scenario time a fast-forward plays to, and the speed to go back to there."""
         self._now_ms = 0.0
         self._line_free_at = 0.0
         self._shot_index: dict[tuple[int, int], ShotRecord] = {}
@@ -342,7 +344,28 @@ class Simulator:
         the speed as at construction unless one was given.
         """
         _check_speed(speed)
-        self._call(lambda: self._do_set_speed(speed))
+        self._call(lambda: self._do_set_speed(speed, ends_fast_forward=True))
+
+    def fast_forward_to(self, ms: float) -> None:
+        """Play as fast as the host reads until scenario time ``ms``, then at the speed before.
+
+        Nothing is skipped: every byte still goes out, in order, so what records the replay
+        records all of it. Does nothing if ``ms`` is already reached; a new speed ends it.
+        """
+        self._call(lambda: self._do_fast_forward(ms))
+
+    @property
+    def fast_forwarding(self) -> bool:
+        """True while a :meth:`fast_forward_to` has not reached its time."""
+        with self._lock:
+            return self._fast_forward is not None
+
+    def _do_fast_forward(self, ms: float) -> None:
+        if ms <= self._now_ms:
+            return
+        back_to = self._fast_forward[1] if self._fast_forward else self.speed
+        self._do_set_speed("max")
+        self._fast_forward = (ms, back_to)
 
     def _do_pause(self) -> None:
         self._paused = True
@@ -352,7 +375,9 @@ class Simulator:
             self._paused = False
             self._anchor(time.monotonic())
 
-    def _do_set_speed(self, speed: Speed) -> None:
+    def _do_set_speed(self, speed: Speed, *, ends_fast_forward: bool = False) -> None:
+        if ends_fast_forward:
+            self._fast_forward = None
         self.speed = speed
         if not self._baud_given:
             self.baud = _default_baud(speed)
@@ -659,6 +684,11 @@ class Simulator:
                 return
             nxt = self._source.next_event_ms()
             if nxt is None:
+                return
+            if self._fast_forward is not None and nxt > self._fast_forward[0]:
+                # Reached: the rest plays at the speed from before, from here.
+                back_to = self._fast_forward[1]
+                self._do_set_speed(back_to, ends_fast_forward=True)
                 return
             self._now_ms = max(self._now_ms, float(nxt))
             self._source.advance_to(self._now_ms)

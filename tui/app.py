@@ -12,17 +12,32 @@ import gc
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from injector.storage.engine import Database, open_database
+from simulators.replay import ReplayError
+from tui.app_requests import (
+    GoHome,
+    LeaveReplay,
+    OpenReplay,
+    PrepareSession,
+    ReviewSession,
+    SessionFinished,
+    StartDemo,
+    StartReplay,
+    StartSession,
+)
 from tui.demo_records import DEMO_PIN, DEMO_PRACTITIONER, start_demo_session
 from tui.feed_messages import ReplaySpeed
+from tui.replay_index import ReplayContext, index_capture
 from tui.screens.before import BeforeSessionScreen
 from tui.screens.end import EndOfSessionScreen
+from tui.screens.form_screen import FormModal, FormScreen
 from tui.screens.help import HelpScreen
 from tui.screens.home import HomeScreen
 from tui.screens.live_screen import LiveScreen
@@ -31,6 +46,11 @@ from tui.screens.replay import ReplayScreen
 from tui.services import Services
 from tui.session_feed import CaptureReplay, GunSource, SessionFeed, SimulatedGun
 from tui.state import LiveView
+
+
+@runtime_checkable
+class _HasHelpSection(Protocol):
+    help_section: str
 
 
 def _binding_commands(screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -75,6 +95,9 @@ class InjectorApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "help"),
         Binding("q", "quit", "quit"),
+        # Textual's own ctrl+q quits at once; here it asks as q q does while a session records,
+        # and on a form with unsaved changes.
+        Binding("ctrl+q", "request_quit", "quit", show=False, priority=True),
     ]
 
     def __init__(
@@ -159,7 +182,9 @@ class InjectorApp(App[None]):
     def action_help(self) -> None:
         """Show the help screen (once)."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(getattr(self.screen, "help_section", None)))
+            screen = self.screen
+            section = screen.help_section if isinstance(screen, _HasHelpSection) else None
+            self.push_screen(HelpScreen(section))
 
     async def action_home(self) -> None:
         """Back to patients and plans (stopping a live feed first)."""
@@ -173,15 +198,49 @@ class InjectorApp(App[None]):
             return
         await self.switch_screen(HomeScreen(services.clinic))
 
-    def action_prepare_session(self, plan_id: int) -> None:
+    @on(GoHome)
+    async def _home_requested(self) -> None:
+        await self.action_home()
+
+    @on(PrepareSession)
+    def _session_prepare_requested(self, message: PrepareSession) -> None:
         """The before-session screen of a plan's next session."""
         services = self._need_services()
         gun = SimulatedGun(services.simulator_scenario, speed=services.simulator_speed)
-        self.push_screen(BeforeSessionScreen(services.clinic, plan_id, gun))
+        self.push_screen(BeforeSessionScreen(services.clinic, message.plan_id, gun))
 
-    def action_review_session(self, session_id: int) -> None:
+    @on(ReviewSession)
+    def _review_requested(self, message: ReviewSession) -> None:
         """The review of a past session."""
-        self.push_screen(EndOfSessionScreen(self._need_services().clinic, session_id))
+        self.push_screen(EndOfSessionScreen(self._need_services().clinic, message.session_id))
+
+    @on(OpenReplay)
+    async def _replay_screen_requested(self) -> None:
+        await self.action_replay()
+
+    @on(StartDemo)
+    async def _demo_requested(self) -> None:
+        await self.action_demo()
+
+    @on(StartSession)
+    async def _session_start_requested(self, message: StartSession) -> None:
+        await self.start_session(message.session_id, message.plan_id, message.title, message.gun)
+
+    @on(StartReplay)
+    async def _replay_start_requested(self, message: StartReplay) -> None:
+        await self.start_replay(message.path, message.speed, message.start_ms, again=message.again)
+
+    @on(LeaveReplay)
+    async def _replay_leave_requested(self, message: LeaveReplay) -> None:
+        """Stop the replay on top (everything it recorded committed) and go back."""
+        screen = self.screen
+        if isinstance(screen, LiveScreen) and screen.replay:
+            await screen.stop_feed()
+            self.pop_screen()
+
+    @on(SessionFinished)
+    def _session_finished_message(self, message: SessionFinished) -> None:
+        self.show_end_of_session(message.session_id)
 
     async def action_replay(self) -> None:
         """The replay screen (a replay already playing is stopped first)."""
@@ -241,18 +300,45 @@ class InjectorApp(App[None]):
         screen = LiveScreen(feed, LiveView(title=title, zones=zones))
         await self._replace_top(screen)
 
-    async def start_replay(self, path: Path, speed: ReplaySpeed) -> None:
-        """Play a capture into the live view, recording into the scratch database."""
+    async def start_replay(
+        self, path: Path, speed: ReplaySpeed, start_ms: float = 0.0, *, again: bool = False
+    ) -> None:
+        """Play a capture into the live view, each replay into a scratch database of its own
+        (or the one given with ``--replay-db``), from capture time ``start_ms``.
+
+        A replay already on top is stopped (committed) and replaced. ``again`` (seeking back)
+        always records into a new scratch database: the earlier one holds these shots already,
+        and a shot stored once is never stored twice.
+        """
         services = self._need_services()
-        url = services.replay_db_url or str(
-            Path(tempfile.mkdtemp(prefix="injector-replay-")) / "replay.sqlite3"
-        )
+        try:
+            index = await asyncio.to_thread(index_capture, path)
+        except ReplayError as exc:
+            self.notify(f"Cannot replay: {exc}", severity="error", timeout=10)
+            return
+        if isinstance(self.screen, LiveScreen) and self.screen.replay:
+            await self.screen.stop_feed()
+            self.pop_screen()
+        given = None if again else services.replay_db_url
+        url = given or str(Path(tempfile.mkdtemp(prefix="injector-replay-")) / "replay.sqlite3")
         # Opening migrates the database: not on the UI thread.
         db = await asyncio.to_thread(open_database, url)
         self._scratch.append(db)
         title = path.name  # the header adds "— replay"
-        feed = SessionFeed(db, CaptureReplay(path, speed), title=title, actor=services.actor)
-        await self._replace_top(LiveScreen(feed, LiveView(title=title), replay=True, speed=speed))
+        gun = CaptureReplay(path, speed, start_ms=start_ms)
+        feed = SessionFeed(db, gun, title=title, actor=services.actor)
+
+        def position() -> float | None:
+            sim = feed.simulator
+            return float(sim.scenario_ms) if sim is not None else None
+
+        context = ReplayContext(path, index, url, position)
+        if index.warning is not None:
+            self.notify(f"Damaged capture: {index.warning}", severity="warning", timeout=15)
+        # On top of the replay picker: leaving the replay (esc) goes back to it.
+        await self.push_screen(
+            LiveScreen(feed, LiveView(title=title), replay=True, speed=speed, context=context)
+        )
 
     async def _replace_top(self, screen: Screen[None]) -> None:
         # A session screen replaces the form that led to it; escape from it is not "back".
@@ -265,10 +351,10 @@ class InjectorApp(App[None]):
         """Replace the live screen with the review of the session it recorded."""
         services = self._need_services()
         screen = self.screen
-        if isinstance(screen, LiveScreen):
-            progress = getattr(screen.feed, "live", None)
-            if progress is not None:
-                services.clinic.remember_progress(progress.progress())
+        if isinstance(screen, LiveScreen) and isinstance(screen.feed, SessionFeed):
+            live = screen.feed.live
+            if live is not None:
+                services.clinic.remember_progress(live.progress())
         self.switch_screen(EndOfSessionScreen(services.clinic, session_id))
 
     # --- quitting --------------------------------------------------------------------------
@@ -279,6 +365,18 @@ class InjectorApp(App[None]):
                 if not screen.ended:
                     self.notify("Stopping the gun's recording: committing everything first…")
                 await screen.stop_feed()
+
+    async def action_request_quit(self) -> None:
+        """ctrl+q: while a session records, the first press asks (as q q does); on a form with
+        unsaved changes too; otherwise quit."""
+        recording = self.recording_session()
+        if recording is not None:
+            await recording.action_quit_twice()
+            return
+        screen = self.screen
+        if isinstance(screen, FormScreen | FormModal) and not screen.guard.may_quit():
+            return
+        await self.action_quit()
 
     async def action_quit(self) -> None:
         """Stop every live feed (committing what it recorded), then exit."""

@@ -151,6 +151,13 @@ class SetReplay:
     speed: ReplaySpeed
 
 
+@dataclass(frozen=True, slots=True)
+class SeekReplay:
+    """Play a replay fast up to capture time ``to_ms`` (nothing skipped), then at its speed."""
+
+    to_ms: float
+
+
 Command = (
     SelectZone
     | SetLock
@@ -160,6 +167,7 @@ Command = (
     | EndSession
     | Stop
     | SetReplay
+    | SeekReplay
 )
 
 

@@ -13,9 +13,11 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import assert_never
 
 from injector.domain.shot_rules import shot_kind
 from injector.driver import (
+    DecoderStatistics,
     DeviceIdentified,
     DeviceRebooted,
     DriverEvent,
@@ -57,6 +59,12 @@ _LINKS = {
     LinkState.RECONNECTING: LinkStatus.RECONNECTING,
     LinkState.STOPPED: LinkStatus.STOPPED,
 }
+
+
+LINK_LOST_TEXT = (
+    "LINK LOST: the gun stopped answering (cable, power or battery?); it keeps its shots "
+    "and they are recovered on reconnect"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,69 +229,88 @@ class LiveModel:
         self._set(limit_alert="" if lock.banner == "unlocked" else f"plan limit {lock.banner}")
 
     def apply(self, event: DriverEvent) -> LogLine | Notice | None:
-        """Fold one driver event in; returns what to log (a Notice also notifies)."""
-        if isinstance(event, ShotReceived):
-            if shot_kind(event.flags, event.depth_um, event.volume_nl).on_skin:
-                self._recent.append(event.depth_um)
-                self._set(last_depth_um=event.depth_um)
-            self._gun(syringe_remaining_nl=event.syringe_remaining_nl)
-            return None
-        if isinstance(event, Status):
-            faults = tuple(
-                FAULTS.get(b, f"fault {b}") for b in range(1, 16) if event.fault_bits >> b & 1
-            )
-            self._gun(
-                battery_pct=event.battery_pct,
-                syringe_remaining_nl=event.syringe_remaining_nl,
-                faults=faults,
-                locked=event.state == 3,
-            )
-            return None
-        if isinstance(event, SettingsChanged):
-            self._gun(
-                mode=MODES.get(event.mode, str(event.mode)),
-                depth_set_um=event.depth_set_um,
-                volume_set_nl=event.volume_set_nl,
-                rate_spm=event.rate_spm,
-                syringe_capacity_nl=event.syringe_capacity_ul * 1000,
-            )
-            return None
-        if isinstance(event, LinkChanged):
-            return self._link(event)
-        if isinstance(event, DeviceIdentified):
-            self._gun(model=event.model, serial=event.serial, firmware=event.firmware)
-            return LogLine(_at(event.at), f"gun {event.model} {event.serial} fw {event.firmware}")
-        if isinstance(event, FaultChanged):
-            name = FAULTS.get(event.code, f"fault {event.code}")
-            # The panel shows it at once; the next heartbeat confirms the whole set.
-            others = tuple(f for f in self._view.gun.faults if f != name)
-            self._gun(faults=(*others, name) if event.active else others)
-            if event.active:
-                return Notice(
-                    LogLine(_at(event.at), f"FAULT {name} (detail {event.detail})", Severity.ERROR)
+        """Fold one driver event in; returns what to log (a Notice also notifies).
+
+        Every kind of driver event is matched: a new one is a type error here until the live
+        view decides what it shows of it.
+        """
+        match event:
+            case ShotReceived():
+                if shot_kind(event.flags, event.depth_um, event.volume_nl).on_skin:
+                    self._recent.append(event.depth_um)
+                    self._set(last_depth_um=event.depth_um)
+                self._gun(syringe_remaining_nl=event.syringe_remaining_nl)
+                return None
+            case Status():
+                faults = tuple(
+                    FAULTS.get(b, f"fault {b}") for b in range(1, 16) if event.fault_bits >> b & 1
                 )
-            return LogLine(_at(event.at), f"fault cleared: {name}")
-        if isinstance(event, ShotsRecovered):
-            return self._add_tally(False, "", event.count, event.at)
-        if isinstance(event, ShotsLost):
-            return self._add_tally(True, event.reason, event.count, event.at)
-        if isinstance(event, DeviceRebooted):
-            return Notice(LogLine(_at(event.at), "the gun restarted", Severity.WARNING))
-        if isinstance(event, LockChanged):
-            reason = LOCK_REASONS.get(event.reason, str(event.reason))
-            self._gun(locked=event.locked, lock_reason=reason if event.locked else "")
-            if self._locked_by_plan_limit() and not self._view.limit_alert:
-                self._set(limit_alert=f"plan limit: {PlanLock(locked=True).banner}")
-            verb = "locked" if event.locked else "unlocked"
-            if not event.acknowledged:
-                return Notice(
-                    LogLine(_at(event.at), f"the gun did not confirm: {verb}", Severity.WARNING)
+                self._gun(
+                    battery_pct=event.battery_pct,
+                    syringe_remaining_nl=event.syringe_remaining_nl,
+                    faults=faults,
+                    locked=event.state == 3,
                 )
-            return LogLine(_at(event.at), f"trigger {verb} ({reason})")
-        if isinstance(event, UnrecognisedData):
-            text = f"unrecognised data on {event.port} at {event.baud} baud: wrong baud rate?"
-            return Notice(LogLine(_at(event.at), text, Severity.WARNING))
-        return None
+                return None
+            case SettingsChanged():
+                self._gun(
+                    mode=MODES.get(event.mode, str(event.mode)),
+                    depth_set_um=event.depth_set_um,
+                    volume_set_nl=event.volume_set_nl,
+                    rate_spm=event.rate_spm,
+                    syringe_capacity_nl=event.syringe_capacity_ul * 1000,
+                )
+                return None
+            case LinkChanged():
+                return self._link(event)
+            case DeviceIdentified():
+                self._gun(model=event.model, serial=event.serial, firmware=event.firmware)
+                text = f"gun {event.model} {event.serial} fw {event.firmware}"
+                return LogLine(_at(event.at), text)
+            case FaultChanged():
+                return self._fault(event)
+            case ShotsRecovered():
+                return self._add_tally(False, "", event.count, event.at)
+            case ShotsLost():
+                return self._add_tally(True, event.reason, event.count, event.at)
+            case DeviceRebooted():
+                return Notice(LogLine(_at(event.at), "the gun restarted", Severity.WARNING))
+            case LockChanged():
+                return self._lock(event)
+            case UnrecognisedData():
+                text = (
+                    f"unrecognised data on {event.port} at {event.baud} baud: "
+                    "wrong baud rate, or not an IGP/1 gun?"
+                )
+                return Notice(LogLine(_at(event.at), text, Severity.WARNING))
+            case DecoderStatistics():
+                # Counters for technicians (capture info); nothing a practitioner acts on.
+                return None
+            case _:
+                assert_never(event)
+
+    def _fault(self, event: FaultChanged) -> LogLine | Notice:
+        name = FAULTS.get(event.code, f"fault {event.code}")
+        # The panel shows it at once; the next heartbeat confirms the whole set.
+        others = tuple(f for f in self._view.gun.faults if f != name)
+        self._gun(faults=(*others, name) if event.active else others)
+        if event.active:
+            return Notice(
+                LogLine(_at(event.at), f"FAULT {name} (detail {event.detail})", Severity.ERROR)
+            )
+        return LogLine(_at(event.at), f"fault cleared: {name}")
+
+    def _lock(self, event: LockChanged) -> LogLine | Notice:
+        reason = LOCK_REASONS.get(event.reason, str(event.reason))
+        self._gun(locked=event.locked, lock_reason=reason if event.locked else "")
+        if self._locked_by_plan_limit() and not self._view.limit_alert:
+            self._set(limit_alert=f"plan limit: {PlanLock(locked=True).banner}")
+        verb = "locked" if event.locked else "unlocked"
+        if not event.acknowledged:
+            return Notice(
+                LogLine(_at(event.at), f"the gun did not confirm: {verb}", Severity.WARNING)
+            )
+        return LogLine(_at(event.at), f"trigger {verb} ({reason})")
 
     def _add_tally(self, lost: bool, reason: str, count: int, at: float) -> LogLine | Notice | None:
         # After a reconnect the driver reports recovered shots read by read: a dozen lines of
@@ -320,7 +347,9 @@ class LiveModel:
             if self._link_lost:
                 return None
             self._link_lost = True
-            return Notice(LogLine(_at(event.at), f"LINK LOST: {event.reason}", Severity.ERROR))
+            # The driver's reason is for technicians (it can be the serial library's own
+            # message); the practitioner is told what it means and what happens next.
+            return Notice(LogLine(_at(event.at), LINK_LOST_TEXT, Severity.ERROR))
         if status is LinkStatus.LIVE and self._link_lost:
             # Lost → reconnecting → connecting → live: restored only once it is live again.
             self._link_lost = False

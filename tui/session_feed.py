@@ -17,11 +17,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, assert_never, cast, get_args
 
 from injector.domain.vocabulary import SessionStatus
 from injector.driver import DriverEvent
-from injector.driver.events import SettingsChanged, ShotsLost, ShotsRecovered
+from injector.driver.events import (
+    DecoderStatistics,
+    DeviceIdentified,
+    DeviceRebooted,
+    FaultChanged,
+    LinkChanged,
+    LockChanged,
+    SettingsChanged,
+    ShotReceived,
+    ShotsLost,
+    ShotsRecovered,
+    Status,
+    UnrecognisedData,
+)
 from injector.recorder import Commit, Recording
 from injector.session import DeviceEventIn, DeviceEventKind, LiveSession, clinical
 from injector.session.session_window import earlier_summary
@@ -42,6 +55,7 @@ from tui.feed_messages import (
     Poster,
     RecordAdverseEvent,
     ReplaySpeed,
+    SeekReplay,
     SelectZone,
     SetLock,
     SetReplay,
@@ -79,6 +93,8 @@ class CaptureReplay:
 
     path: Path
     speed: ReplaySpeed = ReplaySpeed.X1
+    start_ms: float = 0.0
+    """Capture time to start showing from: what comes before is played fast, not skipped."""
 
 
 GunSource = SerialGun | SimulatedGun | CaptureReplay
@@ -90,6 +106,7 @@ _COMMAND_NAMES: dict[type, str] = {
     AddNote: "note",
     RecordAdverseEvent: "adverse event",
     SetReplay: "replay pause, resume or speed",
+    SeekReplay: "replay seek",
 }
 """What the practitioner asked for, in their words, when it is refused."""
 Speed = float | Literal["max"]
@@ -257,7 +274,10 @@ class SessionFeed:
             sim = Simulator(replay=self.gun.path, speed=speed, link=link, record=False)
             self.model.set_replay(f"replay {self.gun.path.name} · {self.gun.speed.label}")
         self.simulator = sim
-        return sim.start()
+        path = sim.start()
+        if isinstance(self.gun, CaptureReplay) and self.gun.start_ms > 0:
+            sim.fast_forward_to(self.gun.start_ms)
+        return path
 
     def _loop(self, cancelled: Callable[[], bool]) -> FeedEnded | None:
         # When the view is next published. What was committed goes out at once (at most every
@@ -324,35 +344,63 @@ class SessionFeed:
             self._post.post_message(LogAdded(line))
 
     def _handle(self, item: object) -> FeedEnded | None:
-        if isinstance(item, _DRIVER_EVENTS):
-            line = self.model.apply(item)
-            if line is not None and not isinstance(item, ShotsRecovered | ShotsLost):
-                # Recovered or lost shots summed so far come first: the log keeps the order.
-                self._log(self.model.take_tally())
-            self._log(line)
-            if isinstance(item, SettingsChanged) and self.follow_gun_settings:
-                self._follow(item.depth_set_um, datetime.fromtimestamp(item.at, UTC))
-        elif isinstance(item, Commit):
-            for alert in item.alerts:
-                self._log(self.model.apply_alert(alert))
-            if self.live is not None:
-                self.model.apply_progress(self.live.progress())
-                self._tell_earlier(self.live)
-        elif isinstance(item, _Opened):
-            self._opened(item.live)
-        elif isinstance(item, Stop):
-            return FeedEnded(self.session_id, finished=False)
-        elif isinstance(item, EndSession):
-            return self._end()
-        elif isinstance(
-            item, SelectZone | SetLock | OverrideLimit | AddNote | RecordAdverseEvent | SetReplay
-        ):
-            try:
-                self._command(item)
-            except Exception as exc:  # a refused command is told, never fatal
-                what = _COMMAND_NAMES.get(type(item), "command")
-                self._log(Notice(_local(f"{what} refused: {exc}", Severity.ERROR)))
+        # The queue carries what the driver, the recorder, the session logic and the screen
+        # put on it; each kind is matched, and a new kind is a type error until handled.
+        feed_item = _as_feed_item(item)
+        match feed_item:
+            case Commit():
+                for alert in feed_item.alerts:
+                    self._log(self.model.apply_alert(alert))
+                if self.live is not None:
+                    self.model.apply_progress(self.live.progress())
+                    self._tell_earlier(self.live)
+            case _Opened():
+                self._opened(feed_item.live)
+            case Stop():
+                return FeedEnded(self.session_id, finished=False)
+            case EndSession():
+                return self._end()
+            case (
+                SelectZone()
+                | SetLock()
+                | OverrideLimit()
+                | AddNote()
+                | RecordAdverseEvent()
+                | SetReplay()
+                | SeekReplay()
+            ):
+                try:
+                    self._command(feed_item)
+                except Exception as exc:  # a refused command is told, never fatal
+                    what = _COMMAND_NAMES.get(type(feed_item), "command")
+                    self._log(Notice(_local(f"{what} refused: {exc}", Severity.ERROR)))
+            case (
+                LinkChanged()
+                | DeviceIdentified()
+                | SettingsChanged()
+                | ShotReceived()
+                | FaultChanged()
+                | Status()
+                | DeviceRebooted()
+                | ShotsRecovered()
+                | ShotsLost()
+                | LockChanged()
+                | DecoderStatistics()
+                | UnrecognisedData()
+            ):
+                self._driver_event(feed_item)
+            case _:
+                assert_never(feed_item)
         return None
+
+    def _driver_event(self, event: DriverEvent) -> None:
+        line = self.model.apply(event)
+        if line is not None and not isinstance(event, ShotsRecovered | ShotsLost):
+            # Recovered or lost shots summed so far come first: the log keeps the order.
+            self._log(self.model.take_tally())
+        self._log(line)
+        if isinstance(event, SettingsChanged) and self.follow_gun_settings:
+            self._follow(event.depth_set_um, datetime.fromtimestamp(event.at, UTC))
 
     def _opened(self, live: LiveSession) -> None:
         self.live = live
@@ -403,31 +451,44 @@ class SessionFeed:
             return  # applied when the gun opens its session, from ``at`` on
         self._log(_local(f"zone {zone.key} {zone.name} active"))
 
-    def _command(self, command: Command) -> None:
+    def _command(
+        self,
+        command: SelectZone
+        | SetLock
+        | OverrideLimit
+        | AddNote
+        | RecordAdverseEvent
+        | SetReplay
+        | SeekReplay,
+    ) -> None:
         live = self.live
-        if isinstance(command, SelectZone):
-            zone = next((z for z in self.model.current.zones if z.key == command.key), None)
-            if zone is not None:
-                self._select_zone(zone.zone_id, _now())
-        elif isinstance(command, SetLock):
-            self._set_lock(command.locked)
-        elif isinstance(command, OverrideLimit):
-            self._override(command)
-        elif isinstance(command, AddNote):
-            if live is None:
-                raise RuntimeError("no session yet: the gun has not identified itself")
-            live.add_events(
-                [
-                    DeviceEventIn(
-                        DeviceEventKind.NOTE, _now(), live.serial, None, {"text": command.text}
-                    )
-                ]
-            )
-            self._log(_local(f"note: {command.text}"))
-        elif isinstance(command, RecordAdverseEvent):
-            self._record_adverse(command)
-        elif isinstance(command, SetReplay):
-            self._set_replay(command)
+        match command:
+            case SelectZone():
+                zone = next((z for z in self.model.current.zones if z.key == command.key), None)
+                if zone is not None:
+                    self._select_zone(zone.zone_id, _now())
+            case SetLock():
+                self._set_lock(command.locked)
+            case OverrideLimit():
+                self._override(command)
+            case AddNote():
+                if live is None:
+                    raise RuntimeError("no session yet: the gun has not identified itself")
+                note = {"text": command.text}
+                live.add_events(
+                    [DeviceEventIn(DeviceEventKind.NOTE, _now(), live.serial, None, note)]
+                )
+                self._log(_local(f"note: {command.text}"))
+            case RecordAdverseEvent():
+                self._record_adverse(command)
+            case SetReplay():
+                self._set_replay(command)
+            case SeekReplay():
+                if self.simulator is None:
+                    raise RuntimeError("no replay is playing")
+                self.simulator.fast_forward_to(command.to_ms)
+            case _:
+                assert_never(command)
 
     def _set_lock(self, locked: bool) -> None:
         recording = self._recording
@@ -545,6 +606,18 @@ class SessionFeed:
         gun_dir, self._gun_dir = self._gun_dir, None
         if gun_dir is not None:
             shutil.rmtree(gun_dir, ignore_errors=True)
+
+
+_FeedItem = DriverEvent | Commit | _Opened | Command
+"""What the feed's queue carries."""
+_FEED_ITEMS: tuple[type, ...] = (*_DRIVER_EVENTS, Commit, _Opened, *get_args(Command))
+
+
+def _as_feed_item(item: object) -> _FeedItem:
+    """The queue's item as the union it is (the queue is shared with untyped subscribers)."""
+    if not isinstance(item, _FEED_ITEMS):
+        raise TypeError(f"the live feed cannot handle {type(item).__name__}")
+    return cast(_FeedItem, item)
 
 
 def driver_event_types() -> tuple[type[DriverEvent], ...]:

@@ -33,6 +33,52 @@ class Severity(enum.StrEnum):
     ERROR = "error"
 
 
+class ZoneFill(enum.Enum):
+    """How far a zone's volume is against its plan and its maximum: each looks different on
+    the live screen, so a glance tells "keep going" from "done" from "stop"."""
+
+    UNDER = "under plan"
+    FULL = "full"
+    """Exactly the planned volume."""
+    PAST_PLAN = "past plan"
+    """More than planned, still under the maximum."""
+    AT_MAX = "at max"
+    """The maximum reached: the plan limit (the gun may be locked)."""
+    PAST_MAX = "PAST MAX"
+    """More than the maximum (a limit overridden, or shots recovered after the lock)."""
+
+    @property
+    def mark(self) -> str:
+        """A symbol that tells the states apart without colour."""
+        return _FILL_MARKS[self]
+
+    @property
+    def style(self) -> str:
+        """The Rich style of its numbers and bars."""
+        return _FILL_STYLES[self]
+
+    @property
+    def css_class(self) -> str:
+        """The CSS class a widget takes in this state (``-fill-past_plan``…)."""
+        return f"-fill-{self.name.lower()}"
+
+
+_FILL_MARKS = {
+    ZoneFill.UNDER: " ",
+    ZoneFill.FULL: "✔",
+    ZoneFill.PAST_PLAN: "▲",
+    ZoneFill.AT_MAX: "■",
+    ZoneFill.PAST_MAX: "✖",
+}
+_FILL_STYLES = {
+    ZoneFill.UNDER: "cyan",
+    ZoneFill.FULL: "bold green",
+    ZoneFill.PAST_PLAN: "bold yellow",
+    ZoneFill.AT_MAX: "bold red",
+    ZoneFill.PAST_MAX: "bold white on red",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ZoneView:
     """One plan zone with what was done in it so far in this session."""
@@ -70,6 +116,20 @@ class ZoneView:
     def at_limit(self) -> bool:
         """The zone's maximum volume is reached."""
         return self.max_volume_nl > 0 and self.volume_done_nl >= self.max_volume_nl
+
+    @property
+    def fill(self) -> ZoneFill:
+        """Where the volume done stands against the plan and the maximum."""
+        done, planned, most = self.volume_done_nl, self.volume_planned_nl, self.max_volume_nl
+        if most > 0 and done > most:
+            return ZoneFill.PAST_MAX
+        if most > 0 and done == most:
+            return ZoneFill.AT_MAX
+        if done > planned:
+            return ZoneFill.PAST_PLAN
+        if done == planned and planned > 0:
+            return ZoneFill.FULL
+        return ZoneFill.UNDER
 
 
 class LinkStatus(enum.StrEnum):
@@ -159,6 +219,20 @@ class PatientRow:
     date_of_birth: date
 
 
+_STATUS_WORDS = {
+    "planned": "planned",
+    "in_progress": "in progress (open)",
+    "completed": "completed",
+    "aborted": "aborted",
+    "skipped": "skipped",
+}
+
+
+def status_words(status: str) -> str:
+    """A session's status as a clinician says it (``in_progress`` → ``in progress (open)``)."""
+    return _STATUS_WORDS.get(status, status.replace("_", " "))
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRow:
     """A past or planned session of a plan."""
@@ -166,10 +240,16 @@ class SessionRow:
     session_id: int
     sequence_no: int | None
     status: str
+    """The stored status (``in_progress``…); :attr:`status_text` is what screens show."""
     started_at: datetime | None
     shots: int
     volume_nl: int
     signed: bool
+
+    @property
+    def status_text(self) -> str:
+        """The status in a clinician's words."""
+        return status_words(self.status)
 
 
 @dataclass(frozen=True, slots=True)

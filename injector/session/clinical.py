@@ -10,6 +10,7 @@ next to the untouched original.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -208,16 +209,20 @@ def recorded_allergies(text: str) -> str:
     return cleaned
 
 
-def warning_text(warning: str) -> str:
-    """A stored checklist warning as the practitioner reads it.
+_FIELD_PATH = re.compile(r"[a-z_][a-z0-9_]*(\[\d+\])?(\.[a-z_][a-z0-9_]*(\[\d+\])?)*")
 
-    Warnings are stored as ``key: text`` (the key names what raised it, e.g. ``lot_expiry``);
-    screens and ``session show`` print the text alone, capitalised.
+
+def warning_text(warning: str) -> str:
+    """A warning as the practitioner reads it, without the field it is stored under.
+
+    Checklist and plan warnings are kept as ``key: text`` (``lot_expiry: lot L1 expired …``,
+    ``solution.expiry: …``) so a program can tell them apart; screens and ``session show``
+    print the text alone. Text that merely contains a colon (``Note: read this``) is kept.
     """
-    key, sep, text = warning.partition(": ")
-    if not sep or " " in key:
-        return warning
-    return text[:1].upper() + text[1:]
+    path, sep, text = warning.partition(": ")
+    if sep and _FIELD_PATH.fullmatch(path):
+        return text
+    return warning
 
 
 def plan_session(

@@ -19,7 +19,7 @@ from injector.storage import open_database
 from tui.demo_records import DEMO_PATIENT
 
 # The forehead zone of the demo plan has 90 points: its counter "n/90" moves as shots land.
-FOREHEAD_COUNTER = re.compile(r"\b([1-9]\d?)/90\b")
+FOREHEAD_COUNTER = re.compile(r"\b([1-9]\d{0,2})/90\b")
 
 
 def test_demo_shows_shots_and_quits_with_q_twice(tmp_path: Path) -> None:

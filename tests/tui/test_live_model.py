@@ -18,7 +18,7 @@ from injector.driver import (
 )
 from injector.session import PlanAlert
 from tests.tui.fixtures import FACE_ZONES
-from tui.live_model import RECENT_DEPTHS, LiveModel, Notice
+from tui.live_model import LINK_LOST_TEXT, RECENT_DEPTHS, LiveModel, Notice
 from tui.state import LinkStatus, LogLine, Severity
 
 
@@ -75,7 +75,10 @@ def test_link_loss_and_restore_are_notices_once() -> None:
         ]
     ]
     notices = [x.line.text for x in logged if isinstance(x, Notice)]
-    assert notices == ["LINK LOST: silence", "link restored"]
+    # The driver's own reason ("silence", or the serial library's message) is not for the
+    # practitioner: the notice says what it means in clinical words.
+    assert notices == [LINK_LOST_TEXT, "link restored"]
+    assert notices[0].startswith("LINK LOST: ") and "silence" not in notices[0]
     assert model.view().gun.link is LinkStatus.LIVE
 
 

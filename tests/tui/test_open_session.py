@@ -11,6 +11,7 @@ from injector.session.clinical import session_view
 from injector.session.history import list_sessions
 from tests.tui.pilot_helpers import until
 from tui.app import InjectorApp
+from tui.app_requests import PrepareSession
 from tui.demo_records import DEMO_CHECKLIST, ensure_demo_plan
 from tui.screens.before import BeforeSessionScreen
 from tui.screens.home import HomeScreen
@@ -27,7 +28,9 @@ def _notices(app: InjectorApp) -> list[str]:
 def test_a_session_left_open_is_aborted_from_the_offer(services: Services) -> None:
     plan_id = ensure_demo_plan(services.clinic)
     # Started, then the TUI quit before the gun fired.
-    left_open, _ = services.clinic.prepare_session(plan_id, DEMO_CHECKLIST, True)
+    left_open, _ = services.clinic.prepare_session(
+        plan_id, DEMO_CHECKLIST, True, practitioner="Dr Test"
+    )
 
     async def run() -> None:
         app = InjectorApp(services)
@@ -36,7 +39,7 @@ def test_a_session_left_open_is_aborted_from_the_offer(services: Services) -> No
             await until(
                 pilot, lambda: any("is still open" in n for n in _notices(app)), "the notice"
             )
-            app.action_prepare_session(plan_id)
+            app.post_message(PrepareSession(plan_id))
             await until(pilot, lambda: isinstance(app.screen, OpenSessionScreen), "the offer")
             offer = app.screen
             assert isinstance(offer, OpenSessionScreen)
@@ -54,14 +57,16 @@ def test_a_session_left_open_is_aborted_from_the_offer(services: Services) -> No
 
 def test_resuming_continues_the_same_session(services: Services) -> None:
     plan_id = ensure_demo_plan(services.clinic)
-    left_open, _ = services.clinic.prepare_session(plan_id, DEMO_CHECKLIST, True)
+    left_open, _ = services.clinic.prepare_session(
+        plan_id, DEMO_CHECKLIST, True, practitioner="Dr Test"
+    )
     feeds: list[SessionFeed] = []
 
     async def run() -> None:
         app = InjectorApp(services)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, HomeScreen), "home")
-            app.action_prepare_session(plan_id)
+            app.post_message(PrepareSession(plan_id))
             await until(pilot, lambda: isinstance(app.screen, OpenSessionScreen), "the offer")
             await pilot.press("r")
             await until(pilot, lambda: isinstance(app.screen, BeforeSessionScreen), "checklist")
@@ -100,7 +105,9 @@ def test_the_live_feed_says_what_was_fired_before_the_session_opened(
         sim.set_settings(mode=Mode.REPEAT, rate_spm=600, volume_nl=4_000)
         sim.press_trigger(6)  # primed before Start was pressed
         assert sim.wait_until(lambda s: len(s.shots()) == 6, 20)
-        session_id, title = services.clinic.prepare_session(plan_id, DEMO_CHECKLIST, True)
+        session_id, title = services.clinic.prepare_session(
+            plan_id, DEMO_CHECKLIST, True, practitioner="Dr Test"
+        )
         feed = SessionFeed(
             services.db,
             SerialGun(str(link)),

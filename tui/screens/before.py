@@ -12,13 +12,14 @@ from serial.tools import list_ports
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Select, Static
 
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
 from injector.domain.inputs import Checklist
 from injector.session.clinical import warning_text
+from tui.app_requests import StartSession
 from tui.clinic import Clinic, OpenSessionView
+from tui.screens.form_screen import FormScreen
 from tui.screens.identity import PractitionerFormScreen
 from tui.screens.open_session import OpenSessionChoice, OpenSessionScreen
 from tui.session_feed import GunSource, SerialGun, SimulatedGun
@@ -45,13 +46,12 @@ def gun_choices() -> list[tuple[str, str]]:
     return choices
 
 
-class BeforeSessionScreen(Screen[None]):
+class BeforeSessionScreen(FormScreen[None]):
     """The pre-procedure checklist of a plan's next session."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "start"),
         Binding("ctrl+n", "new_practitioner", "new practitioner"),
-        Binding("escape", "app.pop_screen", "back"),
     ]
 
     help_section = "before-the-session"
@@ -232,6 +232,18 @@ class BeforeSessionScreen(Screen[None]):
             return self.simulator
         return SerialGun(chosen)
 
+    def form_state(self) -> object:
+        """The answers, lot, gun and acknowledgement (a changed checklist asks before it is
+        left)."""
+        return (
+            self.answers(),
+            value_of(self, "lot_number"),
+            value_of(self, "lot_expiry"),
+            self.query_one("#acknowledge", Checkbox).value,
+            self.query_one("#gun", Select).value,
+            self.query_one("#port", Input).value,
+        )
+
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         """Start or go back."""
         if event.button.id == "start":
@@ -239,7 +251,7 @@ class BeforeSessionScreen(Screen[None]):
         elif event.button.id == "new-practitioner":
             self.action_new_practitioner()
         else:
-            self.app.pop_screen()
+            self.action_cancel()
 
     async def action_start(self) -> None:
         """Record the checklist and open the live session (or resume the one left open)."""
@@ -279,6 +291,4 @@ class BeforeSessionScreen(Screen[None]):
         except InvalidValueError as exc:
             error.update(str(exc))
             return
-        start_live = getattr(self.app, "start_session", None)
-        if start_live is not None:
-            await start_live(session_id, self.plan_id, title, self.gun())
+        self.post_message(StartSession(session_id, self.plan_id, title, self.gun()))

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from injector.domain.errors import InvalidValueError
+from tui.app_requests import GoHome
 from tui.clinic import Clinic
 from tui.screens.entry import AdverseEntry, AdverseEventScreen
 from tui.state import SessionSummary, ml, mm
@@ -179,6 +180,6 @@ class EndOfSessionScreen(Screen[None]):
 
         self.app.push_screen(AdverseEventScreen(), save)
 
-    async def action_home(self) -> None:
+    def action_home(self) -> None:
         """Back to the patients screen."""
-        await self.app.run_action("home")
+        self.post_message(GoHome())

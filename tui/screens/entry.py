@@ -7,21 +7,17 @@ They are modal so the keys typed go to the form, but the live view keeps updatin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from injector.domain.vocabulary import AdverseEventKind, Severity
+from tui.screens.form_screen import FormModal
 
 
-class NoteScreen(ModalScreen[str | None]):
+class NoteScreen(FormModal[str | None]):
     """Ask for one line of text; returns it, or None when cancelled or empty."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
 
     def __init__(self, title: str = "Note for the session record") -> None:
         super().__init__()
@@ -38,9 +34,9 @@ class NoteScreen(ModalScreen[str | None]):
         text = event.value.strip()
         self.dismiss(text or None)
 
-    def action_cancel(self) -> None:
-        """Esc leaves without saving."""
-        self.dismiss(None)
+    def form_state(self) -> object:
+        """The text typed so far."""
+        return self.query_one("#note-text", Input).value
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +48,8 @@ class AdverseEntry:
     notes: str
 
 
-class AdverseEventScreen(ModalScreen[AdverseEntry | None]):
+class AdverseEventScreen(FormModal[AdverseEntry | None]):
     """Kind, severity and notes of a side effect seen during the session."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -100,6 +94,10 @@ class AdverseEventScreen(ModalScreen[AdverseEntry | None]):
         notes = self.query_one("#ae-notes", Input).value.strip()
         self.dismiss(AdverseEntry(kind, str(severity), notes))
 
-    def action_cancel(self) -> None:
-        """Esc leaves without recording."""
-        self.dismiss(None)
+    def form_state(self) -> object:
+        """What was chosen and typed so far."""
+        return (
+            self.query_one("#ae-kind", Select).value,
+            self.query_one("#ae-severity", Select).value,
+            self.query_one("#ae-notes", Input).value,
+        )

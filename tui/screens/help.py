@@ -27,7 +27,9 @@ HELP = """\
 | `d` | demo: a session of a sample plan against the built-in simulated gun |
 
 Plan and patient forms: `ctrl+s` saves, `escape` cancels; in a plan, `ctrl+a` adds a zone and
-`ctrl+d` removes the last one. What is refused is said under the field concerned.
+`ctrl+d` removes the last one. What is refused is said under the field concerned. A form never
+loses what was typed by one key: `q` types (it never quits from a form), and `escape` (or
+`ctrl+q`) on a changed form asks for a second press before discarding.
 
 ## Before the session
 Answer the checklist, read the warnings, pick the gun (a serial port or the built-in
@@ -41,18 +43,35 @@ simulator) and press **Start** (`ctrl+s`).
 | `n` | add a note to the session's record |
 | `a` | record an adverse event |
 | `e` `e` | end the session (press twice): gun locked, everything committed, then the review |
-| `q` `q` | quit (press twice): what was recorded is kept; the session stays in progress |
+| `q` `q` | quit (press twice; `ctrl+q` too): what was recorded is kept; the session stays open |
+
+The **active zone** panel shows the zone the shots go to and its volume in large digits against
+its maximum. A zone's volume reads at a glance: `✔` full (as planned), `▲` past the plan, `■` at
+its maximum, `✖` past its maximum. With no zone active, the banner asks for one before the
+first shot.
 
 The banner at the top turns **red** when the gun's link is lost (the gun keeps its shots and
-they are recovered on reconnect) and **amber** when a plan limit is reached. Neither blocks a key.
+they are recovered on reconnect) and **amber** when a plan limit is reached or a zone must be
+chosen. Neither blocks a key.
 
 ## End of session
 Plan against actual per zone, deviations and adverse events. Type your name and press
 **Sign** (`ctrl+s`) to sign the record; the next session's due date is shown.
 
 ## Replay (technicians)
-`space` pauses and resumes, `s` cycles the speed (1×, 10×, max). A replay writes into a
-scratch database, never into a patient's record.
+| key | action |
+|---|---|
+| `space` | pause or resume |
+| `s` | speed: 1×, 10×, max |
+| `f` | on by 10 s (played fast: nothing is skipped) |
+| `j` | on to the next fault or restart of the gun |
+| `b` | back 10 s: the capture plays again into a new scratch session, fast up to there |
+| `escape` | stop the replay and go back to the capture picker |
+
+The lines under the title say where the replay is (time of the capture's length, shots
+recorded of the capture's, the next fault or restart), where it records, and whether the
+capture file is damaged. Each replay writes into a scratch database of its own, never into a
+patient's record.
 
 ## Everywhere
 `?` this help · `ctrl+p` command palette · `escape` back · `q` quit (everything recorded is

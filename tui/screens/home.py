@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from tui.app_requests import OpenReplay, PrepareSession, ReviewSession, StartDemo
 from tui.clinic import Clinic
 from tui.screens.patient_form import PatientFormScreen
 from tui.screens.plan_form import PlanFormScreen
@@ -129,7 +130,7 @@ class HomeScreen(Screen[None]):
         for s in plan.sessions:
             table.add_row(
                 str(s.sequence_no or "-"),
-                s.status,
+                s.status_text,
                 _when(s.started_at),
                 str(s.shots),
                 ml(s.volume_nl),
@@ -235,29 +236,29 @@ class HomeScreen(Screen[None]):
         if plan_id is not None and patient is not None:
             await self.refresh_patients(select=patient.identifier)
 
-    async def action_start_session(self) -> None:
+    def action_start_session(self) -> None:
         """The before-session screen for the selected plan's next session."""
         plan = self.selected_plan
         if plan is None:
             self.notify("Pick a plan first (t makes one).", severity="warning")
             return
-        await self.app.run_action(f"prepare_session({plan.plan_id})")
+        self.post_message(PrepareSession(plan.plan_id))
 
-    async def action_review_session(self) -> None:
+    def action_review_session(self) -> None:
         """The review (and sign-off) of the selected session."""
         session_id = self.selected_session_id
         if session_id is None:
             self.notify("No session selected.", severity="warning")
             return
-        await self.app.run_action(f"review_session({session_id})")
+        self.post_message(ReviewSession(session_id))
 
-    async def action_replay(self) -> None:
+    def action_replay(self) -> None:
         """Replay a capture file (technicians)."""
-        await self.app.run_action("replay")
+        self.post_message(OpenReplay())
 
-    async def action_demo(self) -> None:
+    def action_demo(self) -> None:
         """A session against the built-in simulated gun."""
-        await self.app.run_action("demo")
+        self.post_message(StartDemo())
 
     async def on_screen_resume(self) -> None:
         """Coming back from a form or a session: the record may have changed."""

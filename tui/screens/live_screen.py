@@ -7,7 +7,6 @@ and borders red and raise a notification while the screen keeps updating.
 from __future__ import annotations
 
 import contextlib
-import time
 from typing import ClassVar
 
 from textual import work
@@ -18,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
+from tui.app_requests import GoHome, LeaveReplay, SessionFinished, StartReplay
 from tui.feed_messages import (
     AddNote,
     Alerted,
@@ -29,16 +29,20 @@ from tui.feed_messages import (
     OverrideLimit,
     RecordAdverseEvent,
     ReplaySpeed,
+    SeekReplay,
     SelectZone,
     SetLock,
     SetReplay,
     Stop,
     ViewChanged,
 )
+from tui.replay_index import ReplayContext, clock
 from tui.screens.entry import AdverseEntry, AdverseEventScreen, NoteScreen
 from tui.screens.identity import OverrideEntry, OverrideScreen
 from tui.state import LinkStatus, LiveView, ml
+from tui.two_press import TwoPress
 from tui.widgets import (
+    ActiveZone,
     AlertBanner,
     DepthGauge,
     DepthSparkline,
@@ -47,13 +51,15 @@ from tui.widgets import (
     ShotCounter,
     ZoneProgress,
 )
+from tui.widgets.active_zone import zone_keys
+from tui.widgets.in_place import set_line
 
 _ZONES = Binding.Group("zone", compact=True)
-CONFIRM_S = 3.0
-"""How long a first press of ``e`` (or ``q``) waits for the second that ends (or quits)."""
+SEEK_STEP_MS = 10_000.0
+"""How far f and b move a replay, in capture time."""
 QUIT_NOTICE = (
-    "Press q again to quit. Everything recorded is kept; the session is NOT ended: it stays "
-    "in progress (open) until it is ended."
+    "Press q again (or ctrl+q) to quit. Everything recorded is kept; the session is NOT ended: "
+    "it stays in progress (open) until it is ended."
 )
 
 
@@ -74,7 +80,10 @@ class LiveScreen(Screen[None]):
         Binding("o", "override", "override limit"),
         Binding("space", "pause", "pause/resume"),
         Binding("s", "speed", "speed"),
-        Binding("escape", "leave", "patients"),
+        Binding("b", "seek_back", "back 10 s"),
+        Binding("f", "seek_forward", "on 10 s"),
+        Binding("j", "jump", "next fault/restart"),
+        Binding("escape", "leave", "back"),
         # Help and quit before the longer labels, so a narrow footer still shows them.
         Binding("question_mark", "app.help", "help"),
         Binding("q", "quit_twice", "quit", key_display="q q"),
@@ -90,8 +99,11 @@ class LiveScreen(Screen[None]):
         *,
         replay: bool = False,
         speed: ReplaySpeed = ReplaySpeed.X1,
+        context: ReplayContext | None = None,
     ) -> None:
         super().__init__()
+        self.context = context
+        """A replay's capture: position, marks, damage and where it records."""
         self.feed = feed
         self.view = view
         self.replay = replay
@@ -101,8 +113,8 @@ class LiveScreen(Screen[None]):
         """The replay's speed as started; the keys change it from there."""
         self.session_id: int | None = None
         self._feed_worker: Worker[None] | None = None
-        self._end_asked_at = -CONFIRM_S
-        self._quit_asked_at = -CONFIRM_S
+        self._end_press = TwoPress()
+        self._quit_press = TwoPress()
 
     @property
     def help_section(self) -> str:
@@ -115,12 +127,16 @@ class LiveScreen(Screen[None]):
         with Horizontal(id="live-main"):
             with Vertical(id="live-left"):
                 with Horizontal(id="live-numbers"):
+                    yield ActiveZone(id="active-zone")
                     yield ShotCounter(id="shots")
                     yield DepthGauge(id="depth")
                 yield ZoneProgress(id="zones")
                 yield DepthSparkline(id="sparkline")
             with Vertical(id="live-right"):
                 yield Label("", id="replay-status")
+                yield Label("", id="replay-position", classes="replay-line")
+                yield Label("", id="replay-where", classes="replay-line")
+                yield Label("", id="replay-warning", classes="replay-line error")
                 yield GunPanel(id="gun")
                 yield EventLog(id="events")
         yield Footer()
@@ -128,6 +144,18 @@ class LiveScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "replay" if self.replay else "live session"
         self.query_one("#replay-status", Label).display = self.replay
+        context = self.context
+        for line in self.query(".replay-line"):
+            line.display = context is not None
+        if context is not None:
+            self.query_one("#replay-where", Label).update(
+                f"records into {context.records_into} (a scratch session, not a patient's)"
+            )
+            warning = self.query_one("#replay-warning", Label)
+            warning.update(f"DAMAGED: {context.index.warning}" if context.index.warning else "")
+            warning.display = context.index.warning is not None
+            self.set_interval(0.25, self._show_position)
+            self._show_position()
         self._render_view(self.view)
         self._feed_worker = self._run_feed()
 
@@ -164,6 +192,7 @@ class LiveScreen(Screen[None]):
         """Go to the end-of-session screen, or say that the replay finished or failed."""
         self.ended = True
         self.refresh_bindings()
+        self._render_view(self.view)  # nothing is asked of an ended session
         if message.error:
             self.notify(f"Recording stopped: {message.error}", severity="error", timeout=30)
             return
@@ -171,13 +200,16 @@ class LiveScreen(Screen[None]):
             self.notify("Replay finished.", timeout=10)
             return
         if message.finished and message.session_id is not None:
-            show_end = getattr(self.app, "show_end_of_session", None)
-            if show_end is not None:
-                show_end(message.session_id)
+            self.post_message(SessionFinished(message.session_id))
 
     def _render_view(self, view: LiveView) -> None:
+        # Each widget compares what it is given with what it shows and redraws only on a
+        # change, in place: at hundreds of shots a second the screen is never laid out again
+        # for a new number (benchmarks/bench_tui.py counts the layouts).
         self.title = view.title or "injector"
         zone = view.active_zone
+        keys = zone_keys(view.zones)
+        self.query_one(ActiveZone).show(zone, keys, recording=not (self.replay or self.ended))
         self.query_one(ShotCounter).show(view.shot_count, f"{ml(view.session_volume_nl)} mL")
         self.query_one(DepthGauge).show(view.last_depth_um, zone)
         self.query_one(ZoneProgress).show(view)
@@ -187,11 +219,22 @@ class LiveScreen(Screen[None]):
         if view.gun.link in (LinkStatus.LOST, LinkStatus.RECONNECTING):
             link_text = "LINK LOST: shots are held by the gun and recovered on reconnect"
         limit_text = view.limit_alert.upper() if view.limit_alert else ""
-        self.query_one(AlertBanner).show(link_text, limit_text)
+        self.query_one(AlertBanner).show(link_text, limit_text, self._ask_text(view, keys))
         self.set_class(bool(link_text), "-link-lost")
         self.set_class(bool(limit_text), "-limit")
         if view.replay:
-            self.query_one("#replay-status", Label).update(view.replay)
+            set_line(self.query_one("#replay-status", Label), view.replay)
+
+    def _ask_text(self, view: LiveView, keys: str) -> str:
+        """What the practitioner is asked to do now: choose a zone before shots go nowhere."""
+        if self.replay or self.ended or not view.zones or view.active_zone is not None:
+            return ""
+        if view.unattributed_shots:
+            shots = "shot" if view.unattributed_shots == 1 else "shots"
+            return (
+                f"{view.unattributed_shots} {shots} with no zone: press {keys} to choose the zone"
+            )
+        return f"CHOOSE THE ZONE before the first shot: press {keys}"
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -199,9 +242,12 @@ class LiveScreen(Screen[None]):
         """Replay keys only in a replay; session keys only while recording."""
         if action in ("pause", "speed"):
             return self.replay
+        if action in ("seek_back", "seek_forward", "jump"):
+            return self.context is not None and not self.ended
         if action == "leave":
             # Leaving never stops a recording by accident: only once it has ended (or failed).
-            return self.ended
+            # A replay records nothing clinical: it can be left at any time.
+            return self.replay or self.ended
         if action == "quit_twice":
             # A replay records nothing clinical, and an ended session has nothing to lose:
             # there q quits at once (the app's own binding).
@@ -259,13 +305,15 @@ class LiveScreen(Screen[None]):
     def action_end(self) -> None:
         """End the session: the gun is locked, everything committed, then the review.
 
-        A stray key must not end a procedure: the first press asks, a second one within
-        :data:`CONFIRM_S` seconds ends.
+        A stray key must not end a procedure: the first press asks, a second one soon after
+        ends (:class:`~tui.two_press.TwoPress`).
         """
-        now = time.monotonic()
-        if now - self._end_asked_at > CONFIRM_S:
-            self._end_asked_at = now
-            self.notify("Press e again to end the session.", severity="warning", timeout=CONFIRM_S)
+        if not self._end_press.confirmed():
+            self.notify(
+                "Press e again to end the session.",
+                severity="warning",
+                timeout=self._end_press.window_s,
+            )
             return
         self.send(EndSession())
 
@@ -273,13 +321,12 @@ class LiveScreen(Screen[None]):
         """Quit while recording: the first press says what happens, a second one quits.
 
         With gloved hands a single stray ``q`` must not stop the recording of a procedure.
+        ``ctrl+q`` asks the same way (the app sends it here while a session records).
         """
-        now = time.monotonic()
-        if now - self._quit_asked_at > CONFIRM_S:
-            self._quit_asked_at = now
-            self.notify(QUIT_NOTICE, severity="warning", timeout=CONFIRM_S)
+        if not self._quit_press.confirmed():
+            self.notify(QUIT_NOTICE, severity="warning", timeout=self._quit_press.window_s)
             return
-        await self.app.run_action("quit")
+        await self.app.action_quit()
 
     def action_pause(self) -> None:
         """Pause or resume a replay."""
@@ -291,9 +338,56 @@ class LiveScreen(Screen[None]):
         self.speed = self.speed.next()
         self.send(SetReplay(self.paused, self.speed))
 
-    async def action_leave(self) -> None:
-        """Back to patients and plans once nothing is recording here."""
-        await self.app.run_action("home")
+    def _position_ms(self) -> float:
+        context = self.context
+        position = context.position_ms() if context is not None else None
+        return position or 0.0
+
+    def _show_position(self) -> None:
+        """Where the replay is: capture time, shots recorded of the capture's, what is next."""
+        context = self.context
+        if context is None:
+            return
+        index = context.index
+        position = min(self._position_ms(), index.duration_ms)
+        text = (
+            f"{clock(position)} of {clock(index.duration_ms)} · "
+            f"{self.view.shot_count:,} of {index.shots:,} shots"
+        )
+        mark = index.next_mark(position)
+        if mark is not None:
+            text += f" · next: {mark.text} at {clock(mark.at_ms)}"
+        set_line(self.query_one("#replay-position", Label), text)
+
+    def action_seek_forward(self) -> None:
+        """Move a replay on by a step (played fast: nothing is skipped)."""
+        self.send(SeekReplay(self._position_ms() + SEEK_STEP_MS))
+
+    def action_seek_back(self) -> None:
+        """Go back a step: the capture plays again from the start into a new scratch session,
+        fast up to there."""
+        context = self.context
+        if context is None:
+            return
+        target = max(0.0, self._position_ms() - SEEK_STEP_MS)
+        self.post_message(StartReplay(context.path, self.speed, target, again=True))
+
+    def action_jump(self) -> None:
+        """Go on to the next fault or restart of the gun in the capture."""
+        context = self.context
+        if context is None:
+            return
+        mark = context.index.next_mark(self._position_ms())
+        if mark is None:
+            self.notify("No fault or restart after this point of the capture.", timeout=5)
+            return
+        self.notify(f"On to {mark.text} at {clock(mark.at_ms)}", timeout=4)
+        self.send(SeekReplay(mark.at_ms))
+
+    def action_leave(self) -> None:
+        """A replay goes back to where it was started from (stopped, everything committed);
+        an ended session back to patients and plans."""
+        self.post_message(LeaveReplay() if self.replay else GoHome())
 
     async def stop_feed(self) -> None:
         """Stop the feed and wait (without blocking the loop) until it has committed."""

@@ -8,22 +8,21 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Label
 
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PatientInput, RefusedInputError, parse
 from tui.clinic import Clinic
+from tui.screens.form_screen import FormScreen
 from tui.widgets.form import FormField, clear_problems, show_problems, value_of
 from tui.widgets.tick_box import TickBox
 
 
-class PatientFormScreen(Screen[str | None]):
+class PatientFormScreen(FormScreen[str | None]):
     """The patient form; dismisses with the identifier once saved (None if cancelled)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "save"),
-        Binding("escape", "cancel", "cancel"),
     ]
 
     def __init__(
@@ -85,6 +84,10 @@ class PatientFormScreen(Screen[str | None]):
             "pregnant": self.query_one("#f-pregnant", Checkbox).value,
         }
 
+    def form_state(self) -> object:
+        """What the form holds (a changed form asks before it is left)."""
+        return self.data()
+
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         """Save or cancel."""
         if event.button.id == "save":
@@ -107,7 +110,3 @@ class PatientFormScreen(Screen[str | None]):
         clear_problems(self)
         self.notify(f"Patient {data.name} saved.")
         self.dismiss(saved)
-
-    def action_cancel(self) -> None:
-        """Leave without saving."""
-        self.dismiss(None)

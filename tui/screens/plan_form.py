@@ -9,13 +9,14 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Label
 
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PlanInput, RefusedInputError, ZoneInput, parse
 from injector.domain.vocabulary import BodyArea, Indication, Technique
+from injector.session.clinical import warning_text
 from tui.clinic import Clinic
+from tui.screens.form_screen import FormScreen
 from tui.widgets.form import (
     FormField,
     SelectField,
@@ -94,7 +95,7 @@ class ZoneRow(Vertical):
         }
 
 
-class PlanFormScreen(Screen[int | None]):
+class PlanFormScreen(FormScreen[int | None]):
     """The plan form for one patient; dismisses with the plan's id once saved.
 
     Editing, ``zone_ids`` are the stored zones of ``current.zones``: a row keeps its zone (and
@@ -106,7 +107,6 @@ class PlanFormScreen(Screen[int | None]):
         Binding("ctrl+s", "save", "save"),
         Binding("ctrl+a", "add_zone", "add zone"),
         Binding("ctrl+d", "remove_zone", "remove last zone"),
-        Binding("escape", "cancel", "cancel"),
     ]
 
     def __init__(
@@ -123,6 +123,11 @@ class PlanFormScreen(Screen[int | None]):
         self.plan_id = plan_id
         self.current = current
         self.zone_ids = tuple(zone_ids)
+
+    DEFAULT_CSS = """
+    /* The zones grow with their rows: the form scrolls, no zone field is ever clipped. */
+    PlanFormScreen #zones { height: auto; }
+    """
 
     def compose(self) -> ComposeResult:
         c = self.current
@@ -242,10 +247,21 @@ class PlanFormScreen(Screen[int | None]):
             "notes": value_of(self, "notes"),
         }
 
+    def form_state(self) -> object:
+        """What the form holds, zones included (a changed form asks before it is left)."""
+        return self.data()
+
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         """The form's buttons mirror its keys."""
-        actions = {"save": "save", "add-zone": "add_zone", "remove-zone": "remove_zone"}
-        await self.run_action(actions.get(event.button.id or "", "cancel"))
+        match event.button.id:
+            case "save":
+                await self.action_save()
+            case "add-zone":
+                await self.action_add_zone()
+            case "remove-zone":
+                await self.action_remove_zone()
+            case _:
+                self.action_cancel()
 
     async def action_add_zone(self) -> None:
         """Another zone at the end."""
@@ -278,10 +294,6 @@ class PlanFormScreen(Screen[int | None]):
         clear_problems(self)
         warnings = data.warnings(self.clinic.today())
         for warning in warnings:
-            self.notify(warning, severity="warning", timeout=10)
+            self.notify(warning_text(warning), severity="warning", timeout=10)
         self.notify("Plan saved.")
         self.dismiss(plan_id)
-
-    def action_cancel(self) -> None:
-        """Leave without saving."""
-        self.dismiss(None)

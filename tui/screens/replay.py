@@ -23,6 +23,7 @@ from textual.widgets import (
 )
 
 from protocols.igp1.capture import MAGIC
+from tui.app_requests import StartReplay
 from tui.feed_messages import ReplaySpeed
 
 CAPTURE_SUFFIXES = frozenset({".igpcap", ".cap", ".capture"})
@@ -133,6 +134,4 @@ class ReplayScreen(Screen[None]):
             )
             return
         error.update("")
-        start = getattr(self.app, "start_replay", None)
-        if start is not None:
-            await start(path, self.speed())
+        self.post_message(StartReplay(path, self.speed()))

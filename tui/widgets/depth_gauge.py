@@ -7,6 +7,7 @@ from textual.containers import Vertical
 from textual.widgets import Digits, Label
 
 from tui.state import ZoneView, mm
+from tui.widgets.in_place import set_line
 
 GAUGE_WIDTH = 30
 
@@ -33,16 +34,17 @@ class DepthGauge(Vertical):
     """Depth of the last shot in mm; turns red when outside the active zone's tolerance."""
 
     DEFAULT_CSS = """
-    DepthGauge { height: auto; width: 1fr; min-width: 24; max-width: 34; padding: 0 1; }
+    DepthGauge { height: auto; width: 1fr; min-width: 20; max-width: 34; padding: 0 1; }
     DepthGauge Digits { width: auto; }
     DepthGauge .caption { color: $text-muted; }
+    DepthGauge > Label { width: 1fr; height: 1; }
     DepthGauge.-out Digits { color: $error; text-style: bold; }
     DepthGauge.-out #depth-band { color: $error; text-style: bold; }
     DepthGauge.-in Digits { color: $success; }
     """
 
     def compose(self) -> ComposeResult:
-        yield Label("DEPTH mm", classes="caption")
+        yield Label("DEPTH mm", id="depth-caption", classes="caption")
         yield Digits("-.--", id="depth-digits")
         yield Label("no zone active", id="depth-band")
         yield Label("", id="depth-ruler", classes="caption")
@@ -50,31 +52,51 @@ class DepthGauge(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: tuple[int | None, ZoneView | None] = (None, None)
+        self._drawn: tuple[int | None, int, int, int] | None = None
 
     def on_resize(self) -> None:
         """The ruler and the band's wording follow the width."""
+        self._drawn = None
         self.show(*self._shown)
 
     def show(self, depth_um: int | None, zone: ZoneView | None) -> None:
-        """Show a depth (None: no shot yet) against a zone's band (None: no zone active)."""
+        """Show a depth (None: no shot yet) against a zone's band (None: no zone active).
+
+        Every line has a fixed size: a new depth redraws them without laying the screen out.
+        """
         self._shown = (depth_um, zone)
         room = self.content_size.width or GAUGE_WIDTH
+        drawn = (
+            depth_um,
+            zone.depth_um if zone else -1,
+            zone.tolerance_um if zone else -1,
+            room,
+        )
+        if drawn == self._drawn:
+            return
+        self._drawn = drawn
         width = max(10, min(GAUGE_WIDTH, room))
         digits = self.query_one("#depth-digits", Digits)
         band = self.query_one("#depth-band", Label)
         ruler = self.query_one("#depth-ruler", Label)
+        caption = self.query_one("#depth-caption", Label)
+        caption_text = "DEPTH mm"
         digits.update("-.--" if depth_um is None else mm(depth_um))
         inside: bool | None = None
         if zone is None:
-            band.update("no zone active")
-            ruler.update("")
+            set_line(band, "no zone active")
+            set_line(ruler, "")
         else:
             plan = f"plan {mm(zone.depth_um)} ± {mm(zone.tolerance_um)}"
             if room < len(plan) + len(" · TOO SHALLOW"):
                 plan = f"{mm(zone.depth_um)}±{mm(zone.tolerance_um)}"
+            if room < len(plan) + len(" · TOO SHALLOW"):
+                # Narrow: the plan goes up beside the caption, the verdict keeps its line.
+                caption_text = f"mm {plan}"
+                plan = ""
             if depth_um is None:
-                band.update(plan)
-                ruler.update("")
+                set_line(band, plan)
+                set_line(ruler, "")
             else:
                 inside = zone.in_band(depth_um)
                 if inside:
@@ -83,7 +105,8 @@ class DepthGauge(Vertical):
                     verdict = "TOO SHALLOW"
                 else:
                     verdict = "TOO DEEP"
-                band.update(f"{plan} · {verdict}")
-                ruler.update(gauge_line(depth_um, zone, width))
+                set_line(band, f"{plan} · {verdict}" if plan else verdict)
+                set_line(ruler, gauge_line(depth_um, zone, width))
+        set_line(caption, caption_text)
         self.set_class(inside is False, "-out")
         self.set_class(inside is True, "-in")

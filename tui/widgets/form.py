@@ -79,6 +79,9 @@ def plain(reason: str) -> str:
     return reason
 
 
+"""A domain field path as warnings and refusals name it (``zones[1].depth_mm``)."""
+
+
 def show_problems(root: DOMNode, problems: Iterable[tuple[str, str]], general: Label) -> int:
     """Put each (path, reason) under its field; what has no field goes to ``general``.
 

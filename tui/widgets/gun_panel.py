@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -24,11 +23,23 @@ def _battery(pct: int | None) -> Text:
     return Text(f"{pct} %", style="bold red" if pct <= 15 else "")
 
 
-def gun_table(gun: GunView) -> Table:
-    """Two columns of what the gun last said about itself."""
-    table = Table.grid(padding=(0, 1))
-    table.add_column(style="dim", no_wrap=True, min_width=8)
-    table.add_column(no_wrap=True, overflow="ellipsis")
+class _Rows:
+    """Label and value lines, each one line (a long value is cut, never wrapped)."""
+
+    def __init__(self) -> None:
+        self.text = Text(no_wrap=True, overflow="ellipsis", end="")
+
+    def add_row(self, label: str, value: Text | str) -> None:
+        if self.text:
+            self.text.append("\n")
+        self.text.append(f"{label:<8} ", style="dim")
+        self.text.append(value)
+
+
+def gun_table(gun: GunView) -> Text:
+    """Two columns of what the gun last said about itself: plain lines of text, a tenth of
+    the cost of a table to draw, at every shot (the syringe figure changes with each)."""
+    table = _Rows()
     table.add_row("link", Text(str(gun.link), style=_LINK_STYLES.get(gun.link, "")))
     table.add_row("port", gun.port or "-")
     ident = " ".join(p for p in (gun.model, gun.serial) if p) or "-"
@@ -58,24 +69,36 @@ def gun_table(gun: GunView) -> Table:
     else:
         lock = Text("unlocked", style="green")
     table.add_row("trigger", lock)
-    return table
+    return table.text
 
 
 class GunPanel(Static):
     """What the gun says about itself; its border turns red while the link is down."""
 
     DEFAULT_CSS = """
-    GunPanel { height: auto; border: round $panel; padding: 0 1; }
+    /* Eight rows, each one line (cells end in an ellipsis): a fixed height, so a new battery
+       or syringe figure redraws the panel without laying the screen out. */
+    GunPanel {
+        height: 10; border: round $panel; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     GunPanel.-lost { border: heavy $error; }
     GunPanel.-locked { border: heavy $warning; }
     """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: GunView | None = None
 
     def on_mount(self) -> None:
         self.border_title = "gun"
 
     def show(self, gun: GunView) -> None:
-        """Redraw from the gun's view state."""
-        self.update(gun_table(gun))
+        """Redraw from the gun's view state (only when it changed)."""
+        if gun == self._shown:
+            return
+        self._shown = gun
+        self.update(gun_table(gun), layout=False)
         lost = gun.link in (LinkStatus.LOST, LinkStatus.RECONNECTING)
         self.set_class(lost, "-lost")
         self.set_class(gun.locked and not lost, "-locked")
