@@ -171,12 +171,19 @@ def find_practitioner(db: Database, name: str) -> PractitionerView:
     with db.read_session() as session:
         row = practitioner_row(session, name)
         if row is None or not row.active:
-            raise InvalidValueError(
-                "practitioner",
-                f"{' '.join(name.split())!r} is not a practitioner here; add them with: "
-                f"injector practitioner add {' '.join(name.split())!r}",
-            )
+            raise not_a_practitioner(name)
         return _view(row)
+
+
+def not_a_practitioner(name: str) -> InvalidValueError:
+    """The refusal (field ``practitioner``) of a name that is no recorded practitioner,
+    saying how to add them."""
+    cleaned = " ".join(name.split())
+    return InvalidValueError(
+        "practitioner",
+        f"{cleaned!r} is not a practitioner here; add them with: "
+        f"injector practitioner add {cleaned!r}",
+    )
 
 
 def confirm_pin(
@@ -250,6 +257,7 @@ __all__ = [
     "find_practitioner",
     "hash_pin",
     "list_practitioners",
+    "not_a_practitioner",
     "pin_matches",
     "practitioner_row",
     "record_refused_pin",
