@@ -30,14 +30,16 @@ Plan and patient forms: `ctrl+s` saves, `escape` cancels; in a plan, `ctrl+a` ad
 `ctrl+d` removes the last one. What is refused is said under the field concerned.
 
 ## Before the session
-Answer the checklist, read the warnings, pick the gun (a serial port or the built-in
+Choose the practitioner who performs the session (`ctrl+n` records a new one, with a PIN),
+answer the checklist, read the warnings, pick the gun (a serial port or the built-in
 simulator) and press **Start** (`ctrl+s`).
 
 ## Live session
 | key | action |
 |---|---|
 | `1`–`9` | make that zone the active one: new shots are attributed to it |
-| `l` | lock or unlock the gun's trigger |
+| `l` | lock or unlock the gun's trigger by hand (never past a plan limit) |
+| `o` | override the plan limit that locked the gun: who, PIN, reason, confirmation |
 | `n` | add a note to the session's record |
 | `a` | record an adverse event |
 | `e` `e` | end the session (press twice): gun locked, everything committed, then the review |
@@ -47,8 +49,9 @@ The banner at the top turns **red** when the gun's link is lost (the gun keeps i
 they are recovered on reconnect) and **amber** when a plan limit is reached. Neither blocks a key.
 
 ## End of session
-Plan against actual per zone, deviations and adverse events. Type your name and press
-**Sign** (`ctrl+s`) to sign the record; the next session's due date is shown.
+Plan against actual per zone, deviations and adverse events. Choose who signs, type their PIN
+and press **Sign** (`ctrl+s`): the signature shows the printed name, the time and its meaning;
+the next session's due date is shown.
 
 ## Replay (technicians)
 `space` pauses and resumes, `s` cycles the speed (1×, 10×, max). A replay writes into a
