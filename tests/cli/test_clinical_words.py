@@ -118,7 +118,7 @@ def test_session_show_speaks_clinical_words(
     assert out.startswith(f"session {session_id}: in progress,")
     assert "checklist warning acknowledged by Dr Test: Lot LOT-OLD expired on 2020-01-01" in out
     assert "Aspirin or another NSAID was taken in the last 7 days" in out
-    code, out, _ = run(capsys, "session", "list", "--db", path)
+    code, out, _ = run(capsys, "session", "list", "--db", path, "--status", "in progress")
     assert "\tin progress\t" in out and "in_progress" not in out
 
 
