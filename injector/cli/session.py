@@ -350,7 +350,7 @@ def run_lot(args: argparse.Namespace) -> int:
     for use in uses:
         amended = " (lot amended)" if use.amended else ""
         print(
-            f"session {use.session_id}\t{_when(use.started_at)}\t{use.status}\t"
+            f"session {use.session_id}\t{_when(use.started_at)}\t{label(use.status)}\t"
             f"patient {use.patient_identifier}\t{use.patient_name}\tplan {use.plan_id}{amended}"
         )
     return 0
