@@ -577,7 +577,7 @@ class DatabaseClinic:
                 )
             found.extend(deviations(progress, zones))
             total_shots, total_volume = progress.total.shots, progress.total.volume_nl
-        found.extend(f"checklist: {w}" for w in view.checklist_warnings)
+        found.extend(f"checklist: {clinical.warning_text(w)}" for w in view.checklist_warnings)
         adverse = tuple(
             f"{a.onset.astimezone().strftime('%H:%M')} {a.kind.replace('_', ' ')} "
             f"({a.severity}){': ' + a.notes if a.notes else ''}"

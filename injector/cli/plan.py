@@ -18,6 +18,7 @@ from injector.cli.errors import UserError
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PlanInput, RefusedInputError, parse
 from injector.domain.planfile import read_plan_file
+from injector.domain.vocabulary import label
 from injector.session.patients_plans import create_plan, get_plan, identical_plans
 from injector.session.plan_import import check_plan_import, import_plan
 from injector.session.series import series_status
@@ -296,7 +297,7 @@ def run_show(args: argparse.Namespace) -> int:
         plan = get_plan(db, args.plan_id)
         series = series_status(db, args.plan_id)
     area = f" ({plan.indication_area})" if plan.indication_area else ""
-    print(f"plan {plan.id} for patient {plan.patient_identifier}: {plan.indication}{area}")
+    print(f"plan {plan.id} for patient {plan.patient_identifier}: {label(plan.indication)}{area}")
     components = f" [{', '.join(plan.components)}]" if plan.components else ""
     maker = f" by {plan.manufacturer}" if plan.manufacturer else ""
     print(f"  solution: {plan.product_name}{components}{maker}")
@@ -321,7 +322,8 @@ def run_show(args: argparse.Namespace) -> int:
     print("  zones:")
     for zone in plan.zones:
         print(
-            f"    {zone.position + 1}. {zone.name} ({zone.body_area}, {zone.technique}): "
+            f"    {zone.position + 1}. {zone.name} ({label(zone.body_area)}, "
+            f"{label(zone.technique)}): "
             f"{zone.depth_um / 1000:g} ± {zone.depth_tolerance_um / 1000:g} mm, "
             f"{zone.points} × {_ml(zone.volume_per_point_nl)}, max {_ml(zone.max_volume_nl)}"
         )

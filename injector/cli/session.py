@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--plan", type=int, metavar="ID", help="sessions of plan ID")
     listing.add_argument("--patient", metavar="ID", help="sessions of a patient identifier")
     listing.add_argument("--gun", metavar="SERIAL", help="sessions recorded with a gun")
-    listing.add_argument("--status", help="planned, in_progress, completed, aborted, skipped")
+    listing.add_argument("--status", help="planned, 'in progress', completed, aborted or skipped")
     add_db_argument(listing)
     listing.set_defaults(handler=run_list)
 
@@ -141,7 +141,8 @@ def run_list(args: argparse.Namespace) -> int:
             plan_id=args.plan,
             patient_identifier=args.patient,
             device_serial=args.gun,
-            status=args.status,
+            # The words session list prints are accepted back: "in progress" as well.
+            status="_".join(args.status.split()) if args.status else None,
         )
     if not sessions:
         print("no sessions")
@@ -361,7 +362,7 @@ def run_lot(args: argparse.Namespace) -> int:
     for use in uses:
         amended = " (lot amended)" if use.amended else ""
         print(
-            f"session {use.session_id}\t{_when(use.started_at)}\t{use.status}\t"
+            f"session {use.session_id}\t{_when(use.started_at)}\t{label(use.status)}\t"
             f"patient {use.patient_identifier}\t{use.patient_name}\tplan {use.plan_id}{amended}"
         )
     return 0

@@ -97,6 +97,19 @@ def shot_kind(flags: int, depth_um: int, volume_nl: int) -> ShotKind:
     return ShotKind.POINT
 
 
+def same_kind_between(flags: int, depth_um: int, volume_min: int, volume_max: int) -> bool:
+    """Whether every volume from ``volume_min`` to ``volume_max`` gives a shot of these flags
+    and depth the same kind, so stored shots grouped by flags and depth can be counted as one
+    group (only a range that reaches past a plausible volume needs its volumes one by one)."""
+    if volume_min == volume_max:
+        return True
+    low = shot_kind(flags, depth_um, volume_min)
+    high = shot_kind(flags, depth_um, volume_max)
+    # Plausible at both ends is plausible in between; above the maximum at the low end is
+    # above it throughout. Anything else may change kind inside the range.
+    return (low is high and low is not ShotKind.IMPLAUSIBLE) or volume_min > VOLUME_MAX_NL
+
+
 def is_partial(flags: int) -> bool:
     """The gun delivered less than its set volume (the syringe ran dry)."""
     return bool(flags & _PARTIAL)

@@ -224,9 +224,13 @@ def _administration(
 ) -> MedicationAdministration:
     view = record.session
     zone = delivery.zone
+    # "Shots" means every stored shot, as on the live screen and the review; what reached the
+    # skin is said as points (and flow reports), never as a second count of "shots".
+    flow = delivery.skin_shots - delivery.points
     text = (
-        f"{_zone_label(delivery)}: {delivery.points} points, "
-        f"{delivery.volume_nl / NL_PER_ML:g} mL in {_shots(delivery.skin_shots)}"
+        f"{_zone_label(delivery)}: {delivery.points} points"
+        + (f" and {flow} continuous-flow reports" if flow else "")
+        + f", {delivery.volume_nl / NL_PER_ML:g} mL; {_shots(delivery.shots)} recorded"
     )
     notes = []
     if delivery.air_shots:

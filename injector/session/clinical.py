@@ -39,7 +39,7 @@ from injector.session.lifecycle import (
 )
 from injector.session.practitioners import (
     confirm_pin,
-    find_practitioner,
+    not_a_practitioner,
     practitioner_row,
     refused_pins_audited,
 )
@@ -354,8 +354,7 @@ def name_practitioner(
     with db.session() as session:
         person = practitioner_row(session, name)
         if person is None or not person.active:
-            find_practitioner(db, name)  # raises, saying how to add them
-            raise AssertionError("unreachable")
+            raise not_a_practitioner(name)
         row = session_row(session, session_id)
         if row.signed_at is not None:
             raise InvalidValueError("session_id", f"session {session_id} is signed already")

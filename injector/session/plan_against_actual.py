@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 
 from injector.session.progress import DepthBand, PlanProgress, Tally, ZoneAgainstPlan
 from injector.session.row_views import view_of
-from injector.storage.shot_sql import shot_groups
+from injector.domain.shot_rules import same_kind_between
+from injector.storage.shot_sql import shot_groups, shot_groups_by_volume
 from injector.storage.tables import PlanZone
 
 NO_ZONE = "(no zone)"
@@ -44,10 +45,15 @@ class ZonePlan:
 
 def tallies_from_db(conn: Connection, session_id: int) -> dict[int | None, Tally]:
     """Per-zone tallies of a session's stored shots, counted by the same rule as the live
-    tally (:meth:`Tally.add_shot`): the database groups identical shots, the rule counts each
-    group."""
+    tally (:meth:`Tally.add_shot`): the database groups shots of equal flags and depth, the
+    rule counts each group (split by volume only where a volume could change its kind)."""
     tallies: dict[int | None, Tally] = {}
-    for group in shot_groups(conn, session_id):
+    groups = shot_groups(conn, session_id)
+    if not all(
+        same_kind_between(g.flags, g.depth_um, g.volume_min_nl, g.volume_max_nl) for g in groups
+    ):
+        groups = shot_groups_by_volume(conn, session_id)
+    for group in groups:
         tally = tallies.get(group.zone_id)
         if tally is None:
             tally = tallies[group.zone_id] = Tally()
@@ -56,7 +62,9 @@ def tallies_from_db(conn: Connection, session_id: int) -> dict[int | None, Tally
             if group.zone_depth_um is not None and group.zone_tolerance_um is not None
             else None
         )
-        tally.add_shot(group.flags, group.depth_um, group.volume_nl, band, group.count)
+        tally.add_shots_alike(
+            group.flags, group.depth_um, group.volume_min_nl, group.count, group.volume_nl, band
+        )
     return tallies
 
 

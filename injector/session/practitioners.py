@@ -39,6 +39,11 @@ _SALT_BYTES = 16
 _KEY_BYTES = 32
 
 
+_UNKNOWN_NAME_HASH = (
+    f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${'00' * _SALT_BYTES}${'00' * _KEY_BYTES}"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class PractitionerView:
     """A practitioner as the screens and commands show it (never the PIN hash)."""
@@ -171,12 +176,19 @@ def find_practitioner(db: Database, name: str) -> PractitionerView:
     with db.read_session() as session:
         row = practitioner_row(session, name)
         if row is None or not row.active:
-            raise InvalidValueError(
-                "practitioner",
-                f"{' '.join(name.split())!r} is not a practitioner here; add them with: "
-                f"injector practitioner add {' '.join(name.split())!r}",
-            )
+            raise not_a_practitioner(name)
         return _view(row)
+
+
+def not_a_practitioner(name: str) -> InvalidValueError:
+    """The refusal (field ``practitioner``) of a name that is no recorded practitioner,
+    saying how to add them."""
+    cleaned = " ".join(name.split())
+    return InvalidValueError(
+        "practitioner",
+        f"{cleaned!r} is not a practitioner here; add them with: "
+        f"injector practitioner add {cleaned!r}",
+    )
 
 
 def confirm_pin(
@@ -194,7 +206,10 @@ def confirm_pin(
     for row in conn.execute(select(table)).mappings():
         if str(row["name"]).casefold() == wanted and row["active"]:
             found = row
-    if found is not None and pin_matches(pin, str(found["pin_hash"])):
+    # An unknown name costs the same scrypt as a wrong PIN: the time taken does not tell
+    # which names exist either.
+    stored = str(found["pin_hash"]) if found is not None else _UNKNOWN_NAME_HASH
+    if pin_matches(pin, stored) and found is not None:
         return PractitionerView(
             int(found["id"]),
             str(found["name"]),
@@ -250,6 +265,7 @@ __all__ = [
     "find_practitioner",
     "hash_pin",
     "list_practitioners",
+    "not_a_practitioner",
     "pin_matches",
     "practitioner_row",
     "record_refused_pin",

@@ -41,10 +41,22 @@ class Tally:
         depth_um: int,
         volume_nl: int,
         band: DepthBand | None = None,
-        count: int = 1,
     ) -> ShotKind:
-        """Count ``count`` shots of these values (in a zone of ``band``, if any); returns
-        what each counted for."""
+        """Count one shot of these values (in a zone of ``band``, if any); returns what it
+        counted for."""
+        return self.add_shots_alike(flags, depth_um, volume_nl, 1, volume_nl, band)
+
+    def add_shots_alike(
+        self,
+        flags: int,
+        depth_um: int,
+        volume_nl: int,
+        count: int,
+        volume_total_nl: int,
+        band: DepthBand | None = None,
+    ) -> ShotKind:
+        """Count ``count`` shots of equal flags and depth, one of whose volumes is
+        ``volume_nl``, that all count for the same kind, together ``volume_total_nl``."""
         kind = shot_kind(flags, depth_um, volume_nl)
         self.shots += count
         if kind is ShotKind.IMPLAUSIBLE:
@@ -52,11 +64,11 @@ class Tally:
             return kind
         if kind is ShotKind.AIR:
             self.air_shots += count
-            self.air_volume_nl += volume_nl * count
+            self.air_volume_nl += volume_total_nl
         else:
             if kind is ShotKind.POINT:
                 self.points += count
-            self.volume_nl += volume_nl * count
+            self.volume_nl += volume_total_nl
             if band is not None and abs(depth_um - band.depth_um) > band.tolerance_um:
                 self.depth_out_of_tolerance += count
         if is_partial(flags):

@@ -140,7 +140,8 @@ def shot_numbers(conn: Connection, serial: str, boot_id: int) -> list[int]:
 
 @dataclass(frozen=True, slots=True)
 class ShotGroup:
-    """``count`` stored shots of one session and zone with the same flags, depth and volume.
+    """``count`` stored shots of one session and zone with the same flags and depth: their
+    volumes' sum, smallest and largest.
 
     The zone's planned depth and tolerance come along (None: no zone). What each group counts
     for is the session logic's rule, not this module's: it only groups.
@@ -151,47 +152,61 @@ class ShotGroup:
     zone_tolerance_um: int | None
     flags: int
     depth_um: int
-    volume_nl: int
     count: int
+    volume_nl: int
+    volume_min_nl: int
+    volume_max_nl: int
 
 
-def shot_groups(conn: Connection, session_id: int) -> list[ShotGroup]:
-    """A session's shots grouped by zone, flags, depth and volume, counted by the database.
-
-    A session's shots repeat a few settings, so this returns far fewer rows than shots.
-    """
+def _grouped(conn: Connection, session_id: int, *, by_volume: bool) -> list[tuple[Any, ...]]:
     shot = table_of(Shot)
     zone = table_of(PlanZone)
+    keys = [
+        shot.c.zone_id,
+        zone.c.depth_um,
+        zone.c.depth_tolerance_um,
+        shot.c.flags,
+        shot.c.depth_um,
+    ]
+    if by_volume:
+        keys.append(shot.c.volume_nl)
     stmt = (
         select(
-            shot.c.zone_id,
-            zone.c.depth_um,
-            zone.c.depth_tolerance_um,
-            shot.c.flags,
-            shot.c.depth_um,
-            shot.c.volume_nl,
+            *keys[:5],
             func.count(),
+            func.sum(shot.c.volume_nl),
+            func.min(shot.c.volume_nl),
+            func.max(shot.c.volume_nl),
         )
         .select_from(shot.outerjoin(zone, zone.c.id == shot.c.zone_id))
         .where(shot.c.session_id == session_id)
-        .group_by(
-            shot.c.zone_id,
-            zone.c.depth_um,
-            zone.c.depth_tolerance_um,
-            shot.c.flags,
-            shot.c.depth_um,
-            shot.c.volume_nl,
-        )
+        .group_by(*keys)
     )
-    return [
-        ShotGroup(
-            zone_id=row[0],
-            zone_depth_um=row[1],
-            zone_tolerance_um=row[2],
-            flags=int(row[3]),
-            depth_um=int(row[4]),
-            volume_nl=int(row[5]),
-            count=int(row[6]),
-        )
-        for row in conn.execute(stmt)
-    ]
+    return [tuple(row) for row in conn.execute(stmt)]
+
+
+def _group(row: tuple[Any, ...]) -> ShotGroup:
+    return ShotGroup(
+        zone_id=row[0],
+        zone_depth_um=row[1],
+        zone_tolerance_um=row[2],
+        flags=int(row[3]),
+        depth_um=int(row[4]),
+        count=int(row[5]),
+        volume_nl=int(row[6] or 0),
+        volume_min_nl=int(row[7] or 0),
+        volume_max_nl=int(row[8] or 0),
+    )
+
+
+def shot_groups(conn: Connection, session_id: int) -> list[ShotGroup]:
+    """A session's shots grouped by zone, flags and depth, counted by the database.
+
+    A session's shots repeat a few settings, so this returns far fewer rows than shots.
+    """
+    return [_group(row) for row in _grouped(conn, session_id, by_volume=False)]
+
+
+def shot_groups_by_volume(conn: Connection, session_id: int) -> list[ShotGroup]:
+    """The same groups split by volume as well (each group's volumes then are one value)."""
+    return [_group(row) for row in _grouped(conn, session_id, by_volume=True)]

@@ -118,7 +118,7 @@ def test_session_show_speaks_clinical_words(
     assert out.startswith(f"session {session_id}: in progress,")
     assert "checklist warning acknowledged by Dr Test: Lot LOT-OLD expired on 2020-01-01" in out
     assert "Aspirin or another NSAID was taken in the last 7 days" in out
-    code, out, _ = run(capsys, "session", "list", "--db", path)
+    code, out, _ = run(capsys, "session", "list", "--db", path, "--status", "in progress")
     assert "\tin progress\t" in out and "in_progress" not in out
 
 
@@ -142,6 +142,8 @@ def test_plan_import_check_prints_the_warnings_the_import_gives(
     assert checked == imported
     assert "warning: patient: P-0042 already exists with other details" in checked
     assert "expired on 2020-06-30" in checked
+    code, out, _ = run(capsys, "plan", "show", "1", "--db", db)
+    assert code == 0 and "(thighs, point by point)" in out and "point_by_point" not in out
     # Checked again, it also says the plan is there already.
     code, _, again = run(capsys, "plan", "import", "--check", str(plan), "--db", db)
     assert code == 0 and "already has this plan (plan 1); importing it needs --force" in again

@@ -125,3 +125,15 @@ def test_session_end_needs_by(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit):
         main(["session", "end", "1", "--db", str(tmp_path / "x.db")])
     assert "--by" in capsys.readouterr().err
+
+
+def test_record_names_the_practitioner_on_the_session(tmp_path: Path) -> None:
+    database = open_database(str(tmp_path / "rec.db"))
+    try:
+        pin_of(database, "Dr Ana Lee")
+    finally:
+        database.close()
+    db, _ = _record_shots(tmp_path, 3, "--practitioner", "dr ana lee")
+    ((name, linked),) = query(db, "select practitioner, practitioner_id from treatment_session")
+    # The recorded practitioner, as the record spells the name; never the --by login.
+    assert name == "Dr Ana Lee" and linked is not None

@@ -17,7 +17,13 @@ from tests.session.builders import TEST_PIN
 from tests.tui.fixtures import FACE_ZONES
 from tests.tui.pilot_helpers import fill, until
 from tui.app import InjectorApp
-from tui.demo_records import DEMO_CHECKLIST, ensure_demo_plan
+from tui.demo_records import (
+    DEMO_CHECKLIST,
+    DEMO_PIN,
+    DEMO_PRACTITIONER,
+    ensure_demo_plan,
+    start_demo_session,
+)
 from tui.live_model import LiveModel
 from tui.screens.before import BeforeSessionScreen
 from tui.screens.end import EndOfSessionScreen
@@ -173,3 +179,16 @@ def test_an_implausible_shot_never_reaches_the_depth_shown() -> None:
     model.apply(shot(4, 0, flags=0x02))  # air: no depth
     view = model.view()
     assert view.last_depth_um == 1500 and view.recent_depths_um == (1500,)
+
+
+def test_the_demo_records_its_own_practitioner_who_can_sign(services: Services) -> None:
+    clinic = services.clinic
+    _, session_id, _ = start_demo_session(clinic)
+    _, again, _ = start_demo_session(clinic)  # a rerun reuses the sample practitioner
+    assert clinic.practitioners().count(DEMO_PRACTITIONER) == 1
+    view = session_view(services.db, again)
+    assert view.practitioner == DEMO_PRACTITIONER  # never the computer's login
+    clinical_end = session_view(services.db, session_id)
+    assert clinical_end.status == "aborted"  # the first demo was left open, then aborted
+    clinic.sign_session(session_id, DEMO_PRACTITIONER, DEMO_PIN, "performed and reviewed")
+    assert session_view(services.db, session_id).signed_by == DEMO_PRACTITIONER

@@ -32,14 +32,16 @@ loses what was typed by one key: `q` types (it never quits from a form), and `es
 `ctrl+q`) on a changed form asks for a second press before discarding.
 
 ## Before the session
-Answer the checklist, read the warnings, pick the gun (a serial port or the built-in
+Choose the practitioner who performs the session (`ctrl+n` records a new one, with a PIN),
+answer the checklist, read the warnings, pick the gun (a serial port or the built-in
 simulator) and press **Start** (`ctrl+s`).
 
 ## Live session
 | key | action |
 |---|---|
 | `1`–`9` | make that zone the active one: new shots are attributed to it |
-| `l` | lock or unlock the gun's trigger |
+| `l` | lock or unlock the gun's trigger by hand (never past a plan limit) |
+| `o` | override the plan limit that locked the gun: who, PIN, reason, confirmation |
 | `n` | add a note to the session's record |
 | `a` | record an adverse event |
 | `e` `e` | end the session (press twice): gun locked, everything committed, then the review |
@@ -55,8 +57,9 @@ they are recovered on reconnect) and **amber** when a plan limit is reached or a
 chosen. Neither blocks a key.
 
 ## End of session
-Plan against actual per zone, deviations and adverse events. Type your name and press
-**Sign** (`ctrl+s`) to sign the record; the next session's due date is shown.
+Plan against actual per zone, deviations and adverse events. Choose who signs, type their PIN
+and press **Sign** (`ctrl+s`): the signature shows the printed name, the time and its meaning;
+the next session's due date is shown.
 
 ## Replay (technicians)
 | key | action |
