@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from injector.cli.errors import UserError
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
+from injector.domain.inputs import control_characters
 from injector.storage import Database, StorageError, open_database
 from injector.storage.engine import DatabaseLocationError
 
@@ -36,6 +37,9 @@ def actor(args: argparse.Namespace) -> str:
     name = getattr(args, "by", None) or getpass.getuser()
     if not name.strip():
         raise UserError("--by: give your name for the audit trail")
+    found = control_characters(name)
+    if found:
+        raise UserError(f"--by: holds control characters ({', '.join(found)}); type plain text")
     return str(name)
 
 

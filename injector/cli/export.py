@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from injector.cli.arguments import MAX_RECORD_ID
 from injector.cli.db_options import add_db_argument, database
 from injector.cli.errors import UserError
 from injector.cli.output_files import write_private_file
@@ -62,8 +63,10 @@ def _session_id(value: str | None) -> int | None:
         session_id = int(value)
     except ValueError:
         raise UserError(f"--session: {value!r} is not a session id (a whole number)") from None
-    if session_id < 1:
-        raise UserError(f"--session: {session_id} is not a session id (ids start at 1)")
+    if not 1 <= session_id <= MAX_RECORD_ID:
+        raise UserError(
+            f"--session: {session_id} is not a session id (ids run from 1 to {MAX_RECORD_ID})"
+        )
     return session_id
 
 

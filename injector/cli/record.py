@@ -25,8 +25,10 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from injector.cli.arguments import baud_rate, record_id
 from injector.cli.db_options import actor, add_actor_argument
 from injector.cli.errors import UserError
+from injector.cli.terminal_text import terminal_safe
 from injector.domain.errors import InvalidValueError
 from injector.driver import (
     DeviceIdentified,
@@ -63,7 +65,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--port", required=True, help="serial device path or pyserial URL")
     parser.add_argument(
-        "--baud", type=int, default=DEFAULT_BAUD, help=f"baud rate (default {DEFAULT_BAUD})"
+        "--baud", type=baud_rate, default=DEFAULT_BAUD, help=f"baud rate (default {DEFAULT_BAUD})"
     )
     parser.add_argument(
         "--db",
@@ -72,7 +74,9 @@ def register(subparsers: Any) -> None:
         "data directory)",
     )
     parser.add_argument("--capture", metavar="FILE", help="append every byte exchanged to FILE")
-    parser.add_argument("--plan", type=int, metavar="ID", help="record against treatment plan ID")
+    parser.add_argument(
+        "--plan", type=record_id, metavar="ID", help="record against treatment plan ID"
+    )
     parser.add_argument(
         "--zone",
         metavar="N|NAME",
@@ -95,8 +99,6 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Record until told to stop; returns the exit code."""
-    if args.baud <= 0:
-        raise UserError(f"--baud {args.baud} is not a baud rate; try --baud 115200")
     who = actor(args)
     if args.zone is not None and args.plan is None:
         raise UserError("--zone: a zone belongs to a plan; give --plan ID as well")
@@ -362,7 +364,7 @@ class _StatusLine:
         self._shown = False
 
     def show(self, text: str) -> None:
-        self.out.write("\r" + text + "\x1b[K")
+        self.out.write("\r" + terminal_safe(text) + "\x1b[K")
         self.out.flush()
         self._shown = True
 
@@ -371,7 +373,7 @@ class _StatusLine:
         if self._shown:
             self.out.write("\r\x1b[K")
             self._shown = False
-        self.out.write(f"{stamp} {text}\n")
+        self.out.write(f"{stamp} {terminal_safe(text)}\n")
         self.out.flush()
 
     def done(self) -> None:

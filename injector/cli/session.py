@@ -6,6 +6,7 @@ import argparse
 from datetime import datetime
 from typing import Any
 
+from injector.cli.arguments import record_id
 from injector.cli.db_options import (
     actor,
     add_actor_argument,
@@ -14,6 +15,7 @@ from injector.cli.db_options import (
     refusals,
 )
 from injector.cli.errors import UserError
+from injector.cli.terminal_text import terminal_safe
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import AdverseEventInput, SessionChanges, parse
 from injector.domain.vocabulary import SessionStatus
@@ -37,7 +39,7 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="session_command", metavar="ACTION", required=True)
 
     listing = commands.add_parser("list", help="list sessions")
-    listing.add_argument("--plan", type=int, metavar="ID", help="sessions of plan ID")
+    listing.add_argument("--plan", type=record_id, metavar="ID", help="sessions of plan ID")
     listing.add_argument("--patient", metavar="ID", help="sessions of a patient identifier")
     listing.add_argument("--gun", metavar="SERIAL", help="sessions recorded with a gun")
     listing.add_argument("--status", help="planned, in_progress, completed, aborted, skipped")
@@ -45,7 +47,7 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(handler=run_list)
 
     show = commands.add_parser("show", help="a session: plan against actual, amendments")
-    show.add_argument("session_id", type=int, metavar="ID")
+    show.add_argument("session_id", type=record_id, metavar="ID")
     add_db_argument(show)
     show.set_defaults(handler=run_show)
 
@@ -54,7 +56,7 @@ def register(subparsers: Any) -> None:
         help="end an in-progress session (e.g. one recorded headless) so it can be signed",
         description="End an in-progress session as completed or aborted; audited.",
     )
-    end.add_argument("session_id", type=int, metavar="ID")
+    end.add_argument("session_id", type=record_id, metavar="ID")
     end.add_argument(
         "--status",
         choices=[SessionStatus.COMPLETED.value, SessionStatus.ABORTED.value],
@@ -66,7 +68,7 @@ def register(subparsers: Any) -> None:
     end.set_defaults(handler=run_end)
 
     sign = commands.add_parser("sign", help="sign an ended session")
-    sign.add_argument("session_id", type=int, metavar="ID")
+    sign.add_argument("session_id", type=record_id, metavar="ID")
     sign.add_argument("--name", required=True, help="who signs")
     sign.add_argument(
         "--meaning", default="performed and reviewed", help="what the signature means"
@@ -75,7 +77,7 @@ def register(subparsers: Any) -> None:
     sign.set_defaults(handler=run_sign)
 
     amend = commands.add_parser("amend", help="amend a signed session (the original is kept)")
-    amend.add_argument("session_id", type=int, metavar="ID")
+    amend.add_argument("session_id", type=record_id, metavar="ID")
     amend.add_argument("--reason", required=True, help="why the record is amended")
     amend.add_argument(
         "--set",
@@ -89,7 +91,7 @@ def register(subparsers: Any) -> None:
     amend.set_defaults(handler=run_amend)
 
     adverse = commands.add_parser("adverse", help="record an adverse event of a session")
-    adverse.add_argument("session_id", type=int, metavar="ID")
+    adverse.add_argument("session_id", type=record_id, metavar="ID")
     adverse.add_argument("--kind", required=True, help="nausea, pain, bruising, …")
     adverse.add_argument("--severity", required=True, help="mild, moderate or severe")
     adverse.add_argument(
@@ -108,6 +110,11 @@ def register(subparsers: Any) -> None:
     lot.add_argument("lot_number", metavar="LOT")
     add_db_argument(lot)
     lot.set_defaults(handler=run_lot)
+
+
+def _say(line: str) -> None:
+    """Print a line that holds names from the record or the gun, safe for a terminal."""
+    print(terminal_safe(line))
 
 
 def _when(value: datetime | None) -> str:
@@ -136,8 +143,8 @@ def run_list(args: argparse.Namespace) -> int:
         signed = " signed" if s.signed else ""
         print(
             f"{s.id}\tplan {s.plan_id or '—'}\t#{s.sequence_no or '—'}\t{s.status}{signed}\t"
-            f"{_when(s.started_at or s.scheduled_at)}\t{s.practitioner or '—'}\t"
-            f"{s.device_serial or '—'}\t{s.lot_number or '—'}"
+            f"{_when(s.started_at or s.scheduled_at)}\t{terminal_safe(s.practitioner or '—')}\t"
+            f"{terminal_safe(s.device_serial or '—')}\t{terminal_safe(s.lot_number or '—')}"
         )
     return 0
 
@@ -149,34 +156,32 @@ def run_show(args: argparse.Namespace) -> int:
         progress = session_progress(db, args.session_id)
         comparison = compare_with_previous(db, args.session_id)
         events = adverse_events(db, args.session_id)
-    print(
-        f"session {view.id}: {view.status}, plan {view.plan_id or '—'} #{view.sequence_no or '—'}"
-    )
-    print(
+    _say(f"session {view.id}: {view.status}, plan {view.plan_id or '—'} #{view.sequence_no or '—'}")
+    _say(
         f"  scheduled {_when(view.scheduled_at)}, started {_when(view.started_at)}, "
         f"ended {_when(view.ended_at)}"
     )
-    print(
+    _say(
         f"  practitioner {view.practitioner or '—'}; gun {view.device_serial or '—'} "
         f"{view.device_model or ''} {view.device_firmware or ''}".rstrip()
     )
     expiry = view.lot_expiry.isoformat() if view.lot_expiry else "—"
-    print(f"  lot {view.lot_number or '—'} (expires {expiry})")
+    _say(f"  lot {view.lot_number or '—'} (expires {expiry})")
     for warning in view.checklist_warnings:
-        print(f"  acknowledged by {view.warnings_acknowledged_by}: {warning}")
+        _say(f"  acknowledged by {view.warnings_acknowledged_by}: {warning}")
     if view.signed:
-        print(f"  signed by {view.signed_by} at {_when(view.signed_at)}: {view.signature_meaning}")
-    print("  zone: points done/planned, volume done/planned, out of depth, air, partial")
+        _say(f"  signed by {view.signed_by} at {_when(view.signed_at)}: {view.signature_meaning}")
+    _say("  zone: points done/planned, volume done/planned, out of depth, air, partial")
     for zone in (*progress.zones, progress.total):
-        print(
+        _say(
             f"    {zone.name}: {zone.points}/{zone.points_planned}, "
             f"{_ml(zone.volume_nl)}/{_ml(zone.volume_planned_nl)}, "
             f"{zone.depth_out_of_tolerance}, {zone.air_shots}, {zone.partial_shots}"
         )
-    print(f"  shots recovered {progress.recovered_shots}, lost {progress.lost_shots}")
+    _say(f"  shots recovered {progress.recovered_shots}, lost {progress.lost_shots}")
     if comparison.previous_session_id is not None:
         total = comparison.total
-        print(
+        _say(
             f"  against session {comparison.previous_session_id}: points "
             f"{total.points_delta:+d}, volume {total.volume_delta_nl / 1_000_000:+g} mL"
         )
@@ -185,13 +190,13 @@ def run_show(args: argparse.Namespace) -> int:
             f"{name} {change['from']!r} → {change['to']!r}"
             for name, change in amendment.changes.items()
         )
-        print(
+        _say(
             f"  amended by {amendment.amended_by} at {_when(amendment.amended_at)} "
             f"({amendment.reason}): {fields}"
         )
     for event in events:
         later = " (later visit)" if event.at_later_visit else ""
-        print(f"  adverse event: {event.kind}, {event.severity}, onset {_when(event.onset)}{later}")
+        _say(f"  adverse event: {event.kind}, {event.severity}, onset {_when(event.onset)}{later}")
     return 0
 
 
@@ -270,12 +275,13 @@ def run_lot(args: argparse.Namespace) -> int:
     with database(args, must_exist=True) as db:
         uses = sessions_with_lot(db, args.lot_number)
     if not uses:
-        print(f"no session used lot {args.lot_number}")
+        _say(f"no session used lot {args.lot_number}")
         return 0
     for use in uses:
         amended = " (lot amended)" if use.amended else ""
         print(
             f"session {use.session_id}\t{_when(use.started_at)}\t{use.status}\t"
-            f"patient {use.patient_identifier}\t{use.patient_name}\tplan {use.plan_id}{amended}"
+            f"patient {terminal_safe(use.patient_identifier)}\t{terminal_safe(use.patient_name)}"
+            f"\tplan {use.plan_id}{amended}"
         )
     return 0

@@ -14,7 +14,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from injector.cli.arguments import checked, pacing_baud_rate, speed_factor
 from injector.cli.errors import UserError
+from injector.cli.terminal_text import terminal_safe
 from simulators import (
     BUILTIN_SCENARIOS,
     FaultConfig,
@@ -60,7 +62,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--replay", metavar="CAPTURE", help="replay a capture file instead")
     parser.add_argument(
         "--baud",
-        type=int,
         metavar="N",
         help="pace output to N baud (default: 115200 at speed 1, unpaced faster; 0: unpaced)",
     )
@@ -69,15 +70,7 @@ def register(subparsers: Any) -> None:
 
 def parse_speed(text: str) -> Speed:
     """``--speed``: a factor above 0 or ``max``; raises :class:`UserError` otherwise."""
-    if text.strip().lower() == "max":
-        return "max"
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0 or value != value or value == float("inf"):
-        raise UserError(f"--speed {text} is not a factor above 0 or 'max'; try --speed 10")
-    return value
+    return checked("--speed", speed_factor, text)
 
 
 def _faults(spec: str | None) -> FaultConfig:
@@ -93,8 +86,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the simulator until the scenario ends or a signal arrives; returns the exit code."""
     speed = parse_speed(args.speed)
     faults = _faults(args.faults)
-    if args.baud is not None and args.baud < 0:
-        raise UserError(f"--baud {args.baud} is not a baud rate; try --baud 115200")
+    baud = None if args.baud is None else checked("--baud", pacing_baud_rate, args.baud)
     if args.replay and args.faults:
         raise UserError("--faults cannot be combined with --replay")
     if args.replay and args.scenario:
@@ -109,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             faults=faults,
             link=link,
-            baud=args.baud,
+            baud=baud,
             replay=args.replay,
             record=False,
         )
@@ -130,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             path = sim.start()
         except OSError as exc:
             raise UserError(f"cannot create the device: {exc.strerror or exc}") from None
-        print(_ready_line(sim, path), flush=True)
+        print(terminal_safe(_ready_line(sim, path)), flush=True)
         finished = False
         while not stop.is_set():
             if sim.wait_done(0.2):
@@ -150,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"the simulator stopped: {sim.error}", exit_code=1)
     # On standard error, with the other news; standard output holds only the ready line,
     # which scripts read for the device path.
-    print(_end_line(sim, path, finished), file=sys.stderr, flush=True)
+    print(terminal_safe(_end_line(sim, path, finished)), file=sys.stderr, flush=True)
     return 0
 
 

@@ -59,13 +59,16 @@ def control_characters(text: str, allowed: frozenset[str] = frozenset()) -> list
     """
     found: list[str] = []
     for char in text:
-        if char in allowed:
-            continue
-        if unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS:
+        if char not in allowed and is_control(char):
             code = f"U+{ord(char):04X}"
             if code not in found:
                 found.append(code)
     return found
+
+
+def is_control(char: str) -> bool:
+    """Whether ``char`` is a control character (C0, DEL, C1) or changes the text direction."""
+    return unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS
 
 
 def _no_controls(allowed: frozenset[str]) -> AfterValidator:

@@ -19,7 +19,13 @@ from typing import Any
 import platformdirs
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlmodel import Session
 
 from injector.storage.errors import StorageError
@@ -186,6 +192,23 @@ def _check_location(url: str | None, path: Path, must_exist: bool) -> None:
             f"{source}: there is no database file at {path}; check the path or pass --db "
             "with the clinic's database"
         )
+
+
+def database_error_reason(exc: BaseException) -> str:
+    """One line saying why the database refused, without the SQL or its parameters.
+
+    SQLAlchemy's own message quotes the statement and the values bound to it, which may be a
+    patient's name or notes; the driver's first line (``database is locked``, ``connection
+    refused``) says what matters.
+    """
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        lines = str(exc.orig).strip().splitlines()
+        if lines:
+            return f"{type(exc.orig).__name__}: {lines[0]}"
+    if isinstance(exc, SQLAlchemyError):
+        return type(exc).__name__
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def open_database(
