@@ -8,6 +8,8 @@ import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from sqlalchemy.exc import OperationalError
+
 from injector.cli.errors import UserError
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
 from injector.domain.inputs import control_characters
@@ -59,6 +61,13 @@ def database(args: argparse.Namespace, *, must_exist: bool = False) -> Iterator[
     try:
         with refusals():
             yield db
+    except OperationalError as exc:
+        if db.read_only and "readonly" in str(exc.orig):
+            raise UserError(
+                f"--db: {db.url.database} is read-only for you, and this command changes the "
+                "record; ask for write access, or work on a copy you may write"
+            ) from None
+        raise
     finally:
         db.close()
 

@@ -393,6 +393,12 @@ def _open_database(url: str | None, plan_id: int | None) -> Database:
             f"{exc}; check that the database server is running and the URL, or pass --db "
             "with another SQLite file"
         ) from None
+    if db.read_only:
+        db.close()
+        raise UserError(
+            f"--db: {db.url.database} is read-only for you; recording needs a database you "
+            "may write"
+        )
     if plan_id is not None:
         with db.session() as session:
             if session.get(TreatmentPlan, plan_id) is None:
