@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
@@ -28,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from injector.cli.arguments import baud_rate, record_id
 from injector.cli.db_options import actor, add_actor_argument
 from injector.cli.errors import UserError
+from injector.cli.output_files import check_output_path
 from injector.cli.terminal_text import terminal_safe
 from injector.domain.errors import InvalidValueError
 from injector.driver import (
@@ -410,6 +412,8 @@ def _open_database(url: str | None, plan_id: int | None) -> Database:
 def _open_capture(path: str | None) -> CaptureWriter | None:
     if path is None:
         return None
+    # A FIFO would hold the recorder until some reader opens it; a device is no capture.
+    check_output_path(Path(path).expanduser(), "--capture")
     try:
         return CaptureWriter(path)
     except CaptureError as exc:

@@ -16,6 +16,7 @@ from typing import Any
 
 from injector.cli.arguments import checked, pacing_baud_rate, speed_factor
 from injector.cli.errors import UserError
+from injector.cli.output_files import check_link_path
 from injector.cli.terminal_text import terminal_safe
 from simulators import (
     BUILTIN_SCENARIOS,
@@ -94,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
     link = Path(args.link) if args.link else None
     if link is not None and not link.parent.is_dir():
         raise UserError(f"--link {link}: the directory {link.parent} does not exist")
+    if link is not None:
+        check_link_path(link)
     try:
         sim = Simulator(
             args.scenario or "idle",
