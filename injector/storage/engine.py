@@ -296,6 +296,8 @@ def open_database(
         _check_location(url, path, must_exist)
         if not _writable(path):
             return _open_read_only(path, resolved)
+        # Before the engine connects: its first connection switches the file to WAL.
+        _refuse_another_programs(_sqlite_tables(path), str(path))
         try:
             _create_private_file(path)
         except OSError as exc:
@@ -316,7 +318,10 @@ def open_database(
     database = Database(engine=engine, url=resolved)
     if migrate:
         try:
-            _refuse_another_programs(database)
+            if database.dialect == "postgresql":
+                with engine.connect() as conn:
+                    tables = set(inspect(conn).get_table_names())
+                _refuse_another_programs(tables, database.display_url)
             migrate_to_head(database.engine)
         except (OperationalError, DBAPIError) as exc:
             engine.dispose()
@@ -335,20 +340,36 @@ def _first_line(exc: DBAPIError) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _refuse_another_programs(database: Database) -> None:
+def _refuse_another_programs(tables: set[str], where: str) -> None:
     """Refuse a database that holds tables but no injector schema (another program's).
 
     Migrating it would put a clinical record among another program's tables: a mistyped
     ``--db`` (a browser's history, a photo catalogue) must not become a patient record.
     """
-    with database.engine.connect() as conn:
-        tables = set(inspect(conn).get_table_names())
     if tables and "alembic_version" not in tables:
         shown = ", ".join(sorted(tables)[:3]) + (", …" if len(tables) > 3 else "")
         raise StorageError(
-            f"the database at {database.display_url} holds another program's tables "
-            f"({shown}), not an injector record; name the clinic's database or a new file"
+            f"the database at {where} holds another program's tables ({shown}), not an "
+            "injector record; name the clinic's database or a new file"
         )
+
+
+def _sqlite_tables(path: Path) -> set[str]:
+    """The tables of the SQLite file at ``path``, read without changing it (none if empty).
+
+    A file that is not a database is left for the migration to refuse in its own words.
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        return set()
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return set()
+    return {str(name) for (name,) in rows}
 
 
 def _open_read_only(path: Path, url: URL) -> Database:
