@@ -11,7 +11,7 @@ from typing import Any
 from injector.cli.arguments import MAX_RECORD_ID
 from injector.cli.db_options import add_db_argument, database
 from injector.cli.errors import UserError
-from injector.cli.output_files import write_private_file
+from injector.cli.output_files import check_output_path, write_private_file
 from injector.export import ExportFormat, NoSessionsError, export_text
 from injector.export.fhir import PATIENT_IDENTIFIER_SYSTEM
 from injector.storage import RecordNotFoundError
@@ -88,6 +88,10 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError(
             "--session: a FHIR export is one session's record; name it with --session ID"
         )
+    output = Path(args.output).expanduser() if args.output is not None else None
+    if output is not None:
+        # Refused before the work, not after it.
+        check_output_path(output)
     with database(args, must_exist=True) as db:
         try:
             text = export_text(
@@ -104,7 +108,7 @@ def run_export(args: argparse.Namespace) -> int:
             raise UserError(
                 f"the database at {db.display_url} holds no sessions yet; nothing to export"
             ) from None
-    if args.output is None:
+    if output is None:
         try:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -112,5 +116,5 @@ def run_export(args: argparse.Namespace) -> int:
             # The reader stopped early (``| head``); keep Python from complaining at exit.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     else:
-        write_private_file(Path(args.output).expanduser(), text)
+        write_private_file(output, text)
     return 0
