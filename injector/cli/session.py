@@ -42,7 +42,11 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--plan", type=record_id, metavar="ID", help="sessions of plan ID")
     listing.add_argument("--patient", metavar="ID", help="sessions of a patient identifier")
     listing.add_argument("--gun", metavar="SERIAL", help="sessions recorded with a gun")
-    listing.add_argument("--status", help="planned, in_progress, completed, aborted, skipped")
+    listing.add_argument(
+        "--status",
+        choices=[status.value for status in SessionStatus],
+        help="planned, in_progress, completed, aborted, skipped",
+    )
     add_db_argument(listing)
     listing.set_defaults(handler=run_list)
 

@@ -92,7 +92,10 @@ Name = Annotated[
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # NaN and infinities pass no bound check honestly (every comparison with NaN is false).
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 class PatientInput(_Input):
@@ -338,6 +341,9 @@ _TYPE_WORDS = {
     "date_from_datetime_inexact": "must be a date (YYYY-MM-DD), without a time",
     "datetime_type": "must be a date and time",
     "datetime_parsing": "must be a date and time",
+    "datetime_from_date_parsing": "must be a date and time with its zone (2026-03-02T10:15+01:00)",
+    "finite_number": "must be a finite number",
+    "int_parsing_size": "is far too large a number",
 }
 
 
@@ -380,6 +386,10 @@ def problems_of(error: ValidationError) -> list[tuple[str, str]]:
         elif kind in _BOUNDS:
             words, key = _BOUNDS[kind]
             message = f"must be {words} {context.get(key)} (got {item.get('input')!r})"
+        elif kind == "string_too_long":
+            message = f"is longer than {context.get('max_length')} characters"
+        elif kind == "string_too_short" and context.get("min_length") == 1:
+            message = "must not be empty"
         elif kind in _TYPE_WORDS:
             message = f"{_TYPE_WORDS[kind]} (got {_shown(item.get('input'))})"
         problems.append((path or "(input)", message))
