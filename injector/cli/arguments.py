@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import stat
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -79,6 +81,23 @@ def speed_factor(text: str) -> Speed:
             "the host reads"
         )
     return value
+
+
+def readable_file(text: str) -> str:
+    """A file to read: refused if it exists but is a folder, a device or a pipe.
+
+    Opening a FIFO waits for a writer that may never come, and a device such as /dev/zero
+    never ends; a missing file is left for the reader to name in its own words.
+    """
+    try:
+        mode = os.stat(text).st_mode
+    except OSError:
+        return text
+    if not stat.S_ISREG(mode):
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a regular file (a folder, device or pipe); name a file"
+        )
+    return text
 
 
 def checked(option: str, parse: Callable[[str], Value], text: str) -> Value:

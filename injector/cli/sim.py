@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from injector.cli.arguments import checked, pacing_baud_rate, speed_factor
+from injector.cli.arguments import checked, pacing_baud_rate, readable_file, speed_factor
 from injector.cli.errors import UserError
 from injector.cli.output_files import check_link_path
 from injector.cli.terminal_text import terminal_safe
@@ -92,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--faults cannot be combined with --replay")
     if args.replay and args.scenario:
         raise UserError("--scenario cannot be combined with --replay")
+    if args.replay:
+        checked("--replay", readable_file, args.replay)
     link = Path(args.link) if args.link else None
     if link is not None and not link.parent.is_dir():
         raise UserError(f"--link {link}: the directory {link.parent} does not exist")
