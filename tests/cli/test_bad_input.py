@@ -184,15 +184,21 @@ def test_a_name_with_an_escape_sequence_is_refused_at_input(
     assert err.startswith("injector patient: --by: holds control characters (U+001B, U+0007)")
 
 
+def _one_patient(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A database file holding one patient, P-1."""
+    db = tmp_path / "x.db"
+    assert main(["patient", "add", "--id", "P-1", "--name", "A B", *BORN, "--db", str(db)]) == 0
+    capsys.readouterr()
+    return db
+
+
 def test_names_already_in_the_record_reach_the_terminal_escaped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = tmp_path / "x.db"
-    assert main(["patient", "add", "--id", "P-1", "--name", "A B", *BORN, "--db", str(db)]) == 0
+    db = _one_patient(tmp_path, capsys)
     # As another program (or an older version) might have written it.
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE patient SET name = ? WHERE identifier = 'P-1'", ("X\x1b]2;pwn\x07Y",))
-    capsys.readouterr()
     assert main(["patient", "list", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
@@ -202,9 +208,7 @@ def test_names_already_in_the_record_reach_the_terminal_escaped(
 def test_an_unexpected_error_is_one_line_without_its_text(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = tmp_path / "x.db"
-    assert main(["patient", "add", "--id", "P-1", "--name", "A B", *BORN, "--db", str(db)]) == 0
-    capsys.readouterr()
+    db = _one_patient(tmp_path, capsys)
 
     def broken(*_args: object) -> None:
         raise RuntimeError("Jane Doe, born 1985-04-12, allergic to lidocaine")
@@ -223,9 +227,7 @@ def test_an_unexpected_error_is_one_line_without_its_text(
 def test_a_database_error_is_one_line_without_the_statement(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = tmp_path / "x.db"
-    assert main(["patient", "add", "--id", "P-1", "--name", "A B", *BORN, "--db", str(db)]) == 0
-    capsys.readouterr()
+    db = _one_patient(tmp_path, capsys)
 
     def refused(*_args: object) -> None:
         raise DataError(
