@@ -303,3 +303,95 @@ def test_db_url_of_an_unknown_scheme_or_host(
 ) -> None:
     err = _one_line(["patient", "list", "--db", url], capsys)
     assert err.startswith("injector patient: ") and expected in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["session", "show", "42"], "injector session: session: there is no session 42\n"),
+        (["session", "end", "42", "--by", "Dr A"], "injector session: there is no session 42 in "),
+        (["session", "sign", "42", "--name", "Dr A"], "injector session: session: there is no "),
+        (
+            ["session", "amend", "42", "--reason", "typo", "--set", "notes=x"],
+            "injector session: session: there is no session 42\n",
+        ),
+        (
+            [
+                "session",
+                "adverse",
+                "42",
+                "--kind",
+                "pain",
+                "--severity",
+                "mild",
+                "--onset",
+                "2026-01-01T10:00+00:00",
+            ],
+            "injector session: session: there is no session 42\n",
+        ),
+        (["plan", "show", "42"], "injector plan: plan: there is no treatment plan 42\n"),
+        (["export", "--format", "csv", "--session", "42"], "injector export: --session: there is "),
+        (["record", "--port", "/dev/null", "--plan", "42"], "injector record: there is no "),
+        (
+            [
+                "plan",
+                "add",
+                "--patient",
+                "NOPE",
+                "--indication",
+                "cellulite",
+                "--product",
+                "X",
+                "--lot",
+                "L",
+                "--expiry",
+                "2035-01-01",
+                "--sessions",
+                "4",
+                "--zone",
+                "name=z,area=thighs,technique=nappage,depth=2,volume=0.05,points=4",
+            ],
+            "injector plan: --patient: there is no patient with identifier NOPE\n",
+        ),
+    ],
+    ids=lambda v: " ".join(v[:2]) if isinstance(v, list) else "",
+)
+def test_ids_that_do_not_exist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    db = _one_patient(tmp_path, capsys)
+    assert _one_line([*argv, "--db", str(db)], capsys).startswith(says)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["patient", "add", "--id", "P-1", "--born", "1985-04-12"],
+        ["plan", "add", "--patient", "P-1"],
+        ["plan", "import"],
+        ["plan", "show"],
+        ["session", "show"],
+        ["session", "end", "1"],
+        ["session", "sign", "1"],
+        ["session", "amend", "1"],
+        ["session", "adverse", "1", "--kind", "pain"],
+        ["session", "lot"],
+        ["record"],
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_missing_arguments_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    line = _usage_error([*argv, "--db", str(tmp_path / "x.db")], capsys)
+    assert "the following arguments are required" in line
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_export_without_a_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = _one_patient(tmp_path, capsys)
+    assert _one_line(["export", "--db", str(db)], capsys) == (
+        "injector export: --format: say which format to write (json, csv, fhir)\n"
+    )
