@@ -388,10 +388,60 @@ def test_missing_arguments_are_named(
     assert not (tmp_path / "x.db").exists()
 
 
-def test_export_without_a_format(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_export_without_a_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = _one_patient(tmp_path, capsys)
     assert _one_line(["export", "--db", str(db)], capsys) == (
         "injector export: --format: say which format to write (json, csv, fhir)\n"
     )
+
+
+ZONE = "name=z,area=thighs,technique=nappage,depth=2,volume=0.05,points=4"
+PLAN_ADD = [
+    *("plan", "add", "--patient", "P-1", "--indication", "cellulite", "--product", "X"),
+    *("--lot", "L", "--expiry", "2035-01-01", "--sessions", "4"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            [*PLAN_ADD, "--zone", ZONE, "--max-session-ml", "nan"],
+            "--max-session-ml: must be a finite number (got NaN)",
+        ),
+        (
+            [*PLAN_ADD, "--zone", ZONE.replace("depth=2", "depth=inf")],
+            '--zone 1 depth=: must be a finite number (got "inf")',
+        ),
+        (
+            [*PLAN_ADD, "--zone", ZONE.replace("points=4", "points=" + "9" * 5000)],
+            "--zone 1 points=: is far too large a number",
+        ),
+        (
+            ["patient", "add", "--id", "P-2", "--name", "a" * 300, *BORN],
+            "name: is longer than 200 characters",
+        ),
+        (
+            ["patient", "add", "--id", " ", "--name", "A", *BORN],
+            "--id (identifier): must not be empty",
+        ),
+        (
+            ["session", "adverse", "1", "--kind", "pain", "--severity", "mild", "--onset", "soon"],
+            'onset: must be a date and time with its zone (2026-03-02T10:15+01:00) (got "soon")',
+        ),
+    ],
+    ids=["nan-volume", "inf-depth", "5000-digit-points", "long-name", "blank-id", "bad-onset"],
+)
+def test_option_values_are_refused_in_plain_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    db = _one_patient(tmp_path, capsys)
+    err = _one_line([*argv, "--db", str(db)], capsys)
+    assert err.startswith(f"injector {argv[0]}: {says}")
+
+
+def test_an_unknown_session_status_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = _usage_error(["session", "list", "--status", "garbage"], capsys)
+    assert "argument --status: invalid choice: 'garbage' (choose from 'planned'," in line
