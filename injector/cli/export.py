@@ -12,6 +12,7 @@ from injector.cli.arguments import MAX_RECORD_ID
 from injector.cli.db_options import add_db_argument, database
 from injector.cli.errors import UserError
 from injector.cli.output_files import check_output_path, write_private_file
+from injector.cli.terminal_text import terminal_safe
 from injector.export import ExportFormat, NoSessionsError, export_text
 from injector.export.fhir import PATIENT_IDENTIFIER_SYSTEM
 from injector.storage import RecordNotFoundError
@@ -109,6 +110,10 @@ def run_export(args: argparse.Namespace) -> int:
                 f"the database at {db.display_url} holds no sessions yet; nothing to export"
             ) from None
     if output is None:
+        if sys.stdout.isatty():
+            # A person reads it: what the record holds is shown, never obeyed. Piped or
+            # redirected, the export goes out as it is.
+            text = terminal_safe(text, keep="\r\n\t")
         try:
             sys.stdout.write(text)
             sys.stdout.flush()

@@ -3,8 +3,11 @@ listing show them escaped, never send them to the terminal; the record keeps the
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from injector.cli.main import main
@@ -46,3 +49,11 @@ def test_escape_sequences_in_hello_are_shown_not_obeyed(
     shown = capsys.readouterr().out
     assert "\x1b" not in shown and "\x07" not in shown
     assert "gun SN\\x1b[2J42 \\x1b]0;pwned\\x07" in shown
+    # An export read on a terminal is shown escaped; redirected, it is the record as it is.
+    argv = ["-m", "injector.cli.main", "export", "--format", "csv", "--db", str(db)]
+    on_terminal = pexpect.spawn(sys.executable, argv, timeout=60)
+    on_terminal.expect(pexpect.EOF)
+    seen = on_terminal.before.decode("utf-8")
+    assert "SN\\x1b[2J42" in seen and "\x1b" not in seen
+    redirected = subprocess.run([sys.executable, *argv], capture_output=True, timeout=60)
+    assert SERIAL.encode() in redirected.stdout
