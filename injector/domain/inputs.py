@@ -323,7 +323,8 @@ _BOUNDS = {
 }
 
 
-# Type refusals of strict validation (plan files), in plain words.
+# Type refusals of strict validation (plan files), in plain words. Typed input (the CLI's
+# options, the TUI's forms) keeps pydantic's words for these, which the TUI rewords itself.
 _TYPE_WORDS = {
     "int_type": "must be a whole number",
     "int_from_float": "must be a whole number",
@@ -341,6 +342,9 @@ _TYPE_WORDS = {
     "date_from_datetime_inexact": "must be a date (YYYY-MM-DD), without a time",
     "datetime_type": "must be a date and time",
     "datetime_parsing": "must be a date and time",
+}
+# Refusals of any input, in plain words.
+_VALUE_WORDS = {
     "datetime_from_date_parsing": "must be a date and time with its zone (2026-03-02T10:15+01:00)",
     "finite_number": "must be a finite number",
     "int_parsing_size": "is far too large a number",
@@ -366,8 +370,12 @@ def field_path(location: tuple[int | str, ...]) -> str:
     return path
 
 
-def problems_of(error: ValidationError) -> list[tuple[str, str]]:
-    """(field, reason) for every problem pydantic found, in plain words."""
+def problems_of(error: ValidationError, *, strict: bool = False) -> list[tuple[str, str]]:
+    """(field, reason) for every problem pydantic found, in plain words.
+
+    ``strict``: the input was a file validated with strict types, whose type refusals are
+    reworded too (``must be a whole number (got "4")``).
+    """
     problems: list[tuple[str, str]] = []
     for item in error.errors(include_url=False):
         path = field_path(tuple(item["loc"]))
@@ -389,9 +397,10 @@ def problems_of(error: ValidationError) -> list[tuple[str, str]]:
         elif kind == "string_too_long":
             message = f"is longer than {context.get('max_length')} characters"
         elif kind == "string_too_short" and context.get("min_length") == 1:
-            message = "must not be empty"
-        elif kind in _TYPE_WORDS:
-            message = f"{_TYPE_WORDS[kind]} (got {_shown(item.get('input'))})"
+            message = "required"
+        elif kind in _VALUE_WORDS or (strict and kind in _TYPE_WORDS):
+            words = _VALUE_WORDS.get(kind) or _TYPE_WORDS[kind]
+            message = f"{words} (got {_shown(item.get('input'))})"
         problems.append((path or "(input)", message))
     return problems
 
@@ -417,4 +426,4 @@ def parse_document(model: type[Model], data: Mapping[str, Any]) -> Model:
     try:
         return model.model_validate_json(json.dumps(dict(data), allow_nan=False), strict=True)
     except ValidationError as exc:
-        raise RefusedInputError(problems_of(exc)) from None
+        raise RefusedInputError(problems_of(exc, strict=True)) from None

@@ -423,7 +423,7 @@ PLAN_ADD = [
         ),
         (
             ["patient", "add", "--id", " ", "--name", "A", *BORN],
-            "--id (identifier): must not be empty",
+            "--id (identifier): required",
         ),
         (
             ["session", "adverse", "1", "--kind", "pain", "--severity", "mild", "--onset", "soon"],
