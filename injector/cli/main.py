@@ -12,8 +12,9 @@ import argparse
 import importlib
 import os
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -61,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    previous_hook = threading.excepthook
+    if not os.environ.get(DEBUG_ENV_VAR):
+        threading.excepthook = _thread_error_reporter(args.command)
     try:
         code: int = handler(args)
     except UserError as exc:
@@ -77,7 +81,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"injector {args.command}: {unexpected_error_line(exc)}", file=sys.stderr)
         return EXIT_SOFTWARE
+    finally:
+        threading.excepthook = previous_hook
     return code
+
+
+def _thread_error_reporter(command: str) -> Callable[[threading.ExceptHookArgs], None]:
+    """A threading.excepthook saying in one line, without the text, that a thread died."""
+
+    def report(hook: threading.ExceptHookArgs) -> None:
+        if hook.exc_type is SystemExit or hook.exc_value is None:
+            return
+        name = hook.thread.name if hook.thread is not None else "a thread"
+        print(
+            f"injector {command}: {name} stopped: {unexpected_error_line(hook.exc_value)}",
+            file=sys.stderr,
+        )
+
+    return report
 
 
 def unexpected_error_line(exc: BaseException) -> str:

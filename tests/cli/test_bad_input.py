@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -445,3 +446,25 @@ def test_an_unknown_session_status_is_named(
 ) -> None:
     line = _usage_error(["session", "list", "--status", "garbage"], capsys)
     assert "argument --status: invalid choice: 'garbage' (choose from 'planned'," in line
+
+
+def test_a_thread_that_dies_says_so_in_one_line_without_its_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = _one_patient(tmp_path, capsys)
+
+    def crash() -> None:
+        raise RuntimeError("notes of Jane Doe: allergic to lidocaine")
+
+    def listed_with_a_dying_thread(*_args: object) -> list[object]:
+        worker = threading.Thread(target=crash, name="worker")
+        worker.start()
+        worker.join()
+        return []
+
+    monkeypatch.setattr(patient_cli, "list_patients", listed_with_a_dying_thread)
+    assert main(["patient", "list", "--db", str(db)]) == 0
+    err = capsys.readouterr().err
+    assert "Jane" not in err and "lidocaine" not in err and "Traceback" not in err
+    assert err.startswith("injector patient: worker stopped: unexpected error (RuntimeError at ")
+    assert err.count("\n") == 1
