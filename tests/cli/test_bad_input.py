@@ -3,6 +3,7 @@ hang. Ids, baud rates and speed factors are bounded by one argument type each.""
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -468,3 +469,19 @@ def test_a_thread_that_dies_says_so_in_one_line_without_its_text(
     assert "Jane" not in err and "lidocaine" not in err and "Traceback" not in err
     assert err.startswith("injector patient: worker stopped: unexpected error (RuntimeError at ")
     assert err.count("\n") == 1
+
+
+@pytest.mark.timeout(60)
+def test_db_at_a_fifo_or_a_link_to_a_device(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tmp_path / "clinic.db"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.db"
+    zero.symlink_to("/dev/zero")
+    for path in (fifo, zero):
+        for argv in (["patient", "list"], ["patient", "add", "--id", "P", "--name", "A", *BORN]):
+            assert _one_line([*argv, "--db", str(path)], capsys) == (
+                f"injector patient: --db: {path} is not a regular file (a device or pipe); "
+                "name a database file\n"
+            )
