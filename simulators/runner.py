@@ -51,6 +51,12 @@ and input flush are done) or this long, so nothing is written into a buffer abou
 flushed and every byte marked sent is one the host can read."""
 
 
+MAX_SPEED = 10_000.0
+"""The fastest speed factor. Faster, the loop spends its time catching up on scenario time
+(heartbeats by the million), no longer answers SIGTERM and its memory grows by the second;
+``max`` runs as fast as the host reads instead."""
+
+
 def _check_speed(speed: object) -> None:
     if speed != "max" and not (
         isinstance(speed, int | float)
@@ -59,6 +65,8 @@ def _check_speed(speed: object) -> None:
         and speed > 0
     ):
         raise ValueError(f"speed {speed!r} must be a number above 0 or 'max'")
+    if isinstance(speed, int | float) and speed > MAX_SPEED:
+        raise ValueError(f"speed {speed!r} is above the fastest factor, {MAX_SPEED:g}; use 'max'")
 
 
 def _default_baud(speed: Speed) -> int:

@@ -24,7 +24,9 @@ A file with an unknown step, a missing field or an impossible value is refused w
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,6 +45,8 @@ from simulators.gun import (
 )
 
 MAX_TRIGGER_SHOTS = 100_000
+MAX_SCENARIO_BYTES = 1_000_000
+"""The largest scenario file read; the built-in ones are under 2 kB."""
 
 
 class ScenarioError(Exception):
@@ -508,8 +512,40 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and parse a scenario file; unreadable files raise :class:`ScenarioError` too."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = _read_small_regular_file(p)
+    except OSError as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ScenarioError(str(p), 0, f"cannot read scenario: {reason}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            str(p), line, "cannot read scenario: it is not UTF-8 text; save it as UTF-8"
+        ) from None
     return parse_scenario(text, str(p), p.stem)
+
+
+def _read_small_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_SCENARIO_BYTES; OSError naming why not.
+
+    Opened without blocking and checked once open: a FIFO would wait for a writer forever and
+    /dev/zero never ends. (The plan file reader does the same; simulators may not import it.)
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(0, "not a regular file (a folder, device or pipe)")
+        os.set_blocking(fd, True)
+        data = os.read(fd, MAX_SCENARIO_BYTES + 1)
+        while data and len(data) <= MAX_SCENARIO_BYTES:
+            more = os.read(fd, MAX_SCENARIO_BYTES + 1 - len(data))
+            if not more:
+                break
+            data += more
+    finally:
+        os.close(fd)
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise OSError(0, f"larger than {MAX_SCENARIO_BYTES // 1000} kB; a scenario is a short text")
+    return data

@@ -8,8 +8,11 @@ import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from sqlalchemy.exc import OperationalError
+
 from injector.cli.errors import UserError
 from injector.domain.errors import AcknowledgementRequiredError, InvalidValueError
+from injector.domain.inputs import control_characters
 from injector.storage import Database, StorageError, open_database
 from injector.storage.engine import DatabaseLocationError
 
@@ -36,6 +39,9 @@ def actor(args: argparse.Namespace) -> str:
     name = getattr(args, "by", None) or getpass.getuser()
     if not name.strip():
         raise UserError("--by: give your name for the audit trail")
+    found = control_characters(name)
+    if found:
+        raise UserError(f"--by: holds control characters ({', '.join(found)}); type plain text")
     return str(name)
 
 
@@ -55,6 +61,13 @@ def database(args: argparse.Namespace, *, must_exist: bool = False) -> Iterator[
     try:
         with refusals():
             yield db
+    except OperationalError as exc:
+        if db.read_only and "readonly" in str(exc.orig):
+            raise UserError(
+                f"--db: {db.url.database} is read-only for you, and this command changes the "
+                "record; ask for write access, or work on a copy you may write"
+            ) from None
+        raise
     finally:
         db.close()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from injector.cli.arguments import speed_factor
 from injector.cli.db_options import add_db_argument, database
 from injector.cli.errors import UserError
 
@@ -17,15 +18,9 @@ DEMO_ACTOR = "demo"
 
 
 def _speed(text: str) -> float | None:
-    if text == "max":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'max'") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("the speed must be above 0")
-    return value
+    """``--speed``: a factor (see :func:`speed_factor`); None for ``max``."""
+    value = speed_factor(text)
+    return None if value == "max" else value
 
 
 def register(subparsers: Any) -> None:

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from injector.cli.arguments import MAX_RECORD_ID
 from injector.cli.db_options import add_db_argument, database
 from injector.cli.errors import UserError
-from injector.cli.output_files import write_private_file
+from injector.cli.output_files import check_output_path, write_private_file
+from injector.cli.terminal_text import terminal_safe
 from injector.export import ExportFormat, NoSessionsError, export_text
 from injector.export.fhir import PATIENT_IDENTIFIER_SYSTEM
 from injector.storage import RecordNotFoundError
@@ -62,8 +64,10 @@ def _session_id(value: str | None) -> int | None:
         session_id = int(value)
     except ValueError:
         raise UserError(f"--session: {value!r} is not a session id (a whole number)") from None
-    if session_id < 1:
-        raise UserError(f"--session: {session_id} is not a session id (ids start at 1)")
+    if not 1 <= session_id <= MAX_RECORD_ID:
+        raise UserError(
+            f"--session: {session_id} is not a session id (ids run from 1 to {MAX_RECORD_ID})"
+        )
     return session_id
 
 
@@ -85,6 +89,10 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError(
             "--session: a FHIR export is one session's record; name it with --session ID"
         )
+    output = Path(args.output).expanduser() if args.output is not None else None
+    if output is not None:
+        # Refused before the work, not after it.
+        check_output_path(output)
     with database(args, must_exist=True) as db:
         try:
             text = export_text(
@@ -101,7 +109,11 @@ def run_export(args: argparse.Namespace) -> int:
             raise UserError(
                 f"the database at {db.display_url} holds no sessions yet; nothing to export"
             ) from None
-    if args.output is None:
+    if output is None:
+        if sys.stdout.isatty():
+            # A person reads it: what the record holds is shown, never obeyed. Piped or
+            # redirected, the export goes out as it is.
+            text = terminal_safe(text, keep="\r\n\t")
         try:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -109,5 +121,5 @@ def run_export(args: argparse.Namespace) -> int:
             # The reader stopped early (``| head``); keep Python from complaining at exit.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     else:
-        write_private_file(Path(args.output).expanduser(), text)
+        write_private_file(output, text)
     return 0

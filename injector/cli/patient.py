@@ -7,6 +7,7 @@ from typing import Any
 
 from injector.cli.db_options import actor, add_actor_argument, add_db_argument, database
 from injector.cli.errors import UserError
+from injector.cli.terminal_text import terminal_safe
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PatientInput, parse
 from injector.session.clinical import recorded_allergies
@@ -69,7 +70,7 @@ def run_add(args: argparse.Namespace) -> int:
             patient_id = create_patient(db, patient, actor=actor(args))
         except InvalidValueError as exc:
             raise UserError(_with_options(str(exc))) from None
-    print(f"patient {patient.identifier} added (record {patient_id})")
+    print(terminal_safe(f"patient {patient.identifier} added (record {patient_id})"))
     return 0
 
 
@@ -97,8 +98,6 @@ def run_list(args: argparse.Namespace) -> int:
             )
             if present
         ]
-        print(
-            f"{p.identifier}\t{p.name}\t{p.date_of_birth.isoformat()}"
-            + (f"\t[{', '.join(flags)}]" if flags else "")
-        )
+        columns = [terminal_safe(p.identifier), terminal_safe(p.name), p.date_of_birth.isoformat()]
+        print("\t".join(columns) + (f"\t[{', '.join(flags)}]" if flags else ""))
     return 0

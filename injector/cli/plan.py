@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from injector.cli.arguments import record_id
 from injector.cli.db_options import (
     actor,
     add_actor_argument,
@@ -15,6 +16,7 @@ from injector.cli.db_options import (
     database,
 )
 from injector.cli.errors import UserError
+from injector.cli.terminal_text import terminal_safe
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PlanInput, RefusedInputError, parse
 from injector.domain.planfile import read_plan_file
@@ -83,7 +85,7 @@ def register(subparsers: Any) -> None:
     imp.set_defaults(handler=run_import)
 
     show = commands.add_parser("show", help="show a plan, its zones and its series")
-    show.add_argument("plan_id", type=_int, metavar="ID")
+    show.add_argument("plan_id", type=record_id, metavar="ID")
     add_db_argument(show)
     show.set_defaults(handler=run_show)
 
@@ -228,7 +230,7 @@ def run_add(args: argparse.Namespace) -> int:
         except InvalidValueError as exc:
             raise UserError(_in_option_terms(exc)) from None
     _warn(tuple(_warning_in_option_terms(w) for w in created.warnings))
-    print(f"plan {created.plan_id} added for patient {plan.patient}")
+    _say(f"plan {created.plan_id} added for patient {plan.patient}")
     return 0
 
 
@@ -265,7 +267,7 @@ def run_import(args: argparse.Namespace) -> int:
                 *warnings,
             )
         _warn(warnings)
-        print(f"{args.file}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
+        _say(f"{args.file}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
         return 0
     with database(args) as db:
         same = identical_plans(db, plan_file.plan)
@@ -282,9 +284,14 @@ def run_import(args: argparse.Namespace) -> int:
         _warn((f"plan {imported.plan.plan_id} is a copy of plan {same[-1]} (--force)",))
     _warn(imported.warnings)
     if imported.patient_created:
-        print(f"patient {plan_file.plan.patient} added (record {imported.patient_id})")
-    print(f"plan {imported.plan.plan_id} added for patient {plan_file.plan.patient}")
+        _say(f"patient {plan_file.plan.patient} added (record {imported.patient_id})")
+    _say(f"plan {imported.plan.plan_id} added for patient {plan_file.plan.patient}")
     return 0
+
+
+def _say(line: str) -> None:
+    """Print a line that holds names from the record, safe for a terminal."""
+    print(terminal_safe(line))
 
 
 def _ml(nl: int | None) -> str:
@@ -297,14 +304,14 @@ def run_show(args: argparse.Namespace) -> int:
         plan = get_plan(db, args.plan_id)
         series = series_status(db, args.plan_id)
     area = f" ({plan.indication_area})" if plan.indication_area else ""
-    print(f"plan {plan.id} for patient {plan.patient_identifier}: {label(plan.indication)}{area}")
+    _say(f"plan {plan.id} for patient {plan.patient_identifier}: {label(plan.indication)}{area}")
     components = f" [{', '.join(plan.components)}]" if plan.components else ""
     maker = f" by {plan.manufacturer}" if plan.manufacturer else ""
-    print(f"  solution: {plan.product_name}{components}{maker}")
-    print(f"  lot {plan.lot_number}, expires {plan.lot_expiry.isoformat()}")
+    _say(f"  solution: {plan.product_name}{components}{maker}")
+    _say(f"  lot {plan.lot_number}, expires {plan.lot_expiry.isoformat()}")
     low, high = plan.initial_interval_days
     later = f", then every {plan.later_interval_days} days" if plan.later_interval_days else ""
-    print(
+    _say(
         f"  series: {plan.sessions_planned} sessions, the first {plan.initial_sessions} every "
         f"{low}–{high} days{later}"
     )
@@ -315,13 +322,13 @@ def run_show(args: argparse.Namespace) -> int:
         status += f" (overdue by {series.overdue_days} days)"
     if series.missed:
         status += f"; missed: session(s) {', '.join(map(str, series.missed))}"
-    print(status)
+    _say(status)
     limit = _ml(plan.max_session_volume_nl)
     lock = ", locks the gun at a limit" if plan.lock_at_limit else ""
-    print(f"  session maximum: {limit}{lock}")
-    print("  zones:")
+    _say(f"  session maximum: {limit}{lock}")
+    _say("  zones:")
     for zone in plan.zones:
-        print(
+        _say(
             f"    {zone.position + 1}. {zone.name} ({label(zone.body_area)}, "
             f"{label(zone.technique)}): "
             f"{zone.depth_um / 1000:g} ± {zone.depth_tolerance_um / 1000:g} mm, "

@@ -19,11 +19,15 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO, assert_never
 
+from injector.cli.arguments import baud_rate, record_id
 from injector.cli.db_options import actor, add_actor_argument
 from injector.cli.errors import UserError
+from injector.cli.output_files import check_output_path
+from injector.cli.terminal_text import terminal_safe
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import NL_PER_ML
 from injector.driver import (
@@ -69,7 +73,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--port", required=True, help="serial device path or pyserial URL")
     parser.add_argument(
-        "--baud", type=int, default=DEFAULT_BAUD, help=f"baud rate (default {DEFAULT_BAUD})"
+        "--baud", type=baud_rate, default=DEFAULT_BAUD, help=f"baud rate (default {DEFAULT_BAUD})"
     )
     parser.add_argument(
         "--db",
@@ -78,7 +82,9 @@ def register(subparsers: Any) -> None:
         "data directory)",
     )
     parser.add_argument("--capture", metavar="FILE", help="append every byte exchanged to FILE")
-    parser.add_argument("--plan", type=int, metavar="ID", help="record against treatment plan ID")
+    parser.add_argument(
+        "--plan", type=record_id, metavar="ID", help="record against treatment plan ID"
+    )
     parser.add_argument(
         "--zone",
         metavar="N|NAME",
@@ -123,8 +129,6 @@ def _practitioner(db: Database, name: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Record until told to stop; returns the exit code."""
-    if args.baud <= 0:
-        raise UserError(f"--baud {args.baud} is not a baud rate; try --baud 115200")
     who = actor(args)
     if args.zone is not None and args.plan is None:
         raise UserError("--zone: a zone belongs to a plan; give --plan ID as well")
@@ -430,7 +434,7 @@ class _StatusLine:
         self._shown = False
 
     def show(self, text: str) -> None:
-        self.out.write("\r" + text + "\x1b[K")
+        self.out.write("\r" + terminal_safe(text) + "\x1b[K")
         self.out.flush()
         self._shown = True
 
@@ -439,7 +443,7 @@ class _StatusLine:
         if self._shown:
             self.out.write("\r\x1b[K")
             self._shown = False
-        self.out.write(f"{stamp} {text}\n")
+        self.out.write(f"{stamp} {terminal_safe(text)}\n")
         self.out.flush()
 
     def done(self) -> None:
@@ -459,6 +463,12 @@ def _open_database(url: str | None, plan_id: int | None) -> Database:
             f"{exc}; check that the database server is running and the URL, or pass --db "
             "with another SQLite file"
         ) from None
+    if db.read_only:
+        db.close()
+        raise UserError(
+            f"--db: {db.url.database} is read-only for you; recording needs a database you "
+            "may write"
+        )
     if plan_id is not None:
         with db.session() as session:
             if session.get(TreatmentPlan, plan_id) is None:
@@ -470,6 +480,8 @@ def _open_database(url: str | None, plan_id: int | None) -> Database:
 def _open_capture(path: str | None) -> CaptureWriter | None:
     if path is None:
         return None
+    # A FIFO would hold the recorder until some reader opens it; a device is no capture.
+    check_output_path(Path(path).expanduser(), "--capture")
     try:
         writer = CaptureWriter(path)
     except CaptureError as exc:

@@ -6,6 +6,7 @@ import argparse
 from datetime import datetime
 from typing import Any
 
+from injector.cli.arguments import record_id
 from injector.cli.db_options import (
     actor,
     add_actor_argument,
@@ -15,6 +16,7 @@ from injector.cli.db_options import (
 )
 from injector.cli.errors import UserError
 from injector.cli.practitioner import read_pin
+from injector.cli.terminal_text import terminal_safe
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import NL_PER_ML, AdverseEventInput, SessionChanges, parse
 from injector.domain.vocabulary import SessionStatus, label
@@ -41,7 +43,7 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="session_command", metavar="ACTION", required=True)
 
     listing = commands.add_parser("list", help="list sessions")
-    listing.add_argument("--plan", type=int, metavar="ID", help="sessions of plan ID")
+    listing.add_argument("--plan", type=record_id, metavar="ID", help="sessions of plan ID")
     listing.add_argument("--patient", metavar="ID", help="sessions of a patient identifier")
     listing.add_argument("--gun", metavar="SERIAL", help="sessions recorded with a gun")
     listing.add_argument("--status", help="planned, 'in progress', completed, aborted or skipped")
@@ -49,7 +51,7 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(handler=run_list)
 
     show = commands.add_parser("show", help="a session: plan against actual, amendments")
-    show.add_argument("session_id", type=int, metavar="ID")
+    show.add_argument("session_id", type=record_id, metavar="ID")
     add_db_argument(show)
     show.set_defaults(handler=run_show)
 
@@ -58,7 +60,7 @@ def register(subparsers: Any) -> None:
         help="end an in-progress session (e.g. one recorded headless) so it can be signed",
         description="End an in-progress session as completed or aborted; audited.",
     )
-    end.add_argument("session_id", type=int, metavar="ID")
+    end.add_argument("session_id", type=record_id, metavar="ID")
     end.add_argument(
         "--status",
         choices=[SessionStatus.COMPLETED.value, SessionStatus.ABORTED.value],
@@ -76,7 +78,7 @@ def register(subparsers: Any) -> None:
         "terminal (or one line of standard input). The signature shows the printed name, the "
         "time and the meaning.",
     )
-    sign.add_argument("session_id", type=int, metavar="ID")
+    sign.add_argument("session_id", type=record_id, metavar="ID")
     sign.add_argument("--name", required=True, help="the practitioner who signs")
     sign.add_argument(
         "--meaning", default="performed and reviewed", help="what the signature means"
@@ -90,7 +92,7 @@ def register(subparsers: Any) -> None:
         description="Amend a signed session with a reason, as a practitioner confirmed by "
         "their PIN (read from the terminal, or one line of standard input).",
     )
-    amend.add_argument("session_id", type=int, metavar="ID")
+    amend.add_argument("session_id", type=record_id, metavar="ID")
     amend.add_argument("--by", metavar="NAME", required=True, help="the practitioner who amends")
     amend.add_argument("--reason", required=True, help="why the record is amended")
     amend.add_argument(
@@ -104,7 +106,7 @@ def register(subparsers: Any) -> None:
     amend.set_defaults(handler=run_amend)
 
     adverse = commands.add_parser("adverse", help="record an adverse event of a session")
-    adverse.add_argument("session_id", type=int, metavar="ID")
+    adverse.add_argument("session_id", type=record_id, metavar="ID")
     adverse.add_argument("--kind", required=True, help="nausea, pain, bruising, …")
     adverse.add_argument("--severity", required=True, help="mild, moderate or severe")
     adverse.add_argument(
@@ -123,6 +125,11 @@ def register(subparsers: Any) -> None:
     lot.add_argument("lot_number", metavar="LOT")
     add_db_argument(lot)
     lot.set_defaults(handler=run_lot)
+
+
+def _say(line: str) -> None:
+    """Print a line that holds names from the record or the gun, safe for a terminal."""
+    print(terminal_safe(line))
 
 
 def _when(value: datetime | None) -> str:
@@ -145,15 +152,16 @@ def run_list(args: argparse.Namespace) -> int:
             status="_".join(args.status.split()) if args.status else None,
         )
     if not sessions:
-        print("no sessions")
+        _say("no sessions")
         return 0
+    # Tab-separated for scripts: the fields are made safe one by one, the tabs stay tabs.
     print("id\tplan\tn\tstatus\tstarted\tpractitioner\tgun\tlot")
     for s in sessions:
         signed = " signed" if s.signed else ""
         print(
             f"{s.id}\tplan {s.plan_id or '—'}\t#{s.sequence_no or '—'}\t{label(s.status)}{signed}\t"
-            f"{_when(s.started_at or s.scheduled_at)}\t{s.practitioner or '—'}\t"
-            f"{s.device_serial or '—'}\t{s.lot_number or '—'}"
+            f"{_when(s.started_at or s.scheduled_at)}\t{terminal_safe(s.practitioner or '—')}\t"
+            f"{terminal_safe(s.device_serial or '—')}\t{terminal_safe(s.lot_number or '—')}"
         )
     return 0
 
@@ -182,28 +190,28 @@ def run_show(args: argparse.Namespace) -> int:
         comparison = compare_with_previous(db, args.session_id)
         events = adverse_events(db, args.session_id)
         earlier = earlier_shots_of(db, args.session_id)
-    print(
+    _say(
         f"session {view.id}: {label(view.status)}, plan {view.plan_id or '—'} "
         f"#{view.sequence_no or '—'}"
     )
-    print(
+    _say(
         f"  scheduled {_when(view.scheduled_at)}, started {_when(view.started_at)}, "
         f"ended {_when(view.ended_at)}"
     )
-    print(
+    _say(
         f"  practitioner {view.practitioner or '—'}; gun {view.device_serial or '—'} "
         f"{view.device_model or ''} {view.device_firmware or ''}".rstrip()
     )
     expiry = view.lot_expiry.isoformat() if view.lot_expiry else "—"
-    print(f"  lot {view.lot_number or '—'} (expires {expiry})")
+    _say(f"  lot {view.lot_number or '—'} (expires {expiry})")
     for warning in view.checklist_warnings:
-        print(
+        _say(
             f"  checklist warning acknowledged by {view.warnings_acknowledged_by}: "
             f"{warning_text(warning)}"
         )
     if view.signed:
-        print(f"  signed by {view.signed_by} at {_when(view.signed_at)}: {view.signature_meaning}")
-    print("  zone: points done/planned, volume done/planned")
+        _say(f"  signed by {view.signed_by} at {_when(view.signed_at)}: {view.signature_meaning}")
+    _say("  zone: points done/planned, volume done/planned")
     for zone in (*progress.zones, progress.total):
         extras = []
         if zone.max_volume_nl is not None:
@@ -214,7 +222,7 @@ def run_show(args: argparse.Namespace) -> int:
             extras.append(_count(zone.air_shots, "air shot"))
         if zone.partial_shots:
             extras.append(_count(zone.partial_shots, "partial shot"))
-        print(
+        _say(
             f"    {zone.name}: {zone.points}/{zone.points_planned}, "
             f"{_ml(zone.volume_nl)}/{_ml(zone.volume_planned_nl)}"
             + (f" ({'; '.join(extras)})" if extras else "")
@@ -228,21 +236,21 @@ def run_show(args: argparse.Namespace) -> int:
         line += (
             f", {_count(total.air_shots, 'air shot')} ({_ml(total.air_volume_nl)}, not in the dose)"
         )
-    print(line)
+    _say(line)
     if total.implausible_shots:
-        print(
+        _say(
             f"  {_count(total.implausible_shots, 'shot')} with values no gun can report "
             "(kept in the record, not in the dose)"
         )
-    print(f"  shots recovered {progress.recovered_shots}, lost {progress.lost_shots}")
+    _say(f"  shots recovered {progress.recovered_shots}, lost {progress.lost_shots}")
     if earlier:
-        print(
+        _say(
             f"  {earlier_summary(earlier)}: left out of it, kept as shots of gun "
             f"{view.device_serial} with no session"
         )
     if comparison.previous_session_id is not None:
         delta = comparison.total
-        print(
+        _say(
             f"  against session {comparison.previous_session_id}: points "
             f"{delta.points_delta:+d}, volume {delta.volume_delta_nl / NL_PER_ML:+g} mL"
         )
@@ -251,13 +259,13 @@ def run_show(args: argparse.Namespace) -> int:
             f"{label(name)} {_value(change['from'])} → {_value(change['to'])}"
             for name, change in amendment.changes.items()
         )
-        print(
+        _say(
             f"  amended by {amendment.amended_by} at {_when(amendment.amended_at)} "
             f"({amendment.reason}): {fields}"
         )
     for event in events:
         later = " (later visit)" if event.at_later_visit else ""
-        print(
+        _say(
             f"  adverse event: {label(event.kind)}, {event.severity}, "
             f"onset {_when(event.onset)}{later}"
         )
@@ -279,9 +287,9 @@ def run_end(args: argparse.Namespace) -> int:
                 "see: injector session list"
             ) from None
     if ending.why:
-        print(f"session {args.session_id} ended aborted, not {args.status}: {ending.why}")
+        _say(f"session {args.session_id} ended aborted, not {args.status}: {ending.why}")
         return 0
-    print(
+    _say(
         f"session {args.session_id} ended ({ending.status.value}); sign it with: "
         f"injector session sign {args.session_id} --name NAME"
     )
@@ -297,7 +305,7 @@ def run_sign(args: argparse.Namespace) -> int:
         pin = read_pin(f"PIN of {args.name}: ")
         sign_session(db, args.session_id, name=args.name, pin=pin, meaning=args.meaning)
         view = session_view(db, args.session_id)
-    print(
+    _say(
         f"session {args.session_id} signed by {view.signed_by} at {_when(view.signed_at)}: "
         f"{view.signature_meaning}"
     )
@@ -329,7 +337,7 @@ def run_amend(args: argparse.Namespace) -> int:
         amendment = amend_session(
             db, args.session_id, parsed, by=args.by, pin=pin, reason=args.reason
         )
-    print(f"session {args.session_id} amended (amendment {amendment})")
+    _say(f"session {args.session_id} amended (amendment {amendment})")
     return 0
 
 
@@ -348,7 +356,7 @@ def run_adverse(args: argparse.Namespace) -> int:
         )
     with database(args, must_exist=True) as db:
         event_id = record_adverse_event(db, args.session_id, event, actor=actor(args))
-    print(f"adverse event {event_id} recorded for session {args.session_id}")
+    _say(f"adverse event {event_id} recorded for session {args.session_id}")
     return 0
 
 
@@ -357,12 +365,13 @@ def run_lot(args: argparse.Namespace) -> int:
     with database(args, must_exist=True) as db:
         uses = sessions_with_lot(db, args.lot_number)
     if not uses:
-        print(f"no session used lot {args.lot_number}")
+        _say(f"no session used lot {args.lot_number}")
         return 0
     for use in uses:
         amended = " (lot amended)" if use.amended else ""
         print(
             f"session {use.session_id}\t{_when(use.started_at)}\t{label(use.status)}\t"
-            f"patient {use.patient_identifier}\t{use.patient_name}\tplan {use.plan_id}{amended}"
+            f"patient {terminal_safe(use.patient_identifier)}\t{terminal_safe(use.patient_name)}"
+            f"\tplan {use.plan_id}{amended}"
         )
     return 0

@@ -17,7 +17,10 @@ from types import FrameType
 from typing import Any
 
 from injector.cli import sim_links
+from injector.cli.arguments import checked, pacing_baud_rate, readable_file, speed_factor
 from injector.cli.errors import UserError
+from injector.cli.output_files import check_link_path
+from injector.cli.terminal_text import terminal_safe
 from simulators import (
     BUILTIN_SCENARIOS,
     FaultConfig,
@@ -28,9 +31,6 @@ from simulators import (
 )
 from simulators.pty_port import LinkRefused
 from simulators.runner import Speed
-
-MAX_BAUD = 12_000_000
-"""The fastest line ``--baud`` paces to (beyond any USB-serial adapter's)."""
 
 
 def register(subparsers: Any) -> None:
@@ -67,7 +67,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--replay", metavar="CAPTURE", help="replay a capture file instead")
     parser.add_argument(
         "--baud",
-        type=int,
         metavar="N",
         help="pace output to N baud (default: 115200 at speed 1, unpaced faster; 0: unpaced)",
     )
@@ -76,15 +75,7 @@ def register(subparsers: Any) -> None:
 
 def parse_speed(text: str) -> Speed:
     """``--speed``: a factor above 0 or ``max``; raises :class:`UserError` otherwise."""
-    if text.strip().lower() == "max":
-        return "max"
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0 or value != value or value == float("inf"):
-        raise UserError(f"--speed {text} is not a factor above 0 or 'max'; try --speed 10")
-    return value
+    return checked("--speed", speed_factor, text)
 
 
 def _faults(spec: str | None) -> FaultConfig:
@@ -100,18 +91,18 @@ def run(args: argparse.Namespace) -> int:
     """Run the simulator until the scenario ends or a signal arrives; returns the exit code."""
     speed = parse_speed(args.speed)
     faults = _faults(args.faults)
-    if args.baud is not None and not 0 <= args.baud <= MAX_BAUD:
-        raise UserError(
-            f"--baud {args.baud} is not a baud rate the simulator can pace (0 for unpaced, up to "
-            f"{MAX_BAUD:,}); try --baud 115200"
-        )
+    baud = None if args.baud is None else checked("--baud", pacing_baud_rate, args.baud)
     if args.replay and args.faults:
         raise UserError("--faults cannot be combined with --replay")
     if args.replay and args.scenario:
         raise UserError("--scenario cannot be combined with --replay")
+    if args.replay:
+        checked("--replay", readable_file, args.replay)
     link = Path(args.link) if args.link else None
     if link is not None and not link.parent.is_dir():
         raise UserError(f"--link {link}: the directory {link.parent} does not exist")
+    if link is not None:
+        check_link_path(link)
     try:
         sim = Simulator(
             args.scenario or "idle",
@@ -119,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             faults=faults,
             link=link,
-            baud=args.baud,
+            baud=baud,
             replay=args.replay,
             record=False,
         )
@@ -146,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"--link {exc}") from None
         except OSError as exc:
             raise UserError(f"cannot create the device: {exc.strerror or exc}") from None
-        print(_ready_line(sim, path), flush=True)
+        print(terminal_safe(_ready_line(sim, path)), flush=True)
         registered = _register(sim, path)
         finished = False
         while not stop.is_set():
@@ -169,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"the simulator stopped: {sim.error}", exit_code=1)
     # On standard error, with the other news; standard output holds only the ready line,
     # which scripts read for the device path.
-    print(_end_line(sim, path, finished), file=sys.stderr, flush=True)
+    print(terminal_safe(_end_line(sim, path, finished)), file=sys.stderr, flush=True)
     return 0
 
 

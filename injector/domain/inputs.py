@@ -7,11 +7,14 @@ name the field (a dotted path such as ``zones[1].depth_mm``) and the reason.
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -40,12 +43,59 @@ VOLUME_PER_POINT_MAX_ML = 0.5
 NL_PER_ML = 1_000_000
 UM_PER_MM = 1000
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Line breaks and tabs belong in notes; no other control character belongs in any text.
+_TEXT_LAYOUT = frozenset("\n\t")
+# Characters that reorder how a line is shown (a name that displays as another name).
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e") | frozenset(
+    "\u2066\u2067\u2068\u2069"
+)
+
+
+def control_characters(text: str, allowed: frozenset[str] = frozenset()) -> list[str]:
+    """The control and direction-changing characters in ``text`` (as ``U+001B``), once each.
+
+    Such characters are escape sequences to a terminal, hide or reorder what a screen or a
+    printed record shows, and are never part of a name, a lot number or a note.
+    """
+    found: list[str] = []
+    for char in text:
+        if char not in allowed and is_control(char):
+            code = f"U+{ord(char):04X}"
+            if code not in found:
+                found.append(code)
+    return found
+
+
+def is_control(char: str) -> bool:
+    """Whether ``char`` is a control character (C0, DEL, C1) or changes the text direction."""
+    return unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS
+
+
+def _no_controls(allowed: frozenset[str]) -> AfterValidator:
+    def check(value: str) -> str:
+        found = control_characters(value, allowed)
+        if found:
+            raise ValueError(f"holds control characters ({', '.join(found)}); type plain text")
+        return value
+
+    return AfterValidator(check)
+
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2000), _no_controls(_TEXT_LAYOUT)
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    _no_controls(frozenset()),
+]
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # NaN and infinities pass no bound check honestly (every comparison with NaN is false).
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 class PatientInput(_Input):
@@ -273,7 +323,44 @@ _BOUNDS = {
 }
 
 
-def _field_path(location: tuple[int | str, ...]) -> str:
+# Type refusals of strict validation (plan files), in plain words. Typed input (the CLI's
+# options, the TUI's forms) keeps pydantic's words for these, which the TUI rewords itself.
+_TYPE_WORDS = {
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+    "date_type": "must be a date (YYYY-MM-DD)",
+    "date_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "must be a date (YYYY-MM-DD), without a time",
+    "datetime_type": "must be a date and time",
+    "datetime_parsing": "must be a date and time",
+}
+# Refusals of any input, in plain words.
+_VALUE_WORDS = {
+    "datetime_from_date_parsing": "must be a date and time with its zone (2026-03-02T10:15+01:00)",
+    "finite_number": "must be a finite number",
+    "int_parsing_size": "is far too large a number",
+}
+
+
+def _shown(value: Any) -> str:
+    """A refused value as the file spells it, shortened: true, "4", 12.5."""
+    if isinstance(value, dict | list):
+        return "a table" if isinstance(value, dict) else "a list"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def field_path(location: tuple[int | str, ...]) -> str:
+    """A location as a dotted path: ``("zones", 1, "depth_mm")`` is ``zones[1].depth_mm``."""
     path = ""
     for part in location:
         if isinstance(part, int):
@@ -287,11 +374,15 @@ _DATE_ERRORS = frozenset({"date_parsing", "date_from_datetime_parsing", "date_ty
 _TIME_ERRORS = frozenset({"datetime_parsing", "datetime_from_date_parsing", "datetime_type"})
 
 
-def problems_of(error: ValidationError) -> list[tuple[str, str]]:
-    """(field, reason) for every problem pydantic found, in plain words."""
+def problems_of(error: ValidationError, *, strict: bool = False) -> list[tuple[str, str]]:
+    """(field, reason) for every problem pydantic found, in plain words.
+
+    ``strict``: the input was a file validated with strict types, whose type refusals are
+    reworded too (``must be a whole number (got "4")``).
+    """
     problems: list[tuple[str, str]] = []
     for item in error.errors(include_url=False):
-        path = _field_path(tuple(item["loc"]))
+        path = field_path(tuple(item["loc"]))
         message = str(item["msg"]).removeprefix("Value error, ")
         # A model validator reports at the model; its message starts with the field it means.
         head, sep, rest = message.partition(": ")
@@ -315,6 +406,13 @@ def problems_of(error: ValidationError) -> list[tuple[str, str]]:
                 f"{item.get('input')!r} is not a time: use YYYY-MM-DDTHH:MM with its zone, "
                 "e.g. 2026-03-02T10:15+01:00"
             )
+        elif kind == "string_too_long":
+            message = f"is longer than {context.get('max_length')} characters"
+        elif kind == "string_too_short" and context.get("min_length") == 1:
+            message = "required"
+        elif kind in _VALUE_WORDS or (strict and kind in _TYPE_WORDS):
+            words = _VALUE_WORDS.get(kind) or _TYPE_WORDS[kind]
+            message = f"{words} (got {_shown(item.get('input'))})"
         problems.append((path or "(input)", message))
     return problems
 
@@ -328,3 +426,16 @@ def parse(model: type[Model], data: Mapping[str, Any]) -> Model:
         return model.model_validate(data)
     except ValidationError as exc:
         raise RefusedInputError(problems_of(exc)) from None
+
+
+def parse_document(model: type[Model], data: Mapping[str, Any]) -> Model:
+    """Validate JSON-shaped ``data`` from a file as ``model`` with strict types.
+
+    A file says what type each value is, so nothing is converted: ``true`` is not 1, ``"4"``
+    is not 4 and ``"yes"`` is not true. Dates, which JSON lacks, are ISO strings. Raises
+    :class:`RefusedInputError` naming each field.
+    """
+    try:
+        return model.model_validate_json(json.dumps(dict(data), allow_nan=False), strict=True)
+    except ValidationError as exc:
+        raise RefusedInputError(problems_of(exc, strict=True)) from None

@@ -39,6 +39,7 @@ from injector.driver import (
     UnrecognisedData,
 )
 from injector.session.progress import PlanAlert
+from injector.storage.engine import database_error_reason
 from protocols.igp1 import LockReason, ShotFlags
 
 log = logging.getLogger(__name__)
@@ -237,8 +238,9 @@ class Recorder:
             try:
                 self._commit(backlog)
             except Exception as exc:  # storage down: keep everything, try again
-                self.status.error = f"{type(exc).__name__}: {exc}"
-                log.warning("commit failed, retrying in %.1f s: %s", self._retry, exc)
+                # One line without the SQL and its values (they may be patient data).
+                self.status.error = database_error_reason(exc)
+                log.warning("commit failed, retrying in %.1f s: %s", self._retry, self.status.error)
                 time.sleep(self._retry)
                 continue
             self.status.error = None

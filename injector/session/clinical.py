@@ -217,11 +217,12 @@ def warning_text(warning: str) -> str:
 
     Checklist and plan warnings are kept as ``key: text`` (``lot_expiry: lot L1 expired …``,
     ``solution.expiry: …``) so a program can tell them apart; screens and ``session show``
-    print the text alone. Text that merely contains a colon (``Note: read this``) is kept.
+    print the text alone, as a sentence. Text that merely contains a colon
+    (``Note: read this``) is kept.
     """
     path, sep, text = warning.partition(": ")
     if sep and _FIELD_PATH.fullmatch(path):
-        return text
+        return text[:1].upper() + text[1:]
     return warning
 
 

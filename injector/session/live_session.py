@@ -21,7 +21,6 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from injector.domain.errors import InvalidValueError
-from injector.domain.shot_rules import same_kind_between
 from injector.domain.shots import DeviceEventIn, ShotIn
 from injector.domain.vocabulary import AlertKind, DeviceEventKind, SessionStatus
 from injector.session.lifecycle import (

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
+from injector.domain.shot_rules import same_kind_between
 from injector.session.progress import DepthBand, PlanProgress, Tally, ZoneAgainstPlan
 from injector.session.row_views import view_of
-from injector.domain.shot_rules import same_kind_between
 from injector.storage.shot_sql import shot_groups, shot_groups_by_volume
 from injector.storage.tables import PlanZone
 

@@ -10,6 +10,7 @@ whoever needs it.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,13 +18,24 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlmodel import Session
 
-from injector.storage.errors import StorageError
-from injector.storage.migrate import migrate_to_head
+from injector.storage.errors import DatabaseTooNewError, StorageError
+from injector.storage.migrate import (
+    current_revisions,
+    head_revision,
+    known_revisions,
+    migrate_to_head,
+)
 
 DB_ENV_VAR = "INJECTOR_DB"
 DEFAULT_FILE_NAME = "injector.sqlite3"
@@ -38,6 +50,8 @@ class Database:
 
     engine: Engine
     url: URL
+    read_only: bool = False
+    """A SQLite file this user may not write: opened for reading only, never migrated."""
 
     @property
     def dialect(self) -> str:
@@ -123,18 +137,63 @@ def _sqlite_url(path: Path) -> URL:
 
 
 def _create_private_file(path: Path) -> None:
-    """Create the SQLite file (and its directory) readable by the owner only."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create the SQLite file (and its directory) readable by the owner only.
+
+    An existing empty file (``touch clinic.db``) is a new database too: it gets the same mode
+    before the schema goes into it. A file that already holds data keeps the mode it has.
+    """
+    _make_private_folders(path.parent)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
+        if path.is_file() and path.stat().st_size == 0 and os.access(path, os.W_OK):
+            os.chmod(path, 0o600)
         return
     os.close(fd)
     # The umask may have removed bits but never adds any; make the mode exact anyway.
     os.chmod(path, 0o600)
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _make_private_folders(folder: Path) -> None:
+    """Create ``folder`` and missing parents 0700, whatever the umask (mkdir's mode is masked)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(created, 0o700)
+
+
+def _writable(path: Path) -> bool:
+    """Whether this user may change the SQLite file at ``path`` (missing: may create it)."""
+    return not path.exists() or os.access(path, os.W_OK)
+
+
+def _read_only_url(path: Path) -> URL:
+    """A URL opening ``path`` for reading only.
+
+    ``mode=ro`` still needs the WAL index beside the file (``-shm``), which a folder this user
+    may not write cannot take; the file is then opened ``immutable``: nothing this program does
+    could change it anyway.
+    """
+    try:
+        probe = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchall()
+            mode = "mode=ro"
+        finally:
+            probe.close()
+    except sqlite3.Error:
+        mode = "immutable=1"
+    return URL.create(
+        "sqlite",
+        database=f"{path.absolute().as_uri()}?{mode}",
+        query={"uri": "true"},
+    )
+
+
+def _sqlite_engine(url: URL, *, read_only: bool = False) -> Engine:
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -143,7 +202,8 @@ def _sqlite_engine(url: URL) -> Engine:
         # deferred BEGIN (the SQLAlchemy-documented recipe for pysqlite transactions).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -151,7 +211,7 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get(READ_ONLY_OPTION):
+        if read_only or conn.get_execution_options().get(READ_ONLY_OPTION):
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -176,6 +236,16 @@ def _check_location(url: str | None, path: Path, must_exist: bool) -> None:
         raise DatabaseLocationError(
             f"{source}: folder {path.parent} does not exist; create it first or check the path"
         )
+    if path.is_dir():
+        raise DatabaseLocationError(
+            f"{source or 'the default database'}: {path} is a folder; name a database file "
+            f"(e.g. {path / DEFAULT_FILE_NAME})"
+        )
+    if path.exists() and not path.is_file():
+        raise DatabaseLocationError(
+            f"{source or 'the default database'}: {path} is not a regular file (a device or "
+            "pipe); name a database file"
+        )
     if must_exist and not path.exists():
         if source is None:
             raise DatabaseLocationError(
@@ -186,6 +256,23 @@ def _check_location(url: str | None, path: Path, must_exist: bool) -> None:
             f"{source}: there is no database file at {path}; check the path or pass --db "
             "with the clinic's database"
         )
+
+
+def database_error_reason(exc: BaseException) -> str:
+    """One line saying why the database refused, without the SQL or its parameters.
+
+    SQLAlchemy's own message quotes the statement and the values bound to it, which may be a
+    patient's name or notes; the driver's first line (``database is locked``, ``connection
+    refused``) says what matters.
+    """
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        lines = str(exc.orig).strip().splitlines()
+        if lines:
+            return f"{type(exc.orig).__name__}: {lines[0]}"
+    if isinstance(exc, SQLAlchemyError):
+        return type(exc).__name__
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def open_database(
@@ -205,9 +292,14 @@ def open_database(
     if resolved.get_backend_name() == "sqlite":
         if not resolved.database or resolved.database == ":memory:":
             raise StorageError("an in-memory SQLite database cannot be shared; give a file path")
-        _check_location(url, Path(resolved.database), must_exist)
+        path = Path(resolved.database)
+        _check_location(url, path, must_exist)
+        if not _writable(path):
+            return _open_read_only(path, resolved)
+        # Before the engine connects: its first connection switches the file to WAL.
+        _refuse_another_programs(_sqlite_tables(path), str(path))
         try:
-            _create_private_file(Path(resolved.database))
+            _create_private_file(path)
         except OSError as exc:
             raise StorageError(
                 f"cannot create the database file {resolved.database}: {exc.strerror}"
@@ -226,14 +318,81 @@ def open_database(
     database = Database(engine=engine, url=resolved)
     if migrate:
         try:
+            if database.dialect == "postgresql":
+                with engine.connect() as conn:
+                    tables = set(inspect(conn).get_table_names())
+                _refuse_another_programs(tables, database.display_url)
             migrate_to_head(database.engine)
         except (OperationalError, DBAPIError) as exc:
             engine.dispose()
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise StorageError(
-                f"cannot open the database at {database.display_url}: {reason}"
+                f"cannot open the database at {database.display_url}: {_first_line(exc)}"
             ) from None
         except StorageError:
             engine.dispose()
             raise
+    return database
+
+
+def _first_line(exc: DBAPIError) -> str:
+    """The driver's first line (``file is not a database``): no SQL, no values."""
+    lines = str(exc.orig).strip().splitlines() if exc.orig is not None else []
+    return lines[0] if lines else type(exc).__name__
+
+
+def _refuse_another_programs(tables: set[str], where: str) -> None:
+    """Refuse a database that holds tables but no injector schema (another program's).
+
+    Migrating it would put a clinical record among another program's tables: a mistyped
+    ``--db`` (a browser's history, a photo catalogue) must not become a patient record.
+    """
+    if tables and "alembic_version" not in tables:
+        shown = ", ".join(sorted(tables)[:3]) + (", …" if len(tables) > 3 else "")
+        raise StorageError(
+            f"the database at {where} holds another program's tables ({shown}), not an "
+            "injector record; name the clinic's database or a new file"
+        )
+
+
+def _sqlite_tables(path: Path) -> set[str]:
+    """The tables of the SQLite file at ``path``, read without changing it (none if empty).
+
+    A file that is not a database is left for the migration to refuse in its own words.
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        return set()
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return set()
+    return {str(name) for (name,) in rows}
+
+
+def _open_read_only(path: Path, url: URL) -> Database:
+    """Open a SQLite file this user may not write, for reading; its schema must be current."""
+    engine = _sqlite_engine(_read_only_url(path), read_only=True)
+    database = Database(engine=engine, url=url, read_only=True)
+    try:
+        with engine.connect() as conn:
+            revisions = current_revisions(conn)
+    except (OperationalError, DBAPIError) as exc:
+        engine.dispose()
+        raise StorageError(f"cannot read the database at {path}: {_first_line(exc)}") from None
+    head = head_revision()
+    if revisions != (head,):
+        engine.dispose()
+        found = ", ".join(revisions) or "none"
+        if set(revisions) - known_revisions():
+            raise DatabaseTooNewError(
+                f"the database at {path} is at schema revision {found}, newer than this "
+                f"program knows (up to {head}): upgrade injector to use it"
+            )
+        raise StorageError(
+            f"the database at {path} is read-only and at schema revision {found}, not this "
+            f"program's {head}; open it once with write access to bring it up to date"
+        )
     return database

@@ -33,6 +33,11 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this program knows."""
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def current_revisions(connection: Connection) -> tuple[str, ...]:
     """The schema revisions recorded in the database (empty for a new database)."""
     return tuple(MigrationContext.configure(connection).get_current_heads())

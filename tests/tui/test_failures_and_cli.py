@@ -53,4 +53,4 @@ def test_a_bad_speed_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["demo", "--speed", "fast"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].endswith("'fast' is not a number or 'max'")
+    assert err[-1].endswith("fast is not a factor above 0 or 'max'")

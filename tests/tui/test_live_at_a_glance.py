@@ -144,9 +144,9 @@ def test_clinical_words_not_stored_values() -> None:
     row = SessionRow(1, 1, "in_progress", None, 0, 0, False)
     assert row.status_text == "in progress (open)"
     assert warning_text("solution.expiry: lot L1 expired on 2026-01-01") == (
-        "lot L1 expired on 2026-01-01"
+        "Lot L1 expired on 2026-01-01"
     )
-    assert warning_text("lot_expiry: lot L1 expired") == "lot L1 expired"
+    assert warning_text("lot_expiry: lot L1 expired") == "Lot L1 expired"
     # A sentence with a colon in it is left whole.
     assert warning_text("Note: read this") == "Note: read this"
 
