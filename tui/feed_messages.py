@@ -138,7 +138,26 @@ class SetReplay:
     speed: ReplaySpeed
 
 
-Command = SelectZone | SetLock | AddNote | RecordAdverseEvent | EndSession | Stop | SetReplay
+@dataclass(frozen=True, slots=True)
+class DecideEarlierShots:
+    """Include the shots fired before the session opened (to the zone bound to ``zone_key``,
+    None: no zone) or leave them out; ``reason`` goes into the audit trail."""
+
+    include: bool
+    zone_key: int | None
+    reason: str
+
+
+Command = (
+    SelectZone
+    | SetLock
+    | AddNote
+    | RecordAdverseEvent
+    | EndSession
+    | Stop
+    | SetReplay
+    | DecideEarlierShots
+)
 
 
 class Poster(Protocol):

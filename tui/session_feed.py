@@ -35,6 +35,7 @@ from tui.feed_messages import (
     AddNote,
     Alerted,
     Command,
+    DecideEarlierShots,
     EndSession,
     FeedEnded,
     LogAdded,
@@ -82,12 +83,16 @@ class CaptureReplay:
 
 GunSource = SerialGun | SimulatedGun | CaptureReplay
 
+_UI_COMMANDS = (SelectZone, SetLock, AddNote, RecordAdverseEvent, SetReplay, DecideEarlierShots)
+"""The practitioner's commands the feed carries out (a refused one is told, never fatal)."""
+
 _COMMAND_NAMES: dict[type, str] = {
     SelectZone: "zone change",
     SetLock: "lock or unlock",
     AddNote: "note",
     RecordAdverseEvent: "adverse event",
     SetReplay: "replay pause, resume or speed",
+    DecideEarlierShots: "including or leaving out the earlier shots",
 }
 """What the practitioner asked for, in their words, when it is refused."""
 Speed = float | Literal["max"]
@@ -342,7 +347,10 @@ class SessionFeed:
             return FeedEnded(self.session_id, finished=False)
         elif isinstance(item, EndSession):
             return self._end()
-        elif isinstance(item, SelectZone | SetLock | AddNote | RecordAdverseEvent | SetReplay):
+        elif isinstance(
+            item,
+            SelectZone | SetLock | AddNote | RecordAdverseEvent | SetReplay | DecideEarlierShots,
+        ):
             try:
                 self._command(item)
             except Exception as exc:  # a refused command is told, never fatal
@@ -372,7 +380,7 @@ class SessionFeed:
         if earlier:
             text = (
                 f"{earlier_summary(earlier)}: left out of this session (kept as shots of gun "
-                f"{live.serial} with no session)"
+                f"{live.serial} with no session); press b to include them or leave them out"
             )
             self._log(Notice(_local(text, Severity.WARNING)))
 
@@ -422,6 +430,37 @@ class SessionFeed:
             self._record_adverse(command)
         elif isinstance(command, SetReplay):
             self._set_replay(command)
+        elif isinstance(command, DecideEarlierShots):
+            self._decide_earlier(command)
+
+    def _decide_earlier(self, command: DecideEarlierShots) -> None:
+        live = self.live
+        if live is None:
+            raise RuntimeError("no session yet: the gun has not identified itself")
+        earlier = live.earlier_shots()
+        if not earlier:
+            self._log(_local("no shot fired before the session opened is left out"))
+            return
+        if not command.include:
+            live.leave_out_earlier(by=self.actor, reason=command.reason)
+            self._log(_local(f"{earlier_summary(earlier)}: left out ({command.reason})"))
+            return
+        zone = next((z for z in self.model.current.zones if z.key == command.zone_key), None)
+        moved = live.include_earlier(
+            zone.zone_id if zone else None, by=self.actor, reason=command.reason
+        )
+        self.model.apply_progress(live.progress())
+        self._earlier_told = 0
+        where = f"zone {zone.key} {zone.name}" if zone else "no zone"
+        self._log(
+            Notice(
+                _local(
+                    f"{moved} shots fired before the session opened included, to {where} "
+                    f"({command.reason})",
+                    Severity.WARNING,
+                )
+            )
+        )
 
     def _set_lock(self, locked: bool) -> None:
         recording = self._recording
