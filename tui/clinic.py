@@ -23,6 +23,7 @@ from injector.domain.inputs import (
     ZoneInput,
     parse,
 )
+from injector.domain.shots import ShotFlag
 from injector.domain.vocabulary import BodyArea, Indication, SessionStatus, Technique
 from injector.session import PlanProgress, clinical, history, patients_plans, series
 from injector.session.history import DeviceEventView, ShotView
@@ -246,7 +247,7 @@ def _patient_notes(p: PatientView) -> tuple[str, ...]:
     return tuple(notes)
 
 
-_NO_SKIN = 0x02
+_NO_SKIN = int(ShotFlag.NO_SKIN)
 EVENT_LINES = 30
 """The review lists the last events only; the full list is in the record and its exports."""
 _FAULT_NAMES = {
