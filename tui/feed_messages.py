@@ -158,6 +158,16 @@ class SeekReplay:
     to_ms: float
 
 
+@dataclass(frozen=True, slots=True)
+class DecideEarlierShots:
+    """Include the shots fired before the session opened (to the zone bound to ``zone_key``,
+    None: no zone) or leave them out; ``reason`` goes into the audit trail."""
+
+    include: bool
+    zone_key: int | None
+    reason: str
+
+
 Command = (
     SelectZone
     | SetLock
@@ -168,6 +178,7 @@ Command = (
     | Stop
     | SetReplay
     | SeekReplay
+    | DecideEarlierShots
 )
 
 

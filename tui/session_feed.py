@@ -48,6 +48,7 @@ from tui.feed_messages import (
     AddNote,
     Alerted,
     Command,
+    DecideEarlierShots,
     EndSession,
     FeedEnded,
     LogAdded,
@@ -99,6 +100,9 @@ class CaptureReplay:
 
 GunSource = SerialGun | SimulatedGun | CaptureReplay
 
+_UI_COMMANDS = (SelectZone, SetLock, AddNote, RecordAdverseEvent, SetReplay, DecideEarlierShots)
+"""The practitioner's commands the feed carries out (a refused one is told, never fatal)."""
+
 _COMMAND_NAMES: dict[type, str] = {
     SelectZone: "zone change",
     SetLock: "lock or unlock",
@@ -107,6 +111,7 @@ _COMMAND_NAMES: dict[type, str] = {
     RecordAdverseEvent: "adverse event",
     SetReplay: "replay pause, resume or speed",
     SeekReplay: "replay seek",
+    DecideEarlierShots: "including or leaving out the earlier shots",
 }
 """What the practitioner asked for, in their words, when it is refused."""
 Speed = float | Literal["max"]
@@ -368,6 +373,7 @@ class SessionFeed:
                 | RecordAdverseEvent()
                 | SetReplay()
                 | SeekReplay()
+                | DecideEarlierShots()
             ):
                 try:
                     self._command(feed_item)
@@ -424,7 +430,7 @@ class SessionFeed:
         if earlier:
             text = (
                 f"{earlier_summary(earlier)}: left out of this session (kept as shots of gun "
-                f"{live.serial} with no session)"
+                f"{live.serial} with no session); press b to include them or leave them out"
             )
             self._log(Notice(_local(text, Severity.WARNING)))
 
@@ -459,7 +465,8 @@ class SessionFeed:
         | AddNote
         | RecordAdverseEvent
         | SetReplay
-        | SeekReplay,
+        | SeekReplay
+        | DecideEarlierShots,
     ) -> None:
         live = self.live
         match command:
@@ -487,8 +494,39 @@ class SessionFeed:
                 if self.simulator is None:
                     raise RuntimeError("no replay is playing")
                 self.simulator.fast_forward_to(command.to_ms)
+            case DecideEarlierShots():
+                self._decide_earlier(command)
             case _:
                 assert_never(command)
+
+    def _decide_earlier(self, command: DecideEarlierShots) -> None:
+        live = self.live
+        if live is None:
+            raise RuntimeError("no session yet: the gun has not identified itself")
+        earlier = live.earlier_shots()
+        if not earlier:
+            self._log(_local("no shot fired before the session opened is left out"))
+            return
+        if not command.include:
+            live.leave_out_earlier(by=self.actor, reason=command.reason)
+            self._log(_local(f"{earlier_summary(earlier)}: left out ({command.reason})"))
+            return
+        zone = next((z for z in self.model.current.zones if z.key == command.zone_key), None)
+        moved = live.include_earlier(
+            zone.zone_id if zone else None, by=self.actor, reason=command.reason
+        )
+        self.model.apply_progress(live.progress())
+        self._earlier_told = 0
+        where = f"zone {zone.key} {zone.name}" if zone else "no zone"
+        self._log(
+            Notice(
+                _local(
+                    f"{moved} shots fired before the session opened included, to {where} "
+                    f"({command.reason})",
+                    Severity.WARNING,
+                )
+            )
+        )
 
     def _set_lock(self, locked: bool) -> None:
         recording = self._recording

@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO, assert_never
@@ -157,12 +158,14 @@ def run(args: argparse.Namespace) -> int:
         # Applied when the gun opens its session, from now on.
         recording.choose_zone(zone.id)
     recorder = recording.recorder
-    notices: queue.SimpleQueue[DriverEvent | PlanAlert] = queue.SimpleQueue()
+    notices: queue.SimpleQueue[DriverEvent | PlanAlert | _LeftOut] = queue.SimpleQueue()
     recording.subscribe_events(lambda e: notices.put(e) if isinstance(e, _NOTICES) else None)
 
     def on_commit(commit: Commit) -> None:
         for alert in commit.alerts:
             notices.put(alert)
+        if commit.left_out:
+            notices.put(_LeftOut(commit.left_out))
 
     recording.subscribe_commits(on_commit)
     stop = threading.Event()
@@ -254,6 +257,13 @@ def _finish_sessions(recording: Recording, end: bool) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True, slots=True)
+class _LeftOut:
+    """A commit stored shots fired before their session opened, with no session."""
+
+    shots: int
+
+
 _NOTICES = (
     LinkChanged,
     DeviceIdentified,
@@ -266,7 +276,7 @@ _NOTICES = (
 
 def _watch(
     recorder: Recorder,
-    notices: queue.SimpleQueue[DriverEvent | PlanAlert],
+    notices: queue.SimpleQueue[DriverEvent | PlanAlert | _LeftOut],
     stop: threading.Event,
     line: _StatusLine,
     zone_names: dict[int, str],
@@ -306,7 +316,7 @@ def _no_gun_hint(recorder: Recorder) -> str:
 
 
 def _show_notices(
-    notices: queue.SimpleQueue[DriverEvent | PlanAlert],
+    notices: queue.SimpleQueue[DriverEvent | PlanAlert | _LeftOut],
     line: _StatusLine,
     zone_names: dict[int, str],
 ) -> str | None:
@@ -317,6 +327,11 @@ def _show_notices(
         match event:
             case PlanAlert():
                 line.log(_explain_alert(event, zone_names))
+            case _LeftOut():
+                line.log(
+                    f"{event.shots} shots fired before this session opened were left out of it "
+                    "(kept as shots of the gun with no session; --include-earlier counts them)"
+                )
             case LockChanged():
                 line.log(_explain_lock(event))
             case DeviceIdentified():

@@ -60,6 +60,10 @@ class BatchOutcome(Protocol):
     def alerts(self) -> tuple[PlanAlert, ...]:
         """The plan limits this batch reached first."""
 
+    @property
+    def left_out(self) -> int:
+        """Shots fired before the session opened: stored with no session, not counted."""
+
 
 class RecordingSession(Protocol):
     """The session logic the recorder writes through, one transaction per call."""
@@ -93,6 +97,8 @@ class Commit:
     """``time.monotonic_ns()`` right after the shots' transaction committed."""
     alerts: tuple[PlanAlert, ...] = ()
     """Plan limits the batch's shots reached first (a zone's or the session's maximum)."""
+    left_out: int = 0
+    """Shots of the batch fired before their session opened: kept with no session."""
 
 
 @dataclass(slots=True)
@@ -293,7 +299,7 @@ class Recorder:
                     {"count": count},
                 )
             )
-        new = 0
+        new = left_out = 0
         all_shots: list[ShotReceived] = []
         lock = False
         alerts: list[PlanAlert] = []
@@ -301,6 +307,7 @@ class Recorder:
             session = self._sessions[serial]
             outcome = session.add_shots([_shot_in(s) for s in serial_shots])
             new += outcome.new
+            left_out += outcome.left_out
             alerts.extend(outcome.alerts)
             # Counted at once: if the events below fail, the retry finds these stored already.
             status.shots += outcome.new
@@ -331,7 +338,7 @@ class Recorder:
             self._locking.set()
             self.driver.request_lock(LockReason.PLAN_LIMIT)
         if all_shots or n_events:
-            commit = Commit(tuple(all_shots), new, n_events, committed_ns, tuple(alerts))
+            commit = Commit(tuple(all_shots), new, n_events, committed_ns, tuple(alerts), left_out)
             for listener in self._listeners:
                 try:
                     listener(commit)

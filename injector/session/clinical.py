@@ -31,6 +31,7 @@ from injector.session.lifecycle import (
     device_fields,
     end_session_row,
     in_progress_of_gun,
+    next_planned_session,
     next_sequence_no,
     refuse_second_session,
     session_row,
@@ -321,6 +322,11 @@ def start_session(
         if device is not None:
             fields |= device_fields(device, upsert_device(session, device, when, practitioner))
         refuse_second_session(session, plan_id)
+        if session_id is None:
+            # The next session of the series is the one already planned, if any: the checklist
+            # announced its number, and starting it must not make another.
+            planned = next_planned_session(session, plan_id)
+            session_id = planned.id if planned is not None else None
         if session_id is None:
             row = create_session_row(
                 session,

@@ -247,6 +247,18 @@ def open_session_of_plan(session: Session, plan_id: int) -> TreatmentSession | N
     ).first()
 
 
+def next_planned_session(session: Session, plan_id: int) -> TreatmentSession | None:
+    """The plan's earliest planned (scheduled, not started) session, if any."""
+    return session.exec(
+        select(TreatmentSession)
+        .where(
+            col(TreatmentSession.plan_id) == plan_id,
+            col(TreatmentSession.status) == SessionStatus.PLANNED.value,
+        )
+        .order_by(col(TreatmentSession.sequence_no), col(TreatmentSession.id))
+    ).first()
+
+
 def refuse_second_session(session: Session, plan_id: int) -> None:
     """Refuse to start a session of a plan that has one still open (naming it and what to do).
 

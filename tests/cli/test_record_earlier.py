@@ -4,6 +4,7 @@ after it opened; the earlier shots are kept with no session unless ``--include-e
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,9 @@ def test_shots_fired_before_record_started_are_kept_outside_the_session(
         f"session {session_id}: 12 shots (0.048 mL) were fired before this session opened, from "
     ) in output
     assert "left out (kept as shots of gun SN0042 with no session)" in output
+    # Said as they came in, too (the recovery may bring them in more than one commit).
+    told = re.findall(r"(\d+) shots fired before this session opened were left out of it", output)
+    assert sum(int(n) for n in told) == 12
     assert main(["session", "show", str(session_id), "--db", str(db)]) == 0
     shown = capsys.readouterr().out
     assert "12 shots (0.048 mL) were fired before this session opened, from " in shown

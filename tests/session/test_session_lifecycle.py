@@ -111,3 +111,23 @@ def test_the_checklist_warns_when_too_soon_and_the_title_says_overdue(db: Databa
     )
     late = DatabaseClinic(db, "Dr Test", today=lambda: date(2026, 3, 22))
     assert late.next_session(plan_id).session_title.endswith("overdue by 10 days")
+
+
+def test_starting_the_next_session_starts_the_one_planned_with_the_number_announced(
+    db: Database,
+) -> None:
+    from injector.session.clinical import plan_session
+    from injector.session.series import series_status
+    from tests.session.builders import add_patient_and_plan
+    from tests.session.test_clinical import done_session
+
+    plan_id = add_patient_and_plan(db)
+    done_session(db, plan_id, T0)
+    planned = plan_session(db, plan_id, scheduled_at=T0 + timedelta(days=8), actor="Desk")
+    assert series_status(db, plan_id, today=T0.date()).label == "session 2 of 6"
+    started = start_session(
+        db, plan_id, CLEAN_CHECKLIST, practitioner="Dr Test", now=T0 + timedelta(days=8)
+    )
+    assert started == planned
+    assert session_view(db, started).sequence_no == 2
+    assert [s.sequence_no for s in list_sessions(db, plan_id=plan_id)] == [1, 2]

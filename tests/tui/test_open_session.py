@@ -7,6 +7,8 @@ import asyncio
 import threading
 from pathlib import Path
 
+from sqlalchemy import text
+
 from injector.session.clinical import session_view
 from injector.session.history import list_sessions
 from tests.tui.pilot_helpers import until
@@ -96,7 +98,7 @@ def test_the_live_feed_says_what_was_fired_before_the_session_opened(
     from simulators.runner import Simulator
     from tests.recorder.harness import wait_for
     from tests.tui.test_feed_losses import Collect
-    from tui.feed_messages import Alerted
+    from tui.feed_messages import Alerted, DecideEarlierShots
     from tui.session_feed import SerialGun
 
     plan_id = ensure_demo_plan(services.clinic)
@@ -120,19 +122,60 @@ def test_the_live_feed_says_what_was_fired_before_the_session_opened(
         poster = Collect()
         worker = threading.Thread(target=feed.run, args=(poster, stop.is_set), daemon=True)
         worker.start()
+
+        def alerts() -> list[str]:
+            return [m.text for m in poster.messages if isinstance(m, Alerted)]
+
         try:
             wait_for(
                 lambda: feed.live is not None and feed.live.earlier_shots().count == 6,
                 30,
                 "the earlier shots",
             )
-            wait_for(lambda: any(isinstance(m, Alerted) for m in poster.messages), 10, "the notice")
+            wait_for(lambda: bool(alerts()), 10, "the notice")
+            live = feed.live
+            assert live is not None and live.progress().total.shots == 0
+            # The practitioner primed into the first zone: included, with the reason.
+            feed.submit(DecideEarlierShots(include=True, zone_key=1, reason="primed into it"))
+            wait_for(lambda: live.progress().total.shots == 6, 20, "the shots included")
+            wait_for(lambda: len(alerts()) == 2, 10, "the line that says so")
         finally:
             stop.set()
             worker.join(30)
-    (alert,) = [m for m in poster.messages if isinstance(m, Alerted)]
-    assert alert.text.startswith("6 shots (0.024 mL) were fired before this session opened, from ")
-    assert alert.text.endswith(
-        "left out of this session (kept as shots of gun SN0042 with no session)"
-    )
-    assert feed.live is not None and feed.live.progress().total.shots == 0
+    told, included = alerts()
+    assert told.startswith("6 shots (0.024 mL) were fired before this session opened, from ")
+    assert "left out of this session (kept as shots of gun SN0042 with no session)" in told
+    assert included.startswith("6 shots fired before the session opened included, to zone 1 ")
+    assert not live.earlier_shots()
+    assert live.session_id == session_id
+    with services.db.read() as conn:
+        actors = conn.execute(
+            text("select actor from audit_entry where action = 'include_earlier_shots'")
+        ).all()
+    assert [tuple(a) for a in actors] == [("Dr Test",)]
+
+
+def test_b_on_the_live_screen_asks_for_a_reason_then_sends_the_decision() -> None:
+    from tests.tui.fixtures import StaticFeed, live_view
+    from tui.feed_messages import DecideEarlierShots
+    from tui.screens.earlier_shots import EarlierShotsScreen
+
+    view = live_view()
+    feed = StaticFeed([view])
+
+    async def run() -> None:
+        app = InjectorApp(first=lambda _app: LiveScreen(feed, view))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, LiveScreen), "the live view")
+            await pilot.press("b")
+            await until(pilot, lambda: isinstance(app.screen, EarlierShotsScreen), "the form")
+            await pilot.click("#leave-out")
+            # No reason given: asked for one, nothing sent.
+            assert isinstance(app.screen, EarlierShotsScreen)
+            await pilot.press(*"test fire")
+            await pilot.click("#leave-out")
+            await until(pilot, lambda: bool(feed.received), "the decision")
+
+    asyncio.run(run())
+    (decision,) = feed.received
+    assert decision == DecideEarlierShots(include=False, zone_key=3, reason="test fire")

@@ -22,6 +22,7 @@ from tui.feed_messages import (
     AddNote,
     Alerted,
     Command,
+    DecideEarlierShots,
     EndSession,
     FeedEnded,
     LiveFeed,
@@ -37,6 +38,7 @@ from tui.feed_messages import (
     ViewChanged,
 )
 from tui.replay_index import ReplayContext, clock
+from tui.screens.earlier_shots import EarlierShotsScreen
 from tui.screens.entry import AdverseEntry, AdverseEventScreen, NoteScreen
 from tui.screens.identity import OverrideEntry, OverrideScreen
 from tui.state import LinkStatus, LiveView, ml
@@ -90,6 +92,8 @@ class LiveScreen(Screen[None]):
         Binding("q", "app.quit", "quit"),
         Binding("n", "note", "note"),
         Binding("a", "adverse", "adverse event"),
+        # Offered by the notice that announces them, not in the footer: rarely needed.
+        Binding("b", "earlier", "shots before start", show=False),
     ]
 
     def __init__(
@@ -252,7 +256,10 @@ class LiveScreen(Screen[None]):
             # A replay records nothing clinical, and an ended session has nothing to lose:
             # there q quits at once (the app's own binding).
             return not (self.replay or self.ended)
-        if action in ("note", "adverse", "end", "toggle_lock", "override", "zone") and self.replay:
+        if (
+            action in ("note", "adverse", "end", "toggle_lock", "override", "zone", "earlier")
+            and self.replay
+        ):
             return False
         if action == "zone" and parameters:
             # Only the plan's zones: keys with no zone are not offered (nor drawn).
@@ -301,6 +308,15 @@ class LiveScreen(Screen[None]):
                 self.send(RecordAdverseEvent(entry.kind, entry.severity, entry.notes))
 
         self.app.push_screen(AdverseEventScreen(), save)
+
+    def action_earlier(self) -> None:
+        """Include the shots fired before the session opened, or leave them out."""
+
+        def decide(decision: DecideEarlierShots | None) -> None:
+            if decision is not None:
+                self.send(decision)
+
+        self.app.push_screen(EarlierShotsScreen(self.view.zones, self.view.active_zone_id), decide)
 
     def action_end(self) -> None:
         """End the session: the gun is locked, everything committed, then the review.
