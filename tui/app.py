@@ -123,7 +123,7 @@ class InjectorApp(App[None]):
         elif self.services is not None:
             self.push_screen(HomeScreen(self.services.clinic))
             if self._start_demo:
-                self.call_after_refresh(self.run_action, "demo")
+                self.call_after_refresh(self.action_demo)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The screen's own actions, then the app's, then the built-in commands."""
