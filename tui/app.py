@@ -124,7 +124,7 @@ class InjectorApp(App[None]):
         elif self.services is not None:
             self.push_screen(HomeScreen(self.services.clinic))
             if self._start_demo:
-                self.call_after_refresh(self.run_action, "demo")
+                self.call_after_refresh(self.action_demo)
             else:
                 self.call_after_refresh(self._offer_open_session)
 

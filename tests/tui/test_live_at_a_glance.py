@@ -16,8 +16,9 @@ from tests.tui.pilot_helpers import until
 from tui.app import InjectorApp
 from tui.feed_messages import ViewChanged
 from tui.screens.live_screen import LiveScreen
-from tui.state import LiveView, SessionRow, ZoneFill, ZoneView
-from tui.widgets import ActiveZone, AlertBanner
+from injector.session.clinical import warning_text
+from tui.state import LiveView, SessionRow, ZoneFill, ZoneView, ml
+from tui.widgets import ActiveZone, AlertBanner, GunPanel
 from tui.widgets.zone_progress import progress_table
 
 CHEEKS = FACE_ZONES[2]  # planned 1.395 mL, max 1.50 mL
@@ -199,5 +200,9 @@ def test_new_numbers_are_redrawn_in_place_without_a_layout() -> None:
             # Thirty new counts, volumes, depths and syringe figures: drawn, never laid out.
             assert _CountingLiveScreen.layouts == before
             assert live.query_one("#shot-digits", Digits).value == "229"
+            # The syringe figure, redrawn at most four times a second, ends on the last one.
+            last = f"{ml(1_000_000 - 29 * 15_000)} mL"
+            panel = live.query_one(GunPanel)
+            await until(pilot, lambda: last in str(panel.render()), "the last syringe figure")
 
     asyncio.run(run())

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 from rich.text import Text
+from textual.timer import Timer
 from textual.widgets import Static
 
 from tui.state import GunView, LinkStatus, ml, mm
@@ -72,6 +76,14 @@ def gun_table(gun: GunView) -> Text:
     return table.text
 
 
+FIGURES_INTERVAL_S = 0.25
+"""How often the syringe and battery figures are redrawn at most, while the gun fires."""
+
+
+def _without_figures(gun: GunView) -> GunView:
+    return replace(gun, syringe_remaining_nl=None, battery_pct=None)
+
+
 class GunPanel(Static):
     """What the gun says about itself; its border turns red while the link is down."""
 
@@ -89,15 +101,41 @@ class GunPanel(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: GunView | None = None
+        self._pending: GunView | None = None
+        self._drawn_at = 0.0
+        self._timer: Timer | None = None
 
     def on_mount(self) -> None:
         self.border_title = "gun"
 
     def show(self, gun: GunView) -> None:
-        """Redraw from the gun's view state (only when it changed)."""
+        """Redraw from the gun's view state (only when it changed).
+
+        The syringe and battery figures change with every shot; they are redrawn at most
+        :data:`FIGURES_INTERVAL_S` apart (the last one always shows). Anything else (link,
+        lock, faults, settings) is drawn at once.
+        """
         if gun == self._shown:
             return
+        shown = self._shown
+        figures_only = shown is not None and _without_figures(gun) == _without_figures(shown)
+        wait = self._drawn_at + FIGURES_INTERVAL_S - time.monotonic()
+        if figures_only and wait > 0:
+            self._pending = gun
+            if self._timer is None:
+                self._timer = self.set_timer(wait, self._draw_pending)
+            return
+        self._draw(gun)
+
+    def _draw_pending(self) -> None:
+        self._timer = None
+        if self._pending is not None:
+            self._draw(self._pending)
+
+    def _draw(self, gun: GunView) -> None:
+        self._pending = None
         self._shown = gun
+        self._drawn_at = time.monotonic()
         self.update(gun_table(gun), layout=False)
         lost = gun.link in (LinkStatus.LOST, LinkStatus.RECONNECTING)
         self.set_class(lost, "-lost")
