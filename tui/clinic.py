@@ -23,7 +23,13 @@ from injector.domain.inputs import (
     ZoneInput,
     parse,
 )
-from injector.domain.vocabulary import BodyArea, Indication, SessionStatus, Technique
+from injector.domain.vocabulary import (
+    AnatomicalSite,
+    BodyArea,
+    Indication,
+    SessionStatus,
+    Technique,
+)
 from injector.session import PlanProgress, clinical, history, patients_plans, series
 from injector.session.history import DeviceEventView, ShotView
 from injector.session.patients_plans import PatientView, PlanView
@@ -201,6 +207,7 @@ def _plan_input(plan: PlanView) -> PlanInput:
                 volume_per_point_ml=z.volume_per_point_nl / 1_000_000,
                 points=z.points,
                 max_volume_ml=z.max_volume_nl / 1_000_000,
+                site=AnatomicalSite(z.site) if z.site else None,
             )
             for z in plan.zones
         ],
