@@ -25,6 +25,7 @@ SUBCOMMANDS: list[str] = [
     "injector.cli.session",
     "injector.cli.audit",
     "injector.cli.export",
+    "injector.cli.report",
     "injector.cli.tui",
     "injector.cli.demo",
 ]
