@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Protocol
 
 from injector.domain.inputs import (
@@ -30,6 +31,7 @@ from injector.domain.vocabulary import (
     SessionStatus,
     Technique,
 )
+from injector.report.files import ReportKind, write_report
 from injector.session import PlanProgress, clinical, history, patients_plans, series
 from injector.session.history import DeviceEventView, ShotView
 from injector.session.patients_plans import PatientView, PlanView
@@ -146,6 +148,13 @@ class Clinic(Protocol):
 
     def record_adverse_event(self, session_id: int, kind: str, severity: str, notes: str) -> None:
         """A side effect against the session (and its lot)."""
+        ...
+
+    def write_report(self, kind: ReportKind, record_id: int) -> Path:
+        """Write a session's (or a plan's series) report as HTML; returns where it went.
+
+        Raises :class:`~injector.cli.errors.UserError` (one line) when it cannot be written.
+        """
         ...
 
 
@@ -580,3 +589,8 @@ class DatabaseClinic:
             {"kind": kind, "severity": severity, "onset": datetime.now(UTC), "notes": notes},
         )
         clinical.record_adverse_event(self.db, session_id, event, actor=self.actor)
+
+    def write_report(self, kind: ReportKind, record_id: int) -> Path:
+        """The same report ``injector report`` writes, under its default name in the folder
+        the TUI was started from."""
+        return write_report(self.db, kind, record_id, folder=Path.cwd())

@@ -23,6 +23,8 @@ HELP = """\
 | `o` | edit the selected plan |
 | `s` | prepare the next session of the selected plan |
 | `v` | review (and sign) the selected session |
+| `p` | write the selected session's report (HTML, in the folder the TUI started in) |
+| `P` | write the selected plan's series report |
 | `r` | replay a capture file |
 | `d` | demo: a session of a sample plan against the built-in simulated gun |
 
@@ -48,7 +50,8 @@ they are recovered on reconnect) and **amber** when a plan limit is reached. Nei
 
 ## End of session
 Plan against actual per zone, deviations and adverse events. Type your name and press
-**Sign** (`ctrl+s`) to sign the record; the next session's due date is shown.
+**Sign** (`ctrl+s`) to sign the record; the next session's due date is shown. `ctrl+r` writes
+the session's report (HTML) and shows where it went.
 
 ## Replay (technicians)
 `space` pauses and resumes, `s` cycles the speed (1×, 10×, max). A replay writes into a
