@@ -35,6 +35,8 @@ RC: dict[RcKeyType, Any] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "path.simplify": True,
+    # Zone names are the clinic's own words: "$" in one is a dollar, not TeX.
+    "text.parse_math": False,
 }
 # Dark-to-light, distinguishable in grey too; paired with dashes and markers below.
 COLOURS = ("#1b4f72", "#b9770e", "#196f3d", "#78281f", "#5b2c6f", "#424949", "#2e86c1")

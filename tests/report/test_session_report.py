@@ -9,14 +9,23 @@ from pathlib import Path
 import pytest
 
 from injector.cli.main import main
-from injector.report.figures import percent_of_plan
+from injector.domain.inputs import Checklist, PatientInput, PlanInput, parse
+from injector.report.figures import percent_of_plan, when
 from injector.report.session_data import load_session_report
 from injector.report.session_report import render_session_html
-from injector.session.clinical import shots_digest
+from injector.session import open_or_continue
+from injector.session.clinical import shots_digest, start_session
+from injector.session.patients_plans import create_patient, create_plan, get_plan
 from injector.session.series import session_progress
 from injector.storage import open_database
 from tests.report.html_parts import read
-from tests.report.recorded_series import ZONES, RecordedSeries, record_series
+from tests.report.recorded_series import DAY1, GUN, ZONES, GunShots, RecordedSeries, record_series
+from tests.session.builders import (
+    CLEAN_CHECKLIST,
+    add_patient_and_plan,
+    patient_data,
+    plan_data,
+)
 
 GENERATED = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 SHOW_ZONE = re.compile(
@@ -167,8 +176,6 @@ def test_the_same_record_gives_the_same_report_but_for_its_own_time(
     later = datetime(2027, 1, 5, 17, 45, tzinfo=UTC)
     second = _html(db_url, series.session_id, later)
     assert first != second
-    from injector.report.figures import when
-
     assert first.replace(when(GENERATED), "T") == second.replace(when(later), "T")
 
 
@@ -186,9 +193,6 @@ def test_the_html_loads_nothing_from_anywhere(recorded: tuple[str, RecordedSerie
 
 
 def test_a_session_with_nothing_recorded_still_reports(tmp_path: Path) -> None:
-    from injector.domain.inputs import Checklist
-    from injector.session.clinical import start_session
-    from tests.session.builders import add_patient_and_plan
 
     database = open_database(str(tmp_path / "empty.db"))
     try:
@@ -208,3 +212,39 @@ def test_a_session_with_nothing_recorded_still_reports(tmp_path: Path) -> None:
     assert "Not signed." in html
     assert "No adverse events recorded." in html
     assert "forehead: 0 % of planned volume" in html.replace("\u00a0", " ")
+
+
+def test_names_are_shown_as_typed_never_as_markup(tmp_path: Path) -> None:
+
+    odd_zone = "cheek <b>\"$5$\" & 'left'</b>"
+    database = open_database(str(tmp_path / "odd.db"))
+    try:
+        create_patient(
+            database,
+            parse(PatientInput, patient_data(name="<script>alert(1)</script> O'Brien")),
+            actor="Dr Test",
+        )
+        zones = [plan_data()["zones"][0] | {"name": odd_zone, "site": "cheek_left"}]
+        plan_id = create_plan(
+            database, parse(PlanInput, plan_data(zones=zones)), actor="Dr Test"
+        ).plan_id
+        zone_id = get_plan(database, plan_id).zones[0].id
+        session_id = start_session(
+            database, plan_id, CLEAN_CHECKLIST, practitioner="Dr <i>", device=GUN, now=DAY1
+        )
+        live = open_or_continue(database, GUN, session_id=session_id, now=DAY1)
+        gun = GunShots(1, DAY1)
+        live.set_active_zone(zone_id, at=gun.at(), actor="Dr Test")
+        live.add_shots(gun.fire(3, 1500, 50_000))
+        html = render_session_html(
+            load_session_report(database, session_id), generated_at=GENERATED
+        )
+    finally:
+        database.close()
+    assert "<script>" not in html and "<b>" not in html and "<i>" not in html
+    report = read(html)
+    assert [g.zone for g in report.groups] == [odd_zone]
+    assert odd_zone in report.groups[0].text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; O&#39;Brien" in html
+    # In the charts too, the dollars are dollars.
+    assert html.count("$5$") >= 2
