@@ -13,22 +13,12 @@ from injector.report.series_report import load_series_report, render_series_html
 from injector.report.zone_map import REGIONS, Figure, MapZone, zone_map
 from injector.storage import open_database
 from tests.report.html_parts import read
-from tests.report.recorded_series import DAY1, DAY2, RecordedSeries, record_series
+from tests.report.recorded_series import DAY1, DAY2, RecordedSeries
 
 GENERATED = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 SHOW_TOTAL = re.compile(
     r"^    total: (?P<points>\d+)/(?P<planned>\d+), (?P<volume>[\d.]+) mL/(?P<vp>[\d.]+) mL"
 )
-
-
-@pytest.fixture
-def recorded(db_url: str) -> tuple[str, RecordedSeries]:
-    """The face plan's two sessions, recorded from the seeded gun model."""
-    database = open_database(db_url)
-    try:
-        return db_url, record_series(database)
-    finally:
-        database.close()
 
 
 def _series_html(db_url: str, plan_id: int, today: date) -> str:

@@ -19,7 +19,7 @@ from injector.session.patients_plans import create_patient, create_plan, get_pla
 from injector.session.series import session_progress
 from injector.storage import open_database
 from tests.report.html_parts import read
-from tests.report.recorded_series import DAY1, GUN, ZONES, GunShots, RecordedSeries, record_series
+from tests.report.recorded_series import DAY1, GUN, ZONES, GunShots, RecordedSeries
 from tests.session.builders import (
     CLEAN_CHECKLIST,
     add_patient_and_plan,
@@ -32,16 +32,6 @@ SHOW_ZONE = re.compile(
     r"^    (?P<name>.+): (?P<points>\d+)/(?P<planned>\d+), (?P<volume>[\d.]+) mL/"
     r"(?P<volume_planned>[\d.]+) mL, (?P<out>\d+), (?P<air>\d+), (?P<partial>\d+)$"
 )
-
-
-@pytest.fixture
-def recorded(db_url: str) -> tuple[str, RecordedSeries]:
-    """The face plan's two sessions, recorded from the seeded gun model."""
-    database = open_database(db_url)
-    try:
-        return db_url, record_series(database)
-    finally:
-        database.close()
 
 
 def _html(db_url: str, session_id: int, generated: datetime = GENERATED) -> str:
