@@ -37,6 +37,8 @@ class SessionReportData:
     adverse: tuple[AdverseEventView, ...]
     zone_changes: tuple[ZoneChange, ...]
     sign_off: SignOffRecord | None
+    previous_deliveries: tuple[ZoneDelivery, ...] = ()
+    """Depth statistics of the previous completed session of the plan (none if first)."""
 
     def delivery(self, zone_id: int | None) -> ZoneDelivery | None:
         """Depth statistics of a zone's shots (None: the zone received none)."""
@@ -44,6 +46,14 @@ class SessionReportData:
             key = delivery.zone.id if delivery.zone is not None else None
             if key == zone_id:
                 return delivery
+        return None
+
+    def previous_mean_depth_um(self, zone_id: int | None) -> float | None:
+        """Mean depth of a zone's skin-contact shots in the previous session."""
+        for delivery in self.previous_deliveries:
+            key = delivery.zone.id if delivery.zone is not None else None
+            if key == zone_id:
+                return delivery.depth_mean_um
         return None
 
     def zone_progress(self, zone_id: int | None) -> ZoneProgress | None:
@@ -57,13 +67,20 @@ def load_session_report(db: Database, session_id: int) -> SessionReportData:
     record = load_session_record(db, session_id)
     plan = record.plan
     patient = get_patient(db, plan.patient_identifier) if plan is not None else None
+    comparison = compare_with_previous(db, session_id)
+    previous = comparison.previous_session_id
     return SessionReportData(
         record=record,
         patient=patient,
         progress=session_progress(db, session_id),
         deliveries=tuple(zone_deliveries(record)),
-        comparison=compare_with_previous(db, session_id),
+        comparison=comparison,
         adverse=tuple(adverse_events(db, session_id)),
         zone_changes=tuple(zone_changes(db, session_id)),
         sign_off=sign_off_record(db, session_id),
+        previous_deliveries=(
+            tuple(zone_deliveries(load_session_record(db, previous)))
+            if previous is not None
+            else ()
+        ),
     )

@@ -156,6 +156,12 @@ def test_events_sign_off_amendment_and_previous_session(
         assert kind in events
     previous = html[html.index('id="previous"') :]
     assert f"session {series.first_session_id}." in previous
+    rows = [row for row in read(previous).rows if "data-previous" in row.attrs]
+    assert [row.attrs["data-previous"] for row in rows] == [z["name"] for z in ZONES] + ["total"]
+    # Session 1 fired 80 % of the planned points; each zone's mean depth is there for both.
+    forehead = rows[0].cells
+    assert forehead[1] == str(round(12 * 0.8)) and forehead[2] == "12"
+    assert all(cell.endswith("mm") for cell in forehead[5:7])
 
 
 def test_the_same_record_gives_the_same_report_but_for_its_own_time(
