@@ -120,7 +120,14 @@ def depth_histograms(zones: Sequence[ZoneDepths], *, prefix: str) -> str:
                 first = math.floor(lowest / step) * step
                 count = max(1, math.ceil((highest - first) / step + 1e-9))
                 bins = [first + i * step for i in range(count + 1)]
-                axes.hist(depths, bins=bins, color=COLOURS[0], edgecolor="white", linewidth=0.4)
+                counts = [0] * count
+                for depth in depths:
+                    counts[min(count - 1, int((depth - first) / step))] += 1
+                edges = bins
+                # One filled outline per zone rather than a patch per bar: the PDF renderer
+                # draws SVG node by node.
+                axes.stairs(counts, edges, fill=True, color=COLOURS[0])
+                axes.stairs(counts, edges, color="black", linewidth=0.6)
                 axes.set_xlim(first - step, bins[-1] + step)
             else:
                 axes.text(0.5, 0.5, "no skin-contact shots", transform=axes.transAxes, ha="center")
