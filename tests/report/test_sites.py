@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle as R4BBundle
 
 from injector.cli.main import main
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PlanInput, ZoneInput, parse
 from injector.domain.planfile import parse_plan_text
 from injector.domain.vocabulary import AnatomicalSite
+from injector.export import ExportFormat, export_text
 from injector.export.fhir import SITE_SNOMED, SNOMED, fhir_bundle
 from injector.export.snapshot import load_session_record
 from injector.session.patients_plans import get_plan, update_plan
@@ -97,6 +100,13 @@ def test_fhir_body_site_carries_snomed_where_one_concept_exists(db: Database) ->
     cheeks = [(c.system, c.code) for c in sites["cheeks"].coding]
     assert all(system != SNOMED for system, _ in cheeks)
     assert ("urn:x-injector:anatomical-site", "cheek_left") in cheeks
+    # Still a valid bundle for both validators the export's own tests use.
+    data = json.loads(
+        export_text(db, ExportFormat.FHIR, session_id=recorded.session_id, exported_at=T0)
+    )
+    R4BBundle.model_validate(data)
+    r4 = pytest.importorskip("fhirclient.models.bundle", reason="the R4 check needs fhirclient")
+    assert r4.Bundle(data, strict=True).as_json() == data
 
 
 def test_plan_add_takes_a_site_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
