@@ -119,11 +119,12 @@ def _millimetres(depth_um: float) -> Quantity:
 def _body_site(zone: ZoneView) -> CodeableConcept:
     codings = [Coding(system=BODY_AREA_SYSTEM, code=zone.body_area, display=_label(zone.body_area))]
     if zone.site is not None:
-        site = AnatomicalSite(zone.site)
-        if site in SITE_SNOMED:
-            code, display = SITE_SNOMED[site]
+        known = zone.site in AnatomicalSite.__members__.values()
+        if known and AnatomicalSite(zone.site) in SITE_SNOMED:
+            code, display = SITE_SNOMED[AnatomicalSite(zone.site)]
             codings.insert(0, Coding(system=SNOMED, code=code, display=display))
-        codings.append(Coding(system=SITE_SYSTEM, code=site.value, display=site.label))
+        label = AnatomicalSite(zone.site).label if known else _label(zone.site)
+        codings.append(Coding(system=SITE_SYSTEM, code=zone.site, display=label))
     return CodeableConcept(coding=codings, text=zone.name)
 
 

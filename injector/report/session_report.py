@@ -50,7 +50,12 @@ class ZoneRow:
 
 
 def _site(value: str | None) -> AnatomicalSite | None:
-    return AnatomicalSite(value) if value else None
+    """The zone's site; a value this version does not know leaves the zone off the map (it
+    is then listed beside it) rather than failing the report."""
+    try:
+        return AnatomicalSite(value) if value else None
+    except ValueError:
+        return None
 
 
 def zone_rows(data: SessionReportData) -> list[ZoneRow]:

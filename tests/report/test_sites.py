@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle as R4BBundle
+from sqlalchemy import text
 
 from injector.cli.main import main
 from injector.domain.errors import InvalidValueError
@@ -16,6 +18,8 @@ from injector.domain.vocabulary import AnatomicalSite
 from injector.export import ExportFormat, export_text
 from injector.export.fhir import SITE_SNOMED, SNOMED, fhir_bundle
 from injector.export.snapshot import load_session_record
+from injector.report.session_data import load_session_report
+from injector.report.session_report import render_session_html
 from injector.session.patients_plans import get_plan, update_plan
 from injector.storage import Database
 from tests.export.recorded import T0, record_session
@@ -142,3 +146,18 @@ def test_plan_add_takes_a_site_key(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main([*base, "--zone", zone.format("jaw")]) != 0
     error = capsys.readouterr().err
     assert "site" in error and "Traceback" not in error
+
+
+def test_a_site_this_version_does_not_know_is_listed_beside_the_map(db: Database) -> None:
+    recorded = record_session(db)
+    # As a newer version of the program might have stored it.
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE plan_zone SET site = 'earlobe_left' WHERE name = 'forehead'"))
+    html = render_session_html(
+        load_session_report(db, recorded.session_id), generated_at=datetime(2026, 11, 3, tzinfo=UTC)
+    )
+    assert "Zones without a site on the map" in html and "forehead:" in html
+    bundle = fhir_bundle(load_session_record(db, recorded.session_id), exported_at=T0)
+    procedure = next(e.resource for e in bundle.entry if e.resource.resourceType == "Procedure")
+    codes = [(c.system, c.code) for site in procedure.bodySite for c in site.coding]
+    assert ("urn:x-injector:anatomical-site", "earlobe_left") in codes
