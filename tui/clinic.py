@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Protocol
 
 from injector.domain.errors import InvalidValueError
@@ -25,7 +26,14 @@ from injector.domain.inputs import (
     parse,
 )
 from injector.domain.shot_rules import shot_kind
-from injector.domain.vocabulary import BodyArea, Indication, SessionStatus, Technique
+from injector.domain.vocabulary import (
+    AnatomicalSite,
+    BodyArea,
+    Indication,
+    SessionStatus,
+    Technique,
+)
+from injector.report.files import ReportKind, write_report
 from injector.session import (
     PlanProgress,
     clinical,
@@ -184,6 +192,13 @@ class Clinic(Protocol):
         """A side effect against the session (and its lot)."""
         ...
 
+    def write_report(self, kind: ReportKind, record_id: int) -> Path:
+        """Write a session's (or a plan's series) report as HTML; returns where it went.
+
+        Raises :class:`~injector.cli.errors.UserError` (one line) when it cannot be written.
+        """
+        ...
+
 
 def _zone_views(plan: PlanView) -> tuple[ZoneView, ...]:
     return tuple(
@@ -243,6 +258,7 @@ def _plan_input(plan: PlanView) -> PlanInput:
                 volume_per_point_ml=z.volume_per_point_nl / 1_000_000,
                 points=z.points,
                 max_volume_ml=z.max_volume_nl / 1_000_000,
+                site=AnatomicalSite(z.site) if z.site else None,
             )
             for z in plan.zones
         ],
@@ -676,3 +692,8 @@ class DatabaseClinic:
             {"kind": kind, "severity": severity, "onset": datetime.now(UTC), "notes": notes},
         )
         clinical.record_adverse_event(self.db, session_id, event, actor=self.actor)
+
+    def write_report(self, kind: ReportKind, record_id: int) -> Path:
+        """The same report ``injector report`` writes, under its default name in the folder
+        the TUI was started from."""
+        return write_report(self.db, kind, record_id, folder=Path.cwd())

@@ -39,6 +39,7 @@ SUBCOMMANDS: list[str] = [
     "injector.cli.practitioner",
     "injector.cli.audit",
     "injector.cli.export",
+    "injector.cli.report",
     "injector.cli.tui",
     "injector.cli.demo",
 ]

@@ -37,10 +37,12 @@ ZONE_KEYS = {
     "volume": "volume_per_point_ml",
     "points": "points",
     "max": "max_volume_ml",
+    "site": "site",
 }
 ZONE_HELP = (
     "a zone as key=value pairs: name=,area=,technique=,depth= (mm),tolerance= (mm),"
-    "volume= (mL per point),points=,max= (mL); repeat for each zone"
+    "volume= (mL per point),points=,max= (mL),site= (optional, e.g. cheek_left); "
+    "repeat for each zone"
 )
 
 
@@ -333,5 +335,6 @@ def run_show(args: argparse.Namespace) -> int:
             f"{label(zone.technique)}): "
             f"{zone.depth_um / 1000:g} ± {zone.depth_tolerance_um / 1000:g} mm, "
             f"{zone.points} × {_ml(zone.volume_per_point_nl)}, max {_ml(zone.max_volume_nl)}"
+            + (f", site {zone.site}" if zone.site else "")
         )
     return 0

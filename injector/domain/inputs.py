@@ -27,6 +27,7 @@ from pydantic import (
 from injector.domain.errors import InvalidValueError
 from injector.domain.vocabulary import (
     AdverseEventKind,
+    AnatomicalSite,
     BodyArea,
     Indication,
     Severity,
@@ -171,6 +172,8 @@ class ZoneInput(_Input):
     volume_per_point_ml: float = Field(gt=0.0, le=VOLUME_PER_POINT_MAX_ML)
     points: int = Field(ge=1, le=10_000)
     max_volume_ml: float | None = Field(default=None, gt=0.0, le=100.0)
+    # Where the zone sits on the body (for the report's map and the FHIR body site).
+    site: AnatomicalSite | None = None
 
     @model_validator(mode="after")
     def _tolerance_below_depth(self) -> ZoneInput:

@@ -122,3 +122,44 @@ class AlertKind(enum.StrEnum):
 
     ZONE_MAX_VOLUME = "zone_max_volume"
     SESSION_MAX_VOLUME = "session_max_volume"
+
+
+class AnatomicalSite(enum.StrEnum):
+    """Where on the body a plan zone sits, with its side where the body has two.
+
+    Optional on a zone: it places the zone on the report's map and gives the FHIR export a
+    body site. The value names the structure, then the side (``left``/``right``, the patient's
+    own), then the aspect (``lateral``/``medial``).
+    """
+
+    FOREHEAD = "forehead"
+    GLABELLA = "glabella"
+    CROWS_FEET_LEFT = "crows_feet_left"
+    CROWS_FEET_RIGHT = "crows_feet_right"
+    CHEEK_LEFT = "cheek_left"
+    CHEEK_RIGHT = "cheek_right"
+    PERIORAL = "perioral"
+    CHIN = "chin"
+    NECK = "neck"
+    SCALP = "scalp"
+    ABDOMEN = "abdomen"
+    FLANK_LEFT = "flank_left"
+    FLANK_RIGHT = "flank_right"
+    THIGH_LEFT_LATERAL = "thigh_left_lateral"
+    THIGH_LEFT_MEDIAL = "thigh_left_medial"
+    THIGH_RIGHT_LATERAL = "thigh_right_lateral"
+    THIGH_RIGHT_MEDIAL = "thigh_right_medial"
+    BUTTOCK_LEFT = "buttock_left"
+    BUTTOCK_RIGHT = "buttock_right"
+    UPPER_ARM_LEFT = "upper_arm_left"
+    UPPER_ARM_RIGHT = "upper_arm_right"
+
+    @property
+    def label(self) -> str:
+        """The site in words, side last: ``thigh, left, lateral``; ``crow's feet, right``."""
+        words = self.value.split("_")
+        if words[:2] == ["crows", "feet"]:
+            return ", ".join(["crow's feet", *words[2:]])
+        if words[:2] == ["upper", "arm"]:
+            return ", ".join(["upper arm", *words[2:]])
+        return ", ".join(words)

@@ -22,7 +22,7 @@ import uuid
 from datetime import datetime
 
 from injector.domain.errors import InvalidValueError
-from injector.domain.vocabulary import SessionStatus
+from injector.domain.vocabulary import AnatomicalSite, SessionStatus
 from injector.export.fhir_types import (
     AdministrationStatus,
     Annotation,
@@ -68,6 +68,19 @@ DEVICE_SERIAL_SYSTEM = f"{LOCAL}:device-serial"
 CODE_SYSTEM = f"{LOCAL}:code"
 BODY_AREA_SYSTEM = f"{LOCAL}:body-area"
 TECHNIQUE_SYSTEM = f"{LOCAL}:technique"
+SITE_SYSTEM = f"{LOCAL}:anatomical-site"
+SNOMED = "http://snomed.info/sct"
+
+# SNOMED CT body structures for the sites that have one concept of their own. Sites with a
+# side (cheek, left) or no single concept (glabella, perioral) carry only the local code and
+# the text: a code for "cheek" on a left-cheek zone would say less than the record does.
+SITE_SNOMED: dict[AnatomicalSite, tuple[str, str]] = {
+    AnatomicalSite.FOREHEAD: ("52795006", "Forehead structure"),
+    AnatomicalSite.CHIN: ("30291003", "Chin structure"),
+    AnatomicalSite.NECK: ("45048000", "Neck structure"),
+    AnatomicalSite.SCALP: ("41695006", "Scalp structure"),
+    AnatomicalSite.ABDOMEN: ("113345001", "Abdominal structure"),
+}
 
 CONTAINED_MEDICATION_ID = "solution"
 NL_PER_ML = 1_000_000
@@ -104,12 +117,15 @@ def _millimetres(depth_um: float) -> Quantity:
 
 
 def _body_site(zone: ZoneView) -> CodeableConcept:
-    return CodeableConcept(
-        coding=[
-            Coding(system=BODY_AREA_SYSTEM, code=zone.body_area, display=_label(zone.body_area))
-        ],
-        text=zone.name,
-    )
+    codings = [Coding(system=BODY_AREA_SYSTEM, code=zone.body_area, display=_label(zone.body_area))]
+    if zone.site is not None:
+        known = zone.site in AnatomicalSite.__members__.values()
+        if known and AnatomicalSite(zone.site) in SITE_SNOMED:
+            code, display = SITE_SNOMED[AnatomicalSite(zone.site)]
+            codings.insert(0, Coding(system=SNOMED, code=code, display=display))
+        label = AnatomicalSite(zone.site).label if known else _label(zone.site)
+        codings.append(Coding(system=SITE_SYSTEM, code=zone.site, display=label))
+    return CodeableConcept(coding=codings, text=zone.name)
 
 
 def _technique(zone: ZoneView) -> CodeableConcept:

@@ -62,6 +62,8 @@ class ZoneView:
     volume_per_point_nl: int
     points: int
     max_volume_nl: int
+    site: str | None = None
+    """An :class:`~injector.domain.vocabulary.AnatomicalSite` value; None: not placed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,7 @@ def _zone_columns(zone: ZoneInput) -> dict[str, Any]:
         "volume_per_point_nl": zone.volume_per_point_nl,
         "points": zone.points,
         "max_volume_nl": zone.max_volume_nl,
+        "site": zone.site.value if zone.site is not None else None,
     }
 
 
@@ -155,6 +158,7 @@ _ZONE_FIELDS = (
     "volume_per_point_nl",
     "points",
     "max_volume_nl",
+    "site",
 )
 _PATIENT_FIELDS = tuple(PatientInput.model_fields)
 
@@ -522,6 +526,7 @@ def _zone_view(row: PlanZone) -> ZoneView:
         volume_per_point_nl=row.volume_per_point_nl,
         points=row.points,
         max_volume_nl=row.max_volume_nl,
+        site=row.site,
     )
 
 

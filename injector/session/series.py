@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from injector.domain.vocabulary import SessionStatus
-from injector.session.patients_plans import load_plan
+from injector.session.patients_plans import PlanView, load_plan
 from injector.session.plan_against_actual import build_progress, tallies_from_db, zone_plans
 from injector.session.progress import PlanProgress, ZoneAgainstPlan
 from injector.storage.engine import Database
@@ -62,9 +62,27 @@ class SeriesStatus:
 
 def interval_after(plan: TreatmentPlan, sequence_no: int) -> tuple[int, int]:
     """Days (shortest, longest) between session ``sequence_no`` and the next one."""
-    if sequence_no < plan.initial_sessions or plan.later_interval_days is None:
-        return plan.initial_interval_min_days, plan.initial_interval_max_days
-    return plan.later_interval_days, plan.later_interval_days
+    return _interval(
+        plan.initial_sessions,
+        (plan.initial_interval_min_days, plan.initial_interval_max_days),
+        plan.later_interval_days,
+        sequence_no,
+    )
+
+
+def planned_interval(plan: PlanView, sequence_no: int) -> tuple[int, int]:
+    """:func:`interval_after` for a plan as read through :class:`PlanView`."""
+    return _interval(
+        plan.initial_sessions, plan.initial_interval_days, plan.later_interval_days, sequence_no
+    )
+
+
+def _interval(
+    initial_sessions: int, initial: tuple[int, int], later: int | None, sequence_no: int
+) -> tuple[int, int]:
+    if sequence_no < initial_sessions or later is None:
+        return initial
+    return later, later
 
 
 def last_completed(session: Session, plan_id: int) -> TreatmentSession | None:

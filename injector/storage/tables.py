@@ -86,6 +86,8 @@ class PlanZone(SQLModel, table=True):
     volume_per_point_nl: int = Field(sa_type=BigInteger)
     points: int
     max_volume_nl: int = Field(sa_type=BigInteger)
+    # An :class:`~injector.domain.vocabulary.AnatomicalSite` value; None: not placed.
+    site: str | None = None
 
 
 class Device(SQLModel, table=True):

@@ -16,7 +16,6 @@ from tests.tui.pilot_helpers import until
 from tui.app import InjectorApp
 from tui.feed_messages import ViewChanged
 from tui.screens.live_screen import LiveScreen
-from injector.session.clinical import warning_text
 from tui.state import LiveView, SessionRow, ZoneFill, ZoneView, ml
 from tui.widgets import ActiveZone, AlertBanner, GunPanel
 from tui.widgets.zone_progress import progress_table

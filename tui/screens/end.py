@@ -12,7 +12,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
+from injector.cli.errors import UserError
 from injector.domain.errors import InvalidValueError
+from injector.report.files import ReportKind
 from tui.app_requests import GoHome
 from tui.clinic import Clinic
 from tui.screens.entry import AdverseEntry, AdverseEventScreen
@@ -27,6 +29,8 @@ class EndOfSessionScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "sign", "sign"),
         Binding("a", "adverse", "adverse event"),
+        # A control key: the name field below takes letters.
+        Binding("ctrl+r", "report", "write report", show=False),
         Binding("escape", "home", "patients"),
     ]
 
@@ -179,6 +183,19 @@ class EndOfSessionScreen(Screen[None]):
             await self.reload()
 
         self.app.push_screen(AdverseEventScreen(), save)
+
+    async def action_report(self) -> None:
+        """Write the session's report (HTML) and show where it went."""
+        self.notify("Writing the session report …", timeout=3)
+        try:
+            path = await asyncio.to_thread(
+                self.clinic.write_report, ReportKind.SESSION, self.session_id
+            )
+        except UserError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        # Long enough to read the path off the screen, or to copy it.
+        self.notify(f"Report written to {path}", timeout=30)
 
     def action_home(self) -> None:
         """Back to the patients screen."""

@@ -23,6 +23,8 @@ HELP = """\
 | `o` | edit the selected plan |
 | `s` | prepare the next session of the selected plan |
 | `v` | review (and sign) the selected session |
+| `p` | write the selected session's report (HTML, in the folder the TUI started in) |
+| `P` | write the selected plan's series report |
 | `r` | replay a capture file |
 | `d` | demo: a session of a sample plan against the built-in simulated gun |
 
@@ -60,6 +62,7 @@ chosen. Neither blocks a key.
 Plan against actual per zone, deviations and adverse events. Choose who signs, type their PIN
 and press **Sign** (`ctrl+s`): the signature shows the printed name, the time and its meaning;
 the next session's due date is shown.
+`ctrl+r` writes the session's report (HTML) and shows where it went.
 
 ## Replay (technicians)
 | key | action |

@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from injector.cli.errors import UserError
+from injector.report.files import ReportKind
 from tui.app_requests import OpenReplay, PrepareSession, ReviewSession, StartDemo
 from tui.clinic import Clinic
 from tui.screens.patient_form import PatientFormScreen
@@ -40,6 +42,8 @@ class HomeScreen(Screen[None]):
         Binding("question_mark", "app.help", "help"),
         Binding("q", "app.quit", "quit"),
         Binding("v", "review_session", "review"),
+        Binding("p", "session_report", "report", show=False),
+        Binding("P", "series_report", "series report", show=False),
         Binding("d", "demo", "demo"),
         Binding("r", "replay", "replay"),
         Binding("e", "edit_patient", "edit patient", show=False),
@@ -251,6 +255,31 @@ class HomeScreen(Screen[None]):
             self.notify("No session selected.", severity="warning")
             return
         self.post_message(ReviewSession(session_id))
+
+    async def action_session_report(self) -> None:
+        """Write the selected session's report and say where it went."""
+        session_id = self.selected_session_id
+        if session_id is None:
+            self.notify("No session selected.", severity="warning")
+            return
+        await self._report(ReportKind.SESSION, session_id)
+
+    async def action_series_report(self) -> None:
+        """Write the selected plan's series report and say where it went."""
+        plan = self.selected_plan
+        if plan is None:
+            self.notify("Pick a plan first.", severity="warning")
+            return
+        await self._report(ReportKind.SERIES, plan.plan_id)
+
+    async def _report(self, kind: ReportKind, record_id: int) -> None:
+        self.notify(f"Writing the {kind.value} report …", timeout=3)
+        try:
+            path = await asyncio.to_thread(self.clinic.write_report, kind, record_id)
+        except UserError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(f"Report written to {path}", timeout=30)
 
     def action_replay(self) -> None:
         """Replay a capture file (technicians)."""

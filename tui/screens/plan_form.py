@@ -13,7 +13,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Label
 
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PlanInput, RefusedInputError, ZoneInput, parse
-from injector.domain.vocabulary import BodyArea, Indication, Technique
+from injector.domain.vocabulary import AnatomicalSite, BodyArea, Indication, Technique
 from injector.session.clinical import warning_text
 from tui.clinic import Clinic
 from tui.screens.form_screen import FormScreen
@@ -67,6 +67,12 @@ class ZoneRow(Vertical):
                 [t.value for t in Technique],
                 z.technique if z else None,
             )
+            yield SelectField(
+                "Site on the map (optional)",
+                f"{p}.site",
+                [s.value for s in AnatomicalSite],
+                z.site if z else None,
+            )
         with Horizontal():
             yield FormField("Depth mm", f"{p}.depth_mm", _num(z.depth_mm if z else None))
             yield FormField("± mm", f"{p}.tolerance_mm", _num(z.tolerance_mm if z else 0.5))
@@ -92,6 +98,7 @@ class ZoneRow(Vertical):
             "volume_per_point_ml": value_of(self, f"{p}.volume_per_point_ml"),
             "points": value_of(self, f"{p}.points"),
             "max_volume_ml": value_of(self, f"{p}.max_volume_ml") or None,
+            "site": choice_of(self, f"{p}.site"),
         }
 
 
