@@ -195,7 +195,7 @@ class Clinic(Protocol):
     def write_report(self, kind: ReportKind, record_id: int) -> Path:
         """Write a session's (or a plan's series) report as HTML; returns where it went.
 
-        Raises :class:`~injector.cli.errors.UserError` (one line) when it cannot be written.
+        Raises :class:`~injector.output_files.OutputFileError` (one line) when it cannot be written.
         """
         ...
 

@@ -26,8 +26,8 @@ from injector.cli.capture_info import render_info, summary_json
 from injector.cli.capture_window import HELP as WINDOW_HELP
 from injector.cli.capture_window import Window, parse_bound
 from injector.cli.errors import UserError
-from injector.cli.output_files import check_output_path, private_output
 from injector.driver.transport import PortError, open_port
+from injector.output_files import check_output_path, private_output
 from protocols.igp1.capture import (
     MAGIC,
     CaptureError,

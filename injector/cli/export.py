@@ -11,10 +11,10 @@ from typing import Any
 from injector.cli.arguments import MAX_RECORD_ID
 from injector.cli.db_options import add_db_argument, database
 from injector.cli.errors import UserError
-from injector.cli.output_files import check_output_path, write_private_file
 from injector.cli.terminal_text import terminal_safe
 from injector.export import ExportFormat, NoSessionsError, export_text
 from injector.export.fhir import PATIENT_IDENTIFIER_SYSTEM
+from injector.output_files import check_output_path, write_private_file
 from injector.storage import RecordNotFoundError
 
 _FORMATS = ", ".join(f.value for f in ExportFormat)

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from injector import __version__
 from injector.cli.errors import UserError
 from injector.cli.terminal_text import terminal_safe
+from injector.output_files import OutputFileError
 
 DEBUG_ENV_VAR = "INJECTOR_DEBUG"
 """Set to 1 to see the traceback of an unexpected error (it may show patient data)."""
@@ -74,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"injector {args.command}: {terminal_safe(str(exc))}", file=sys.stderr)
         return exc.exit_code
+    except OutputFileError as exc:
+        print(f"injector {args.command}: {terminal_safe(str(exc))}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

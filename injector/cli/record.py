@@ -27,7 +27,6 @@ from typing import Any, TextIO, assert_never
 from injector.cli.arguments import baud_rate, record_id
 from injector.cli.db_options import actor, add_actor_argument
 from injector.cli.errors import UserError
-from injector.cli.output_files import check_output_path
 from injector.cli.terminal_text import terminal_safe
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import NL_PER_ML
@@ -47,6 +46,7 @@ from injector.driver import (
     Status,
     UnrecognisedData,
 )
+from injector.output_files import check_output_path
 from injector.recorder import Commit, Recorder, RecorderStatus, Recording
 from injector.session import LiveSession, PlanAlert, SessionStatus
 from injector.session.clinical import name_practitioner

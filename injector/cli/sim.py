@@ -19,8 +19,8 @@ from typing import Any
 from injector.cli import sim_links
 from injector.cli.arguments import checked, pacing_baud_rate, readable_file, speed_factor
 from injector.cli.errors import UserError
-from injector.cli.output_files import check_link_path
 from injector.cli.terminal_text import terminal_safe
+from injector.output_files import check_link_path
 from simulators import (
     BUILTIN_SCENARIOS,
     FaultConfig,

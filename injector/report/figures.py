@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from injector.session.progress import ZoneProgress
+from injector.session.progress import ZoneAgainstPlan
 
 NL_PER_ML = 1_000_000
 UM_PER_MM = 1000
 
 
-def percent_of_plan(zone: ZoneProgress) -> int | None:
+def percent_of_plan(zone: ZoneAgainstPlan) -> int | None:
     """Volume delivered as a whole percentage of the volume planned (None: nothing planned)."""
     if zone.volume_planned_nl <= 0:
         return None
     return round(100 * zone.volume_nl / zone.volume_planned_nl)
 
 
-def depth_in_band(zone: ZoneProgress) -> int:
+def depth_in_band(zone: ZoneAgainstPlan) -> int:
     """Skin-contact shots whose depth was within the planned band: the skin-contact shots the
     session layer counted, less those it counted out of band."""
     return zone.shots - zone.air_shots - zone.depth_out_of_tolerance

@@ -11,7 +11,7 @@ import enum
 from datetime import UTC, datetime
 from pathlib import Path
 
-from injector.cli.output_files import check_output_path, write_private_file
+from injector.output_files import check_output_path, write_private_file
 from injector.report.page import PageSize
 from injector.storage.engine import Database
 

@@ -15,7 +15,7 @@ from injector.export.zones import ZoneDelivery, zone_deliveries
 from injector.session.clinical import AdverseEventView, adverse_events
 from injector.session.history import ZoneChange, zone_changes
 from injector.session.patients_plans import PatientView, get_patient
-from injector.session.progress import PlanProgress, ZoneProgress
+from injector.session.progress import PlanProgress, ZoneAgainstPlan
 from injector.session.series import (
     SessionComparison,
     compare_with_previous,
@@ -56,7 +56,7 @@ class SessionReportData:
                 return delivery.depth_mean_um
         return None
 
-    def zone_progress(self, zone_id: int | None) -> ZoneProgress | None:
+    def zone_progress(self, zone_id: int | None) -> ZoneAgainstPlan | None:
         """Plan against actual of one zone (``zone_id`` None: shots with no zone)."""
         return next((z for z in self.progress.zones if z.zone_id == zone_id), None)
 

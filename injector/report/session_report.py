@@ -22,7 +22,7 @@ from injector.report.page import PageSize, render
 from injector.report.session_data import SessionReportData
 from injector.report.zone_map import MapZone, zone_map
 from injector.session.history import ShotView
-from injector.session.progress import ZoneProgress
+from injector.session.progress import ZoneAgainstPlan
 
 _NO_SKIN = int(ShotFlag.NO_SKIN)
 NO_ZONE = "no zone chosen"
@@ -39,7 +39,7 @@ _MARKED: dict[str, str] = {
 class ZoneRow:
     """One line of the plan-against-actual table (``progress`` as ``session show`` has it)."""
 
-    progress: ZoneProgress
+    progress: ZoneAgainstPlan
     percent: int | None
     in_band: int | None
     depth_mean_um: float | None

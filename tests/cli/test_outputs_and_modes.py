@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from injector.cli.errors import UserError
 from injector.cli.main import main
-from injector.cli.output_files import write_private_file
+from injector.output_files import OutputFileError, write_private_file
 from injector.storage.engine import DB_ENV_VAR
 
 BORN = ["--born", "1985-04-12"]
@@ -84,9 +83,9 @@ def test_export_refuses_devices_fifos_folders_and_links_to_them(
     dangling = out / "dangling"
     dangling.symlink_to(out / "nowhere" / "x")
     for target in (node, fifo, link_to_node, link_to_fifo, out):
-        with pytest.raises(UserError, match="is not a regular file"):
+        with pytest.raises(OutputFileError, match="is not a regular file"):
             write_private_file(target, "{}")
-    with pytest.raises(UserError, match="symbolic link to nothing"):
+    with pytest.raises(OutputFileError, match="symbolic link to nothing"):
         write_private_file(dangling, "{}")
     assert stat.S_ISCHR(os.stat(node).st_mode) and os.stat(node).st_rdev == os.makedev(1, 7)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)

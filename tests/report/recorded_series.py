@@ -29,7 +29,7 @@ from injector.session.patients_plans import get_plan
 from injector.storage import Database
 from protocols.igp1 import Mode
 from simulators.gun import Gun, GunConfig, GunIdentity, GunSettings
-from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan
+from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan, pin_of
 
 SEED = 20261102
 GUN = DeviceInfo("SN0042", "MG-400", "2.4.1")
@@ -197,7 +197,13 @@ def _session(
             )
             gun.gun.advance_to(gun.gun.now + 60_000)
     live.end(actor="Dr Test", at=gun.at() + timedelta(seconds=30))
-    sign_session(db, session_id, name="Dr Test", now=gun.at() + timedelta(minutes=2))
+    sign_session(
+        db,
+        session_id,
+        name="Dr Test",
+        pin=pin_of(db, "Dr Test"),
+        now=gun.at() + timedelta(minutes=2),
+    )
     return session_id
 
 
@@ -239,6 +245,7 @@ def record_series(
         second,
         SessionChanges(notes="Patient tolerated well; ice applied."),
         by="Dr Test",
+        pin=pin_of(db, "Dr Test"),
         reason="notes added after the session",
         now=after,
     )

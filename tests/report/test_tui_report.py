@@ -16,6 +16,7 @@ from tests.report.recorded_series import RecordedSeries, record_series
 from tests.tui.conftest import QUIET_GUN
 from tests.tui.pilot_helpers import fill, until
 from tui.app import InjectorApp
+from tui.app_requests import ReviewSession
 from tui.clinic import DatabaseClinic
 from tui.screens.end import EndOfSessionScreen
 from tui.screens.home import HomeScreen
@@ -79,7 +80,7 @@ async def _press_the_report_keys(services: Services, series: RecordedSeries) -> 
         await pilot.press("P")
         await until(pilot, lambda: any("series-report" in n for n in notes()), "the series")
 
-        await app.run_action(f"review_session({series.first_session_id})")
+        app.post_message(ReviewSession(series.first_session_id))
         await until(pilot, lambda: isinstance(app.screen, EndOfSessionScreen), "the review")
         review = app.screen
         await until(pilot, lambda: review.summary is not None, "the review's figures")

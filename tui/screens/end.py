@@ -12,8 +12,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
-from injector.cli.errors import UserError
 from injector.domain.errors import InvalidValueError
+from injector.output_files import OutputFileError
 from injector.report.files import ReportKind
 from tui.app_requests import GoHome
 from tui.clinic import Clinic
@@ -191,7 +191,7 @@ class EndOfSessionScreen(Screen[None]):
             path = await asyncio.to_thread(
                 self.clinic.write_report, ReportKind.SESSION, self.session_id
             )
-        except UserError as exc:
+        except OutputFileError as exc:
             self.notify(str(exc), severity="error")
             return
         # Long enough to read the path off the screen, or to copy it.

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from injector.cli.errors import UserError
+from injector.output_files import OutputFileError
 from injector.report.files import ReportKind
 from tui.app_requests import OpenReplay, PrepareSession, ReviewSession, StartDemo
 from tui.clinic import Clinic
@@ -276,7 +276,7 @@ class HomeScreen(Screen[None]):
         self.notify(f"Writing the {kind.value} report …", timeout=3)
         try:
             path = await asyncio.to_thread(self.clinic.write_report, kind, record_id)
-        except UserError as exc:
+        except OutputFileError as exc:
             self.notify(str(exc), severity="error")
             return
         self.notify(f"Report written to {path}", timeout=30)

@@ -16,26 +16,29 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from injector.cli.errors import UserError
+
+class OutputFileError(Exception):
+    """An output path the program refuses or cannot write; the message is one line naming the
+    option, the path and what to do."""
 
 
 def check_output_path(path: Path, option: str = "--output") -> None:
     """Refuse ``path`` unless it is missing or a regular file, in a folder that exists."""
     directory = path.parent
     if not directory.is_dir():
-        raise UserError(f"{option}: the folder {directory} does not exist")
+        raise OutputFileError(f"{option}: the folder {directory} does not exist")
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         if path.is_symlink():
-            raise UserError(
+            raise OutputFileError(
                 f"{option}: {path} is a symbolic link to nothing; name a regular file"
             ) from None
         return
     except OSError as exc:
-        raise UserError(f"{option}: cannot use {path}: {exc.strerror}") from None
+        raise OutputFileError(f"{option}: cannot use {path}: {exc.strerror}") from None
     if not stat.S_ISREG(mode):
-        raise UserError(
+        raise OutputFileError(
             f"{option}: {path} is not a regular file (a folder, device or pipe); "
             "name a file to create or replace"
         )
@@ -48,10 +51,10 @@ def check_link_path(path: Path, option: str = "--link") -> None:
     device node that would destroy what was there.
     """
     if not path.parent.is_dir():
-        raise UserError(f"{option}: the folder {path.parent} does not exist")
+        raise OutputFileError(f"{option}: the folder {path.parent} does not exist")
     if path.is_symlink() or not os.path.lexists(path):
         return
-    raise UserError(
+    raise OutputFileError(
         f"{option}: {path} exists and is not a symbolic link; name a new path (the file there "
         "would be replaced)"
     )
@@ -81,7 +84,9 @@ def private_output(path: Path, option: str = "--output") -> Iterator[BinaryIO]:
             dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
         )
     except OSError as exc:
-        raise UserError(f"{option}: cannot write in {target.parent}: {exc.strerror}") from None
+        raise OutputFileError(
+            f"{option}: cannot write in {target.parent}: {exc.strerror}"
+        ) from None
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as handle:
@@ -91,7 +96,7 @@ def private_output(path: Path, option: str = "--output") -> Iterator[BinaryIO]:
         os.replace(temporary, target)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
-        raise UserError(f"{option}: cannot write {path}: {exc.strerror}") from None
+        raise OutputFileError(f"{option}: cannot write {path}: {exc.strerror}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
