@@ -8,7 +8,7 @@ the stream, since it is bounded by per-call overhead rather than by the stream's
 Side by side, in the same run: pymavlink's pure-Python ``parse_buffer`` (a well-known peer
 parser) on a MAVLink 2 stream of the same mix and frame sizes (SCALED_PRESSURE frames are 26
 bytes like SHOT, HEARTBEAT 21 like ours 22, 1 % garbage led by a start byte). pymavlink is
-optional (``pip install pymavlink``); without it the row says so.
+optional (``pip install -e '.[bench]'``); without it the row says so.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def _peer_row(total: int, repeats: int, ours: float) -> Row:
     made = make_mavlink_stream(total)
     name = f"pymavlink parse_buffer, {total:,} MAVLink 2 frames of the same mix, 4 KiB chunks"
     if made is None:
-        return Row(name, 0, "frames/s", "", "pymavlink is not installed: pip install pymavlink")
+        return Row(name, 0, "frames/s", "", "pymavlink is not installed: pip install -e '.[bench]'")
     import pymavlink  # type: ignore[import-untyped]
 
     stream, _valid = made
