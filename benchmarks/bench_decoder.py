@@ -110,7 +110,9 @@ def _peer_row(total: int, repeats: int, ours: float) -> Row:
     made = make_mavlink_stream(total)
     name = f"pymavlink parse_buffer, {total:,} MAVLink 2 frames of the same mix, 4 KiB chunks"
     if made is None:
-        return Row(name, 0, "frames/s", "", "pymavlink is not installed: pip install -e '.[bench]'")
+        return Row(
+            name, 0, "frames/CPU s", "", "pymavlink is not installed: pip install -e '.[bench]'"
+        )
     import pymavlink  # type: ignore[import-untyped]
 
     stream, _valid = made
@@ -122,7 +124,7 @@ def _peer_row(total: int, repeats: int, ours: float) -> Row:
     theirs = statistics.median(rates)
     version = getattr(pymavlink, "__version__", "?")
     note = f"pymavlink {version}; {decoded:,} frames decoded; ours {ours / theirs:.1f}× faster"
-    return Row(name, theirs, "frames/s", "", f"{note} in the same run")
+    return Row(name, theirs, "frames/CPU s", "", f"{note} in the same run")
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -146,14 +148,14 @@ def run(quick: bool = False) -> list[Row]:
         Row(
             f"decoder, {total:,} mixed frames, 4 KiB chunks",
             chunked_median,
-            "frames/s",
+            "frames/CPU s",
             "≥ 1,000,000",
             f"{decoded:,} frames decoded",
         ),
         Row(
             "decoder, same stream byte by byte",
             bytewise_median,
-            "frames/s",
+            "frames/CPU s",
             "",
             f"{chunked_median / bytewise_median:.1f}× slower than 4 KiB chunks",
         ),
