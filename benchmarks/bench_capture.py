@@ -6,7 +6,8 @@ record now and then, OPEN first and CLOSE last. Each command runs as its own pro
 timed inside the process after its imports; the start-up is timed apart), output to /dev/null.
 Times are CPU seconds (``process_time``): on a shared two-core machine the wall clock measures
 the neighbours as much as the code. Frames per second are the capture's frames over that time,
-median of the runs, and the peak RSS is the process's own (``wait4``). Memory is flat when the
+median of the runs, and the peak RSS is the process's own high-water mark (``VmHWM``; a
+forked child's ``ru_maxrss`` starts from its parent's). Memory is flat when the
 peak on this capture matches the peak on one ten times shorter. The decoding alone (the same
 read path, nothing formatted) is timed in this process for comparison: a dump bound by the
 decoder runs close to it.
@@ -14,7 +15,6 @@ decoder runs close to it.
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
 import subprocess
@@ -63,13 +63,15 @@ _TIMED = (
     "start = time.process_time()\n"
     "code = main(sys.argv[1:])\n"
     "sys.stdout.flush()\n"
-    "print(time.process_time() - start, file=sys.stderr)\n"
+    "seconds = time.process_time() - start\n"
+    "peak = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+    "print(seconds, int(peak) / 1024, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 
 
 def _run(argv: list[str]) -> tuple[float, float]:
-    """CPU seconds one ``injector`` command takes once started, and its peak RSS (MB).
+    """CPU seconds one ``injector`` command takes once started, and its peak RSS (MiB).
 
     The command runs in its own process with its output to /dev/null; the time is taken inside
     it, after the imports, so it measures the command's work and not Python's start-up.
@@ -79,10 +81,10 @@ def _run(argv: list[str]) -> tuple[float, float]:
     )
     assert proc.stderr is not None
     err = proc.stderr.read().decode()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
+    if proc.wait() != 0:
         raise RuntimeError(f"injector {' '.join(argv)} failed: {err}")
-    return float(err.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+    seconds, peak = err.strip().splitlines()[-1].split()
+    return float(seconds), float(peak)
 
 
 def _startup() -> float:

@@ -186,8 +186,8 @@ def _dump(args: argparse.Namespace) -> int:
         records = _live_records(args.port, args.baud)
         with _quiet_pipe():
             try:
-                _write_dump(CaptureFrames(records, keep_raw=args.raw), fmt, types, window,
-                            sys.stdout, live=True)  # fmt: skip
+                stream = CaptureFrames(records, keep_raw=args.raw)
+                _write_dump(stream, fmt, types, window, sys.stdout, live=True)
             except KeyboardInterrupt:
                 sys.stdout.flush()
         return 0
@@ -218,8 +218,8 @@ def _live_records(port: str, baud: int) -> Iterator[CaptureRecord]:
                 data = handle.read(4096)
             except (OSError, SerialException) as exc:
                 reason = f"the port failed: {exc}"
-                yield CaptureRecord(RecordKind.CLOSE, time.monotonic_ns(), time.time_ns(),
-                                    reason.encode())  # fmt: skip
+                now = time.monotonic_ns(), time.time_ns()
+                yield CaptureRecord(RecordKind.CLOSE, *now, reason.encode())
                 return
             if data:
                 yield CaptureRecord(RecordKind.RX, time.monotonic_ns(), time.time_ns(), data)
@@ -415,8 +415,8 @@ def _write_cut(stream: CaptureFrames, window: Window, write: Any) -> tuple[int, 
                 # (unless the window starts with the gun saying it).
                 opened = True
                 if last_open is not None and last_open is not record:
-                    put(CaptureRecord(RecordKind.OPEN, record.mono_ns, record.wall_ns,
-                                      last_open.data))  # fmt: skip
+                    at = record.mono_ns, record.wall_ns
+                    put(CaptureRecord(RecordKind.OPEN, *at, last_open.data))
                 context = b"".join(identity.get(c, b"") for c in (Hello, Settings, Heartbeat))
                 says_hello = any(isinstance(m, Hello) for _s, m in item.frames)
                 if context and not (rx and says_hello):

@@ -133,6 +133,7 @@ class Decoder:
         frame_type = Frame
         max_payload = MAX_PAYLOAD
         sof = SOF
+        crc_init = CRC_INIT
         last_seq = self._last_seq
         next_seq = -1 if last_seq is None else (last_seq + 1) & 0xFF
         kept_unknown = 0
@@ -142,12 +143,15 @@ class Decoder:
         pos = 0
         garbage = 0
         while True:
-            start = find(sof, pos)
-            if start < 0:
-                garbage += end - pos
-                pos = end
-                break
-            if start != pos:
+            # Frames usually follow each other back to back: look before searching.
+            if pos < end and buf[pos] == sof:
+                start = pos
+            else:
+                start = find(sof, pos)
+                if start < 0:
+                    garbage += end - pos
+                    pos = end
+                    break
                 garbage += start - pos
                 pos = start
             if end - start < 4:
@@ -170,7 +174,7 @@ class Decoder:
                     pos = start + 1
                     continue
                 break  # frame incomplete
-            if crc_hqx(buf[start + 1 : crc_at], CRC_INIT) != buf[crc_at] | (buf[crc_at + 1] << 8):
+            if crc_hqx(buf[start + 1 : crc_at], crc_init) != buf[crc_at] | (buf[crc_at + 1] << 8):
                 stats.bad_crc += 1
                 garbage += 1
                 pos = start + 1

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from injector.cli.main import main
-from protocols.igp1 import Hello, Shot
+from protocols.igp1 import Hello, Mode, Shot
 from protocols.igp1.capture import CaptureReader
 from simulators import Simulator
+from tests.cli.recording import RecordProcess, query
 from tests.protocols.captures import T0, Written, demo_capture
+from tests.recorder.harness import wait_for
 from tests.simulators.host import Host
 
 
@@ -355,3 +357,39 @@ def test_dump_reads_a_live_port_until_interrupted(tmp_path: Path) -> None:
     assert [r["type"] for r in beats] == ["HEARTBEAT"] * 3
     assert all(r["dir"] == "RX" and r["device_uptime_exact"] for r in beats)
     assert beats[0]["uptime_ms"] < beats[1]["uptime_ms"] < beats[2]["uptime_ms"]
+
+
+# --- a capture written by the real recorder ----------------------------------------------------
+
+
+def test_info_on_a_real_recording_agrees_with_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    link, db, capture = tmp_path / "gun", tmp_path / "rec.db", tmp_path / "run.igpcap"
+    with Simulator("idle", speed=20, seed=21, link=link) as sim:
+        sim.set_settings(mode=Mode.REPEAT, rate_spm=600)
+        rec = RecordProcess(
+            tmp_path / "record.log",
+            *("--port", str(link), "--db", str(db), "--capture", str(capture)),
+        )
+        try:
+            rec.wait_for_text("link live")
+            sim.press_trigger(40)
+            assert sim.wait_until(lambda s: s.gun is not None and not s.gun.trigger_busy, 30)
+            fired = len(sim.shots())
+            wait_for(lambda: query(db, "select count(*) from shot") == [(fired,)], 30, "shots")
+            boot = sim.boot_id
+            assert rec.stop() == 0
+        finally:
+            rec.kill()
+    code, out, _ = run(capsys, "info", str(capture), "--format", "json")
+    info = json.loads(out)
+    assert code == 0
+    assert info["guns"][0]["model"] == "MG-400" and info["guns"][0]["serial"] == "SN0042"
+    (booted,) = [b for b in info["boots"] if b["boot_id"] == boot]
+    assert booted["shots_seen"] == fired == query(db, "select count(*) from shot")[0][0]
+    assert info["frames"]["TX"]["IDENT_REQ"] >= 1
+    assert info["records"]["OPEN"] >= 1 and info["records"]["CLOSE"] >= 1
+    assert info["damage"] == []
+    code, out, _ = run(capsys, "check", str(capture))
+    assert code == 0 and "intact" in out
