@@ -20,6 +20,7 @@ from injector.cli.errors import UserError
 SUBCOMMANDS: list[str] = [
     "injector.cli.record",
     "injector.cli.sim",
+    "injector.cli.soak",
     "injector.cli.patient",
     "injector.cli.plan",
     "injector.cli.session",
