@@ -12,6 +12,7 @@ be stored exactly once with the values the gun sent. The exit status is 0 only t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import resource
@@ -30,8 +31,6 @@ from protocols.igp1.decoder import DecoderStats
 
 SPEED = 50.0
 """Scenario time runs this much faster: the stress scenario's 9 shots/s become 450 shots/s."""
-SHOTS_PER_SECOND = 9.0
-"""The stress scenario's rate in scenario time (540 per minute)."""
 LINE_FAULTS = "noise=0.02,bitflip=0.02,drop=0.02,dup=0.02"
 UNPLUG_EVERY_S = 150
 """Scenario seconds between unplugs (3 s of real time at 50×), each 20 scenario seconds long."""
@@ -253,19 +252,25 @@ def _expect(conn: multiprocessing.connection.Connection, tag: str, timeout: floa
 def _run_gun(
     conn: multiprocessing.connection.Connection, link: str, minutes: float, seed: int
 ) -> None:
-    """The simulator's process: fire for ``minutes``, hand over the ground truth, stop."""
+    """The simulator's process: fire for ``minutes``, hand over the ground truth, stop.
+
+    The stress scenario's loop is played here rather than by the scenario player, so that it
+    ends on time: a looping scenario never ends, and one unrolled into many passes would run
+    through its remaining passes at once while the gun is switched off by a power cycle.
+    """
     try:
         # Imported here: the recorder's process never loads the simulator.
         from simulators.builtin import resolve_scenario
         from simulators.faults import FaultConfig, LinkEvent, LinkEventKind, parse_fault_spec
         from simulators.ground_truth import expected_record
         from simulators.runner import Simulator
+        from simulators.scenario import SetStep, SyringeStep, TriggerStep
 
         stress = resolve_scenario("stress")
-        scenario_s = minutes * 60 * SPEED
-        passes = max(1, round(scenario_s * SHOTS_PER_SECOND / 1000))
-        finite = replace(stress, steps=stress.steps * passes, loop=False)
-        span_ms = int(passes * 1000 / SHOTS_PER_SECOND * 1000)
+        settings = next(step for step in stress.steps if isinstance(step, SetStep))
+        press = next(step for step in stress.steps if isinstance(step, TriggerStep))
+        assert any(isinstance(step, SyringeStep) for step in stress.steps)
+        span_ms = int(minutes * 60 * SPEED * 1000)
         events = [
             LinkEvent(LinkEventKind.UNPLUG, at, 20_000)
             for at in range(UNPLUG_EVERY_S * 1000, span_ms, UNPLUG_EVERY_S * 1000)
@@ -276,14 +281,28 @@ def _run_gun(
         faults: FaultConfig = replace(
             parse_fault_spec(LINE_FAULTS), events=tuple(sorted(events, key=lambda e: e.at_ms))
         )
-        sim = Simulator(finite, speed=SPEED, seed=seed, faults=faults, link=link)
+        sim = Simulator(
+            replace(stress, steps=(), loop=False), speed=SPEED, seed=seed, faults=faults, link=link
+        )
         sim.start()
     except Exception as exc:  # reported to the parent as one line
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
     try:
         conn.send(("ready", None))
-        sim.wait_done()
+        while sim.scenario_ms < span_ms:
+            if sim.wait_until(lambda s: s.gun is not None and not s.gun.trigger_busy, 0.1):
+                # Switched off by a power cycle, the gun refuses; the next round tries again.
+                with contextlib.suppress(ValueError):
+                    sim.set_settings(
+                        mode=settings.mode,
+                        depth_um=settings.depth_um,
+                        volume_nl=settings.volume_nl,
+                        rate_spm=settings.rate_spm,
+                    )
+                    sim.swap_syringe()
+                    sim.press_trigger(press.count)
+        sim.release_trigger()
         sim.wait_until(lambda s: s.gun is not None and not s.gun.trigger_busy, 30)
         conn.send(("fired", None))
         if conn.recv() == "truth":
