@@ -19,6 +19,7 @@ import pytest
 from injector.storage.engine import open_database
 from protocols.igp1.capture import CaptureReader, CaptureWriter, RecordKind
 from tests.recorder.harness import Bench, wait_for
+from tests.recorder.private_pg import PrivateServer
 
 
 @pytest.fixture
@@ -170,3 +171,27 @@ def test_errno_of_a_full_disk_is_what_the_fixture_makes(small_disk: Path) -> Non
         assert caught.value.errno == errno.ENOSPC
     finally:
         filler.unlink()
+
+
+def test_a_postgresql_server_stopped_and_started_loses_nothing(
+    tmp_path: Path, private_pg: PrivateServer
+) -> None:
+    server = private_pg
+    db = open_database(server.url)
+    bench = Bench.start(tmp_path, seed=84, db=db)
+    try:
+        bench.fire(40)
+        bench.settle()
+        server.stop()
+        bench.fire(150)
+        wait_for(lambda: bench.recorder.status.error is not None, 30, "the failure to show")
+        ledger = bench.recorder.driver.ledger("SN0042")
+        wait_for(lambda: ledger is not None and ledger.highest == 190, 30, "every shot read")
+        server.start()
+        rows, lost = bench.settle(60)
+        got, got_lost, _ = bench.recorded()
+    finally:
+        bench.stop()
+        db.close()
+    assert len(rows) == 190 and lost == 0
+    assert got == rows and got_lost == 0
