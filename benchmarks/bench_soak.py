@@ -26,5 +26,6 @@ def run(quick: bool = False) -> list[Row]:
         Row("soak: recovered by retransmission", f.recovered, "shots", "", note),
         Row("soak: lost (gun no longer held them)", f.lost_reported, "shots", "", note),
         Row("soak: reconnects", f.reopens, "", "", note),
-        Row("soak: peak memory of the recorder", f.peak_rss_mb, "MB", "flat", note),
+        Row("soak: recorder memory, early in the run", f.rss_early_mb, "MB", "", note),
+        Row("soak: recorder memory, peak while firing", f.rss_peak_mb, "MB", "flat", note),
     ]

@@ -15,8 +15,9 @@ import argparse
 import contextlib
 import multiprocessing
 import multiprocessing.connection
-import resource
+import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -93,7 +94,12 @@ class SoakFigures:
     decoder: DecoderStats
     resend_requests: int
     reopens: int
-    peak_rss_mb: float
+    rss_early_mb: float
+    """The recorder's resident memory once the first tenth of the run had passed."""
+    rss_peak_mb: float
+    """Its highest resident memory while the gun fired (sampled every second)."""
+    missing_keys: tuple[tuple[str, int, int], ...] = ()
+    """(serial, boot, shot number) of the first recoverable shots not recorded, to look up."""
 
     @property
     def ok(self) -> bool:
@@ -142,15 +148,20 @@ def soak(folder: Path, db_url: str, minutes: float, seed: int) -> SoakFigures:
             driver.subscribe(stats.on_event)
             recorder = Recorder(driver, DatabaseStore(db))
             recorder.start()
+            memory = _MemorySampler(early_after_s=minutes * 6)
             try:
-                _expect(parent, "fired", minutes * 60 * 3 + 60)
+                with memory:
+                    _expect(parent, "fired", minutes * 60 * 3 + 60)
                 parent.send("truth")
                 truth_rows, lost_expected, fired = _expect(parent, "truth", 120)
                 truth = set(truth_rows)
                 deadline = time.monotonic() + SETTLE_TIMEOUT_S
                 record = stored_record(db)
+                # Counts first: comparing every row each time would cost more than recording.
                 while time.monotonic() < deadline and (
-                    set(record.rows) != truth or record.lost != lost_expected
+                    len(record.rows) != len(truth)
+                    or record.lost != lost_expected
+                    or set(record.rows) != truth
                 ):
                     time.sleep(0.5)
                     record = stored_record(db)
@@ -162,7 +173,40 @@ def soak(folder: Path, db_url: str, minutes: float, seed: int) -> SoakFigures:
         gun.join(10)
         if gun.is_alive():
             gun.kill()
-    return _figures(minutes, seed, fired, truth, lost_expected, record, stats)
+    return _figures(minutes, seed, fired, truth, lost_expected, record, stats, memory)
+
+
+class _MemorySampler:
+    """Samples this process's resident memory every second while the gun fires."""
+
+    def __init__(self, early_after_s: float) -> None:
+        self._early_after = early_after_s
+        self.early_mb = 0.0
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="soak-memory", daemon=True)
+
+    def __enter__(self) -> _MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+        started = time.monotonic()
+        while True:
+            with open("/proc/self/statm") as f:
+                rss = int(f.read().split()[1]) * page_mb
+            self.peak_mb = max(self.peak_mb, rss)
+            if not self.early_mb and time.monotonic() - started >= self._early_after:
+                self.early_mb = rss
+            if self._stop.wait(1.0):
+                if not self.early_mb:
+                    self.early_mb = rss
+                return
 
 
 class _LinkCounters:
@@ -184,8 +228,10 @@ def _figures(
     lost_expected: int,
     record: StoredRecord,
     stats: _LinkCounters,
+    memory: _MemorySampler,
 ) -> SoakFigures:
     stored = set(record.rows)
+    missing = sorted(truth - stored)
     latest = stats.latest
     return SoakFigures(
         minutes=minutes,
@@ -196,14 +242,15 @@ def _figures(
         recovered=record.recovered,
         lost_reported=record.lost,
         lost_expected=lost_expected,
-        missing=len(truth - stored),
+        missing=len(missing),
         unexpected=len(stored - truth),
         duplicates=record.duplicates,
         decoder=latest.decoder if latest else DecoderStats(),
         resend_requests=latest.resend_requests if latest else 0,
         reopens=latest.reopens if latest else 0,
-        # ru_maxrss is in KiB on Linux: the peak of this process, the recorder's side only.
-        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        rss_early_mb=memory.early_mb,
+        rss_peak_mb=memory.peak_mb,
+        missing_keys=tuple((str(r[0]), int(r[1]), int(r[2])) for r in missing[:20]),
     )
 
 
@@ -229,8 +276,12 @@ def format_table(f: SoakFigures) -> str:
         ("decoder: SEQ gaps (frames missing)", f"{d.seq_gaps:,} ({d.seq_missing:,})"),
         ("resend requests", f"{f.resend_requests:,}"),
         ("reconnects", f"{f.reopens:,}"),
-        ("peak memory of the recorder", f"{f.peak_rss_mb:.0f} MB"),
+        (
+            "recorder memory: early / peak while firing",
+            f"{f.rss_early_mb:.0f} MB / {f.rss_peak_mb:.0f} MB",
+        ),
     ]
+    rows += [("  not recorded (serial, boot, shot)", str(key)) for key in f.missing_keys]
     width = max(len(name) for name, _ in rows)
     head = f"soak: {f.minutes:g} min at {SPEED:g}x, {LINE_FAULTS}, seed {f.seed}"
     body = "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
