@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,3 +120,12 @@ def recorded(db: Database) -> tuple[list[ShotRow], int, int]:
     """What the database holds: shot rows, and the sessions' lost and recovered counts."""
     record = stored_record(db)
     return record.rows, record.lost, record.recovered
+
+
+def record_process(port: Path, db: Path, capture: Path, log: Path) -> subprocess.Popen[bytes]:
+    """``injector record`` as a real process, appending its output to ``log``."""
+    command = [sys.executable, "-m", "injector.cli.main", "record", "--port", str(port)]
+    command += ["--db", str(db), "--capture", str(capture)]
+    return subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )

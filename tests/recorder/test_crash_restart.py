@@ -20,29 +20,9 @@ from protocols.igp1 import Mode
 from protocols.igp1.capture import CaptureReader, RecordKind
 from simulators.ground_truth import expected_record
 from simulators.runner import Simulator
-from tests.recorder.harness import wait_for
+from tests.recorder.harness import record_process, wait_for
 
 KILLS = 50
-
-
-def _record(port: Path, db: Path, capture: Path, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "injector.cli.main",
-            "record",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--capture",
-            str(capture),
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
 
 
 def _stored_keys(db: Path) -> set[tuple[int, int]]:
@@ -71,7 +51,7 @@ def test_fifty_sigkills_lose_and_double_nothing(tmp_path: Path) -> None:
         spoke = 0
         for _ in range(KILLS):
             heard = len(sim.host_frames())
-            proc = _record(link, db, capture, log)
+            proc = record_process(link, db, capture, log)
             if rng.random() < 0.2:
                 # Killed while starting: importing, opening the database or the port.
                 with contextlib.suppress(subprocess.TimeoutExpired):
@@ -90,7 +70,7 @@ def test_fifty_sigkills_lose_and_double_nothing(tmp_path: Path) -> None:
 
         truth = expected_record(sim)
         assert truth.unrecoverable == 0, "the gun fired more than its ring while nobody listened"
-        proc = _record(link, db, capture, log)
+        proc = record_process(link, db, capture, log)
         wanted = {(row[1], row[2]) for row in truth.rows}
         wait_for(lambda: _stored_keys(db) == wanted, 90, "the last restart to recover every shot")
         proc.send_signal(signal.SIGTERM)
