@@ -81,7 +81,8 @@ class Fate(enum.Enum):
     CORRUPTED = "corrupted"
     """Written with a flipped bit (``bitflip`` line fault): its CRC fails."""
     UNPLUGGED = "unplugged"
-    """Transmitted while the cable was out: lost."""
+    """Transmitted while the cable was out, or still unread in the pseudo-terminal when it was
+    pulled: lost."""
     POWER_OFF = "power off"
     """Still queued when the power went off: never sent."""
     OVERFLOW = "overflow"

@@ -199,6 +199,9 @@ class Simulator:
         self._now_ms = 0.0
         self._line_free_at = 0.0
         self._shot_index: dict[tuple[int, int], ShotRecord] = {}
+        self._in_flight: deque[tuple[Outgoing, ShotRecord | None]] = deque(maxlen=8192)
+        """The latest transmissions written (and the shot each delivered first), newest last:
+        what an unplug may have caught still in the pseudo-terminal, unread."""
         self._indexed = 0
 
     # --- life cycle --------------------------------------------------------------------------
@@ -486,6 +489,9 @@ class Simulator:
     def _do_unplug(self) -> None:
         if not self._plugged:
             return
+        # Bytes written but not yet read by the host go with the pseudo-terminal: those frames
+        # never arrived, whatever the write said.
+        self._unsend(self._port.unread())
         self._port.close()
         self._plugged = False
         while self._queue:
@@ -855,10 +861,24 @@ class Simulator:
         item.fate = fate
         if self.record:
             self._log.append(item)
+        first_delivery: ShotRecord | None = None
         if fate is Fate.SENT and isinstance(item.message, Shot) and self.gun is not None:
             record = self._find_shot(item.boot_id, item.message.shot_no)
-            if record is not None:
+            if record is not None and not record.delivered:
                 record.delivered = True
+                first_delivery = record
+        if fate is Fate.SENT and self.record:
+            self._in_flight.append((item, first_delivery))
+
+    def _unsend(self, unread: int) -> None:
+        """The last ``unread`` bytes written never reached the host: undo their delivery."""
+        while unread > 0 and self._in_flight:
+            item, delivered = self._in_flight.pop()
+            unread -= len(item.data)
+            item.fate = Fate.UNPLUGGED
+            if delivered is not None:
+                delivered.delivered = False
+        self._in_flight.clear()
 
     def _index_new_shots(self) -> None:
         if self.gun is None or not self.record:

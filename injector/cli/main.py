@@ -34,6 +34,7 @@ SUBCOMMANDS: list[str] = [
     "injector.cli.sim",
     "injector.cli.capture",
     "injector.cli.ports",
+    "injector.cli.soak",
     "injector.cli.patient",
     "injector.cli.plan",
     "injector.cli.session",

@@ -173,7 +173,9 @@ def run(args: argparse.Namespace) -> int:
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
     out = sys.stderr
     line = _StatusLine(out, out.isatty())
     try:
@@ -191,8 +193,7 @@ def run(args: argparse.Namespace) -> int:
         line.done()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        if capture is not None:
-            capture.close()
+        capture_error = capture.close() if capture is not None else None
         endings = _earlier_lines(recording) + _finish_sessions(recording, args.end and committed)
         db.close()
     status = recorder.status
@@ -201,10 +202,14 @@ def run(args: argparse.Namespace) -> int:
     summary = (
         f"stopped: {status.shots} shots committed, {status.recovered} recovered, {status.lost} lost"
     )
+    if capture_error is not None and capture is not None:
+        line.log(f"the capture {capture.path} may be incomplete on disk: {capture_error.strerror}")
     if not committed:
+        kept = "they are in the capture file and " if capture is not None else ""
         raise UserError(
-            f"{summary}; the last {status.pending} events could not be stored "
-            f"({status.error}); they are in the capture file if one was given",
+            f"stopped: {status.shots} shots committed; {status.unstored_shots} shots read could "
+            f"not be stored ({status.error}); {kept}the gun keeps its last 1,024 shots: run "
+            "record again once the database is back to fetch them",
             exit_code=1,
         )
     line.log(summary)

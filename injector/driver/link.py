@@ -122,6 +122,7 @@ class Driver:
         self.port = port
         self.baud = baud
         self._capture = capture
+        self._capture_failing = False
         self.known_shots = known_shots
         """Seeds recovery from storage; may be set until :meth:`start`."""
         self._silence_timeout = silence_timeout
@@ -374,9 +375,19 @@ class Driver:
         try:
             capture.write(kind, data)
         except (OSError, ValueError) as exc:
-            # A full disk ends the capture, not the recording: the shots matter more.
-            log.error("capture %s stopped: %s", capture.path, exc)
-            self._capture = None
+            # A full disk interrupts the capture, never the recording: the shots matter more.
+            # The writer keeps no torn record, so the capture resumes once there is room.
+            if not self._capture_failing:
+                self._capture_failing = True
+                log.error("capture %s interrupted: %s", capture.path, exc)
+            return
+        if self._capture_failing:
+            self._capture_failing = False
+            log.warning(
+                "capture %s resumed; %d records could not be written",
+                capture.path,
+                capture.failed_records,
+            )
 
     # --- reader thread --------------------------------------------------------------------
 

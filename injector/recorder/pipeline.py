@@ -118,6 +118,8 @@ class RecorderStatus:
     """Events waiting for the committer."""
     error: str | None = None
     """The last storage error, while commits are failing and being retried."""
+    unstored_shots: int = 0
+    """Shots read from the gun but not yet stored while commits are failing (0 once stored)."""
     lock_reason: str | None = None
     """Why the gun's trigger is locked (``"PLAN_LIMIT"``, ``"MANUAL"``, …) once it has
     acknowledged a LOCK; None while it is unlocked."""
@@ -246,10 +248,12 @@ class Recorder:
             except Exception as exc:  # storage down: keep everything, try again
                 # One line without the SQL and its values (they may be patient data).
                 self.status.error = database_error_reason(exc)
+                self.status.unstored_shots = sum(isinstance(e, ShotReceived) for e in backlog)
                 log.warning("commit failed, retrying in %.1f s: %s", self._retry, self.status.error)
                 time.sleep(self._retry)
                 continue
             self.status.error = None
+            self.status.unstored_shots = 0
             backlog.clear()
             self._committed.set()
             self.status.pending = 0

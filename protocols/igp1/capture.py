@@ -33,6 +33,7 @@ or several runs appended to the same file).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import re
@@ -177,6 +178,12 @@ class CaptureWriter:
     worth of bytes after the last whole record) is cut back to its last whole record, and
     :attr:`repaired` says so in one line; a file with a longer unreadable tail, or that is not
     a capture, raises :class:`CaptureError` and is left untouched.
+
+    Each record goes to the file in one ``write`` straight to the descriptor (no buffer to lose
+    at a crash). A write that fails (a full disk, an I/O error) is cut back to the last whole
+    record and raised, and the writer stays usable: once there is room again, the next record
+    is appended after the last whole one, so the file never holds an unreadable record in the
+    middle. :attr:`failed_records` counts what could not be written.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -184,21 +191,23 @@ class CaptureWriter:
         self._lock = threading.Lock()
         self.repaired: str | None = None
         """One line saying what was cut from a torn tail before appending, if anything."""
+        self.failed_records = 0
+        """Records lost to write errors (the file has a gap there, not a torn record)."""
         # A capture holds a patient's procedure, shot by shot: a new file is readable by its
         # owner only (0600), like the database and the exports. An existing file keeps its mode.
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        self._file: BinaryIO = os.fdopen(fd, "ab")
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            if self._file.tell() == 0:
-                self._file.write(MAGIC)
-                self._file.flush()
+            self._size = os.fstat(self._fd).st_size
+            if self._size == 0:
+                self._append(MAGIC)
             else:
-                self._repair_tail()
+                self._repair_tail(self._fd)
         except BaseException:
-            self._file.close()
+            os.close(self._fd)
+            self._fd = None
             raise
 
-    def _repair_tail(self) -> None:
+    def _repair_tail(self, fd: int) -> None:
         with open(self.path, "rb") as f:
             start = f.read(len(MAGIC))
         _check_start(self.path, start, len(start))
@@ -212,9 +221,9 @@ class CaptureWriter:
                 f"an unfinished write leaves; `injector capture check {self.path}` shows the "
                 "damage"
             )
-        fd = self._file.fileno()
         os.ftruncate(fd, end)
         os.fsync(fd)
+        self._size = end
         self.repaired = (
             f"{self.path}: cut off an unfinished record ({torn:,} bytes) left at its end by an "
             f"interrupted recording; appending after its last whole record at byte {end:,}"
@@ -227,24 +236,54 @@ class CaptureWriter:
         mono_ns: int | None = None,
         wall_ns: int | None = None,
     ) -> None:
-        """Append one record (split if ``data`` exceeds 65535 bytes) and flush it."""
+        """Append one record (split if ``data`` exceeds 65535 bytes); ``OSError`` if it failed."""
         mono = time.monotonic_ns() if mono_ns is None else mono_ns
         wall = time.time_ns() if wall_ns is None else wall_ns
+        blob = encode_record(kind, data, mono, wall)
         with self._lock:
-            self._file.write(encode_record(kind, data, mono, wall))
-            self._file.flush()
+            try:
+                self._append(blob)
+            except OSError:
+                self.failed_records += 1
+                raise
+
+    def _append(self, blob: bytes) -> None:
+        fd = self._fd
+        if fd is None:
+            raise ValueError(f"capture {self.path} is closed")
+        done = 0
+        try:
+            while done < len(blob):
+                done += os.write(fd, blob[done:])
+        except OSError:
+            if done:
+                # Never leave half a record: the next one would be unreadable after it.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, self._size)
+            raise
+        self._size += done
 
     def note(self, kind: RecordKind, text: str) -> None:
         """Append an OPEN or CLOSE marker with a short text."""
         self.write(kind, text.encode("utf-8", "replace"))
 
-    def close(self) -> None:
-        """Flush and close the file, making it durable on disk."""
+    def close(self) -> OSError | None:
+        """Make the file durable on disk and close it; returns the error if syncing failed.
+
+        Every whole record is already in the file; a failing sync (a full or failing disk at
+        the end of a recording) is reported, never raised, so stopping always completes.
+        """
         with self._lock:
-            if not self._file.closed:
-                self._file.flush()
-                os.fsync(self._file.fileno())
-                self._file.close()
+            fd, self._fd = self._fd, None
+            if fd is None:
+                return None
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                return exc
+            finally:
+                os.close(fd)
+            return None
 
     def __enter__(self) -> CaptureWriter:
         return self

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
-
 from injector.driver import Driver
 from injector.recorder import DatabaseStore, Recorder
+from injector.session.completeness import stored_record
 from injector.storage.engine import Database, open_database
-from protocols.igp1 import Heartbeat, Mode, Shot, ShotFlags
+from protocols.igp1 import Mode
 from protocols.igp1.capture import CaptureWriter
 from simulators.faults import FaultConfig
-from simulators.gun import Fate
+from simulators.ground_truth import ShotRow, expected_record
 from simulators.runner import Simulator
 
 SPEED = 100.0
 """Scenario time runs this much faster than real time: 10 shots/s become 1000 shots/s."""
-
-ShotRow = tuple[str, int, int, int, int, int, int, int]
-"""(serial, boot_id, shot_no, uptime_ms, depth_um, volume_nl, flags, syringe_remaining_nl)"""
 
 
 def fast_driver(port: str, capture: CaptureWriter | None = None) -> Driver:
@@ -91,30 +89,9 @@ class Bench:
         assert self.sim.wait_until(lambda s: s.scenario_ms >= start + 1000 * n, 10)
 
     def expected(self) -> tuple[list[ShotRow], int]:
-        """Ground truth: the shots a host can hold, and how many it must report lost.
-
-        A shot never delivered intact that the gun can no longer resend is lost; a host can
-        only count those it heard of (a shot or heartbeat of that boot announced them).
-        """
-        known: dict[int, int] = {}
-        for out in self.sim.sent_messages():
-            if out.fate is not Fate.SENT:
-                continue
-            msg = out.message
-            top = (
-                msg.shot_no
-                if isinstance(msg, Shot)
-                else (msg.last_shot_no if isinstance(msg, Heartbeat) else 0)
-            )
-            known[out.boot_id] = max(known.get(out.boot_id, 0), top)
-        unrecoverable = {(r.boot_id, r.shot.shot_no) for r in self.sim.unrecoverable_shots()}
-        rows = [
-            _row(r.serial, r.boot_id, r.shot)
-            for r in self.sim.shots()
-            if (r.boot_id, r.shot.shot_no) not in unrecoverable
-        ]
-        lost = sum(1 for boot, no in unrecoverable if no <= known.get(boot, 0))
-        return sorted(rows), lost
+        """Ground truth: the shots a host can hold, and how many it must report lost."""
+        truth = expected_record(self.sim)
+        return truth.rows, truth.lost
 
     def recorded(self) -> tuple[list[ShotRow], int, int]:
         """What the database holds: shot rows, and the sessions' lost and recovered counts."""
@@ -141,30 +118,14 @@ class Bench:
 
 def recorded(db: Database) -> tuple[list[ShotRow], int, int]:
     """What the database holds: shot rows, and the sessions' lost and recovered counts."""
-    with db.begin() as conn:
-        rows = conn.execute(
-            text(
-                "select serial, boot_id, shot_no, uptime_ms, depth_um, volume_nl, flags, "
-                "syringe_remaining_nl from shot order by serial, boot_id, shot_no"
-            )
-        ).all()
-        lost, recovered = conn.execute(
-            text(
-                "select coalesce(sum(lost_shots), 0), coalesce(sum(recovered_shots), 0) "
-                "from treatment_session"
-            )
-        ).one()
-    return sorted(tuple(r) for r in rows), int(lost), int(recovered)  # type: ignore[misc]
+    record = stored_record(db)
+    return record.rows, record.lost, record.recovered
 
 
-def _row(serial: str, boot_id: int, shot: Shot) -> ShotRow:
-    return (
-        serial,
-        boot_id,
-        shot.shot_no,
-        shot.uptime_ms,
-        shot.depth_um,
-        shot.volume_nl,
-        shot.flags & ~int(ShotFlags.RETRANSMIT),
-        shot.syringe_remaining_nl,
+def record_process(port: Path, db: Path, capture: Path, log: Path) -> subprocess.Popen[bytes]:
+    """``injector record`` as a real process, appending its output to ``log``."""
+    command = [sys.executable, "-m", "injector.cli.main", "record", "--port", str(port)]
+    command += ["--db", str(db), "--capture", str(capture)]
+    return subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=log.open("ab"), stderr=subprocess.STDOUT
     )

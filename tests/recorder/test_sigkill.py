@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from protocols.igp1 import Mode
 from protocols.igp1.capture import CaptureReader, RecordKind
 from simulators.runner import Simulator
-from tests.recorder.harness import wait_for
+from tests.recorder.harness import record_process, wait_for
 
 
 def _query(db: Path, sql: str) -> list[tuple[int, ...]]:
@@ -26,27 +24,6 @@ def _shots(db: Path) -> set[tuple[int, int]]:
     return {(r[0], r[1]) for r in _query(db, "select boot_id, shot_no from shot")}
 
 
-def _record(port: Path, db: Path, log: Path) -> subprocess.Popen[bytes]:
-    capture = log.with_suffix(".igpcap")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "injector.cli.main",
-            "record",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--capture",
-            str(capture),
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
 def test_sigkill_then_restart(tmp_path: Path) -> None:
     link, db, log = tmp_path / "gun", tmp_path / "rec.db", tmp_path / "record.log"
     sim = Simulator("idle", speed=40, seed=31, link=link)
@@ -55,7 +32,7 @@ def test_sigkill_then_restart(tmp_path: Path) -> None:
     try:
         sim.set_settings(mode=Mode.REPEAT, rate_spm=600, volume_nl=4_000)
         sim.swap_syringe(20_000)
-        first = _record(link, db, log)
+        first = record_process(link, db, log.with_suffix(".igpcap"), log)
         wait_for(lambda: _query(db, "select id from treatment_session") != [], 30, "a session")
         sim.press_trigger(500)  # 50 s of gun time, 1.25 s here
         wait_for(lambda: len(_shots(db)) >= 100, 30, "the first shots to be committed")
@@ -70,7 +47,7 @@ def test_sigkill_then_restart(tmp_path: Path) -> None:
         assert sim.wait_until(lambda s: s.gun is not None and not s.gun.trigger_busy, 30)
         fired = {(r.boot_id, r.shot.shot_no) for r in sim.shots()}
         assert len(fired) == 500
-        second = _record(link, db, log)
+        second = record_process(link, db, log.with_suffix(".igpcap"), log)
         wait_for(lambda: _shots(db) == fired, 30, "the restart to recover every shot")
         second.send_signal(signal.SIGTERM)
         assert second.wait(30) == 0, log.read_text()
