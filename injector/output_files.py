@@ -44,22 +44,6 @@ def check_output_path(path: Path, option: str = "--output") -> None:
         )
 
 
-def check_link_path(path: Path, option: str = "--link") -> None:
-    """Refuse ``path`` as a symbolic link to create unless it is missing or already a link.
-
-    A link is made by renaming over ``path``; over a regular file, a folder's entry or a
-    device node that would destroy what was there.
-    """
-    if not path.parent.is_dir():
-        raise OutputFileError(f"{option}: the folder {path.parent} does not exist")
-    if path.is_symlink() or not os.path.lexists(path):
-        return
-    raise OutputFileError(
-        f"{option}: {path} exists and is not a symbolic link; name a new path (the file there "
-        "would be replaced)"
-    )
-
-
 def write_private_file(path: Path, data: str | bytes, option: str = "--output") -> None:
     """Write ``data`` to ``path`` whole or not at all, 0600, replacing only a regular file."""
     payload = data.encode("utf-8") if isinstance(data, str) else data

@@ -142,14 +142,18 @@ def _ml(nl: int | None) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     """One line per session: id, plan, n, status, start, practitioner, gun, lot."""
+    # The words session list prints are accepted back: "in progress" as well.
+    status = "_".join(args.status.split()) if args.status else None
+    if status is not None and status not in {s.value for s in SessionStatus}:
+        words = ", ".join(label(s) for s in SessionStatus)
+        raise UserError(f"--status: {args.status!r} is not a session status; give one of {words}")
     with database(args, must_exist=True) as db:
         sessions = list_sessions(
             db,
             plan_id=args.plan,
             patient_identifier=args.patient,
             device_serial=args.gun,
-            # The words session list prints are accepted back: "in progress" as well.
-            status="_".join(args.status.split()) if args.status else None,
+            status=status,
         )
     if not sessions:
         _say("no sessions")

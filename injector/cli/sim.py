@@ -20,7 +20,6 @@ from injector.cli import sim_links
 from injector.cli.arguments import checked, pacing_baud_rate, readable_file, speed_factor
 from injector.cli.errors import UserError
 from injector.cli.terminal_text import terminal_safe
-from injector.output_files import check_link_path
 from simulators import (
     BUILTIN_SCENARIOS,
     FaultConfig,
@@ -101,8 +100,6 @@ def run(args: argparse.Namespace) -> int:
     link = Path(args.link) if args.link else None
     if link is not None and not link.parent.is_dir():
         raise UserError(f"--link {link}: the directory {link.parent} does not exist")
-    if link is not None:
-        check_link_path(link)
     try:
         sim = Simulator(
             args.scenario or "idle",
