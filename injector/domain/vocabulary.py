@@ -77,6 +77,8 @@ class DeviceEventKind(enum.StrEnum):
     SETTINGS_CHANGED = "settings_changed"
     LOCK_OVERRIDE = "lock_override"
     NOTE = "note"
+    DEVICE_ANOMALY = "device_anomaly"
+    """The gun sent something inconsistent (an impossible shot number or value)."""
 
 
 class AdverseEventKind(enum.StrEnum):

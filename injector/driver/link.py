@@ -20,7 +20,9 @@ import serial
 
 from injector.driver.clock import DeviceClock
 from injector.driver.events import (
+    AnomalyKind,
     DecoderStatistics,
+    DeviceAnomaly,
     DeviceIdentified,
     DeviceRebooted,
     DriverEvent,
@@ -35,6 +37,7 @@ from injector.driver.events import (
     Status,
     UnrecognisedData,
 )
+from injector.driver.plausibility import NumberBound, describe, shot_problems
 from injector.driver.recovery import BootLedger, Outcome, Range
 from injector.driver.transport import PortError, open_port
 from protocols.igp1 import (
@@ -77,6 +80,31 @@ Listener = Callable[[DriverEvent], None]
 _RETRANSMIT = int(ShotFlags.RETRANSMIT)
 _UPTIME_SLACK_MS = 500  # how far back a fresh uptime may step before a reboot is suspected
 _MAX_PENDING = 50_000  # frames held while waiting for HELLO; beyond that, the oldest go
+_IDENT_BACKOFF_STEPS = 8  # IDENT_REQ retries back off up to this many times ident_retry
+_REQUEST_BURST = 256  # RESEND_REQs a power-up may send at once …
+_REQUESTS_PER_S = 128.0  # … and per second after that (a line full of gaps needs far fewer)
+_GARBAGE_MIN_BUCKETS = 3  # quarters of the garbage timeout in which unreadable bytes arrived
+
+
+class _RequestBudget:
+    """A token bucket: no sequence of frames makes the driver send requests without limit."""
+
+    __slots__ = ("_at", "_burst", "_rate", "_tokens")
+
+    def __init__(self, burst: int, rate: float) -> None:
+        self._burst = float(burst)
+        self._rate = rate
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+
+    def take(self, now: float) -> bool:
+        """Spend one request if the budget allows it now."""
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +186,7 @@ class Driver:
         self._replaying = False
         self._identities: dict[str, _Identity] = {}
         self._boot_uptime: int | None = None  # last fresh uptime of the current boot
+        self._suspected = False  # identity dropped because the uptime went back
         self._opened_at = 0.0
         self._last_frame = 0.0
         self._last_ident = 0.0
@@ -165,6 +194,13 @@ class Driver:
         self._garbage_at_open = 0
         self._garbage_sample = bytearray()
         self._garbage_reported = False
+        self._garbage_buckets: set[int] = set()
+        self._garbage_first = 0.0
+        self._garbage_last = 0.0
+        self._ident_interval = ident_retry
+        self._bounds: dict[str, NumberBound] = {}
+        self._budgets: dict[str, _RequestBudget] = {}
+        self._anomalies: dict[tuple[str, int, AnomalyKind], int] = {}
 
     # --- public API -----------------------------------------------------------------------
 
@@ -332,6 +368,8 @@ class Driver:
         self._garbage_at_open = self._decoder.stats.garbage_bytes
         self._garbage_sample = bytearray()
         self._garbage_reported = False
+        self._garbage_buckets = set()
+        self._ident_interval = self._ident_retry
         if self._capture is not None:
             self._write_capture(RecordKind.OPEN, f"{self.port} at {self.baud} baud".encode())
         # pyserial flushed whatever the gun sent while we were away: ask who is there, and the
@@ -434,17 +472,45 @@ class Driver:
     def _tick(self, now: float) -> None:
         ident = self._identity
         if ident is None:
-            if now - self._last_ident >= self._ident_retry:
-                self._last_ident = now
-                self._send_ident()
+            if now - self._last_ident >= self._ident_interval:
+                self._ask_identity(now)
             self._check_garbage(now)
             return
         ledger = self._ledgers[ident.serial]
+        budget = self._budgets[ident.serial]
         for first, last in ledger.due(now):
+            if not budget.take(now):
+                # The rest is asked again at the ledger's next retry.
+                self._anomaly(
+                    ledger,
+                    AnomalyKind.REQUEST_BUDGET,
+                    f"more gaps than {_REQUEST_BURST} RESEND_REQs at once or "
+                    f"{_REQUESTS_PER_S:g} a second can ask for; asking again later",
+                    None,
+                    time.time(),
+                )
+                break
             self._send_resend(first, last)
 
+    def _ask_identity(self, now: float) -> None:
+        """Send IDENT_REQ, backing off while the gun stays unidentified (or keeps looking
+        restarted without saying so): an answer that does not settle the question cannot
+        turn into a stream of requests."""
+        self._last_ident = now
+        self._send_ident()
+        self._ident_interval = min(
+            self._ident_interval * 2, self._ident_retry * _IDENT_BACKOFF_STEPS
+        )
+
     def _check_garbage(self, now: float) -> None:
-        if self._garbage_reported or now - self._opened_at < self._garbage_timeout:
+        """Report unreadable data once it has kept arriving, with no frame, for a while.
+
+        One noise byte, or a boot banner, before a gun's first frame is not a wrong baud rate:
+        the bytes must arrive in several separate quarters of ``garbage_timeout`` spanning it.
+        """
+        if self._garbage_reported or len(self._garbage_buckets) < _GARBAGE_MIN_BUCKETS:
+            return
+        if self._garbage_last - self._garbage_first < self._garbage_timeout:
             return
         stats = self._decoder.stats
         garbage = stats.garbage_bytes - self._garbage_at_open
@@ -463,14 +529,25 @@ class Driver:
                 )
             )
 
+    def _note_garbage(self, data: bytes, now: float) -> None:
+        if self._identity is not None or self._decoder.stats.frames != self._frames_at_open:
+            return
+        if not self._garbage_buckets:
+            self._garbage_first = now
+        self._garbage_last = now
+        quarter = max(self._garbage_timeout / 4, 1e-3)
+        if len(self._garbage_buckets) < 64:
+            self._garbage_buckets.add(int((now - self._opened_at) / quarter))
+        if len(self._garbage_sample) < 256:
+            self._garbage_sample += data[: 256 - len(self._garbage_sample)]
+
     def _on_bytes(self, data: bytes, now: float) -> None:
         received_ns = time.monotonic_ns()
         if self._capture is not None:
             self._write_capture(RecordKind.RX, data)
         frames = self._decoder.feed(data)
         if not frames:
-            if self._identity is None and len(self._garbage_sample) < 256:
-                self._garbage_sample += data[: 256 - len(self._garbage_sample)]
+            self._note_garbage(data, now)
             return
         self._last_frame = now
         wall = time.time()
@@ -540,30 +617,53 @@ class Driver:
         self._pending.append(msg)
 
     def _went_back(self, uptime_ms: int) -> bool:
-        """Whether a fresh uptime lies well before the last one: the gun restarted unannounced.
+        """Whether a fresh uptime lies well before the last one: the gun may have restarted.
 
         A small step back is tolerated (a firmware may stamp a heartbeat just before a shot
-        and send it just after), and frames replayed after a HELLO confirmed the same boot
-        are not checked again, so a false alarm cannot loop.
+        and send it just after). The last uptime only moves forward, and frames replayed after
+        a HELLO confirmed the same boot are not checked again, so a false alarm cannot loop.
         """
         last = self._last_uptime
-        if last is None or self._replaying:
+        if last is None:
             self._last_uptime = self._boot_uptime = uptime_ms
             return False
         step = DeviceClock.elapsed_ms(last, uptime_ms)
         if step >= 0:
             self._last_uptime = self._boot_uptime = uptime_ms
-        return step < -_UPTIME_SLACK_MS
+            return False
+        return not self._replaying and step < -_UPTIME_SLACK_MS
 
     def _suspect_reboot(self, msg: Message) -> None:
         log.debug("reboot suspected on %r (last uptime %s)", msg, self._last_uptime)
-        # The HELLO of a power-up may have been lost on the line: stop attributing frames to the
-        # old boot until the gun says who it is.
+        # An older uptime alone is not a reboot, but the HELLO of a power-up may have been lost
+        # on the line: hold frames (attribute none) until the gun says who it is. The question
+        # goes out at the pace of the IDENT_REQ backoff, never once per suspicious frame.
+        self._suspected = True
         self._identity = None
-        self._last_uptime = None
         self._hold(msg)
-        self._last_ident = time.monotonic()
-        self._send_ident()
+        now = time.monotonic()
+        if now - self._last_ident >= self._ident_interval:
+            self._ask_identity(now)
+
+    def _anomaly(
+        self,
+        ledger: BootLedger,
+        kind: AnomalyKind,
+        detail: str,
+        shot_no: int | None,
+        at: float,
+        *,
+        every: bool = False,
+    ) -> None:
+        """Publish a :class:`DeviceAnomaly`: each occurrence if ``every``, else the 1st, 2nd,
+        4th, 8th … of its kind in this power-up, so that repeats cannot flood the record."""
+        key = (ledger.serial, ledger.boot_id, kind)
+        count = self._anomalies.get(key, 0) + 1
+        self._anomalies[key] = count
+        if every or count & (count - 1) == 0:
+            self._emit(
+                DeviceAnomaly(ledger.serial, ledger.boot_id, kind, detail, shot_no, count, at)
+            )
 
     def _on_shot(self, msg: Shot, wall: float, received_ns: int) -> None:
         ident = self._identity
@@ -575,10 +675,13 @@ class Driver:
             self._suspect_reboot(msg)
             return
         ledger = self._ledgers[ident.serial]
+        if not self._plausible_number(ledger, msg, bool(retransmit), wall):
+            return
         outcome = ledger.receive(msg.shot_no)
         if outcome is Outcome.DUPLICATE:
             self._duplicates += 1
             return
+        self._report_lost(ledger, ledger.take_out_of_reach(), "no longer held by the gun", wall)
         recovered = outcome is not Outcome.NEW
         if recovered:
             self._recovered_in_read += 1
@@ -592,6 +695,12 @@ class Driver:
                     "arrived after being reported lost",
                     wall,
                 )
+            )
+        problems = shot_problems(msg)
+        if problems:
+            detail = describe(problems, msg)
+            self._anomaly(
+                ledger, AnomalyKind.IMPLAUSIBLE_VALUES, detail, msg.shot_no, wall, every=True
             )
         self._emit(
             ShotReceived(
@@ -607,8 +716,37 @@ class Driver:
                 recovered,
                 wall,
                 received_ns,
+                problems,
             )
         )
+
+    def _plausible_number(
+        self, ledger: BootLedger, msg: Shot, retransmit: bool, wall: float
+    ) -> bool:
+        """Whether ``msg``'s number can be acted on; an impossible one is a device anomaly."""
+        bound = self._bounds[ledger.serial]
+        if msg.shot_no <= 0:
+            why = "shot numbers start at 1"
+        elif retransmit:
+            if msg.shot_no <= ledger.highest:
+                return True
+            why = f"a retransmission above the last shot known ({ledger.highest}), never asked for"
+        elif bound.allows(msg.shot_no, msg.uptime_ms):
+            bound.accept(msg.shot_no, msg.uptime_ms)
+            return True
+        else:
+            why = (
+                f"the gun cannot have fired it by uptime {msg.uptime_ms} ms "
+                f"(shot {bound.shot_no} at {bound.uptime_ms} ms)"
+            )
+        self._anomaly(
+            ledger,
+            AnomalyKind.IMPLAUSIBLE_SHOT_NUMBER,
+            f"SHOT numbered {msg.shot_no} ignored: {why}",
+            msg.shot_no,
+            wall,
+        )
+        return False
 
     def _on_heartbeat(self, msg: Heartbeat, wall: float) -> None:
         ident = self._identity
@@ -619,11 +757,34 @@ class Driver:
             self._suspect_reboot(msg)
             return
         if msg.last_shot_no < ledger.highest:
-            if not self._replaying:
-                self._suspect_reboot(msg)
-            return  # a heartbeat held back while shots were replayed: stale
+            if self._replaying:
+                return  # a heartbeat held back while shots were replayed: stale
+            # Same power-up, not older, yet it denies a number already seen: the number is
+            # suspect, not the power-up. Recorded once, never a reason to ask who it is again.
+            self._anomaly(
+                ledger,
+                AnomalyKind.CONTRADICTED_SHOT_NUMBER,
+                f"HEARTBEAT at uptime {msg.uptime_ms} ms says the last shot is "
+                f"{msg.last_shot_no}, yet shot {ledger.highest} was received",
+                ledger.highest,
+                wall,
+            )
+            ledger.retract_above(msg.last_shot_no)
+        bound = self._bounds[ident.serial]
+        if not bound.allows(msg.last_shot_no, msg.uptime_ms):
+            self._anomaly(
+                ledger,
+                AnomalyKind.IMPLAUSIBLE_LAST_SHOT,
+                f"HEARTBEAT at uptime {msg.uptime_ms} ms announces {msg.last_shot_no} shots, "
+                f"more than the gun can have fired; not asked for",
+                msg.last_shot_no,
+                wall,
+            )
+            return
+        bound.accept(msg.last_shot_no, msg.uptime_ms)
         self._clock.anchor(msg.uptime_ms, wall)
         ledger.announce(msg.last_shot_no)
+        self._report_lost(ledger, ledger.take_out_of_reach(), "no longer held by the gun", wall)
         self._emit(
             Status(
                 ident.serial,
@@ -643,11 +804,13 @@ class Driver:
         ident = _Identity(msg.model, msg.serial, msg.firmware, msg.boot_id)
         ledger = self._ledgers.get(msg.serial)
         rebooted = ledger is not None and ledger.boot_id != msg.boot_id
+        same_boot = ledger is not None and not rebooted
         previous = self._identities.get(msg.serial)
-        if rebooted and self._pending and previous is not None:
+        pending, self._pending = self._pending, []
+        if rebooted and pending and previous is not None:
             # Frames held while the gun was unidentified may still be the old boot's (its
             # HELLO came after them); the first fresh uptime that jumps back starts the new one.
-            old, self._pending = _split_at_restart(self._pending, self._boot_uptime)
+            old, pending = _split_at_restart(pending, self._boot_uptime)
             if old:
                 self._identity = previous
                 self._replay(old, wall)
@@ -655,19 +818,15 @@ class Driver:
             if ledger is not None:
                 self._emit(DeviceRebooted(msg.serial, ledger.boot_id, msg.boot_id, wall))
                 self._report_lost(ledger, ledger.close(), "the gun restarted", wall)
-            stored = self._stored(msg.serial, msg.boot_id)
-            lo, hi = self._resend_backoff
-            self._ledgers[msg.serial] = BootLedger(
-                msg.serial,
-                msg.boot_id,
-                held_up_to=stored.max_shot_no if stored else 0,
-                missing=stored.missing if stored else (),
-                retry_first=lo,
-                retry_max=hi,
-            )
+            ledger = self._new_ledger(msg.serial, msg.boot_id, wall)
             self._clock.reset()
             self._last_uptime = None
             self._boot_uptime = None
+            self._ident_interval = self._ident_retry
+        elif self._suspected:
+            # The same power-up after all: the uptime that looked like a restart was stale.
+            self._last_uptime = None
+        self._suspected = False
         changed = ident != self._identity
         self._identity = ident
         self._identities[msg.serial] = ident
@@ -682,8 +841,40 @@ class Driver:
                 args=(True, LockReason(self._lock_reason), 1.0),
                 daemon=True,
             ).start()
-        pending, self._pending = self._pending, []
-        self._replay(pending, wall)
+        if same_boot:
+            self._replay(pending, wall)
+        elif pending:
+            # A HELLO owns only what comes after it: shots held before it cannot be proved to
+            # be this power-up's. Its heartbeat announces its shots, and they are asked for
+            # again, as its own. Settings and faults are not resent by the gun, so they are
+            # kept (as what the gun said next), and held heartbeats are stale.
+            if rebooted:
+                self._anomaly(
+                    ledger,
+                    AnomalyKind.UNATTRIBUTED_FRAMES,
+                    f"{len(pending)} frames received while the gun's power-up was unknown "
+                    f"were not attributed ({sum(isinstance(m, Shot) for m in pending)} "
+                    "shots, asked for again)",
+                    None,
+                    wall,
+                )
+            self._replay([m for m in pending if isinstance(m, Settings | Fault)], wall)
+
+    def _new_ledger(self, serial: str, boot_id: int, wall: float) -> BootLedger:
+        stored = self._stored(serial, boot_id)
+        lo, hi = self._resend_backoff
+        ledger = BootLedger(
+            serial,
+            boot_id,
+            held_up_to=stored.max_shot_no if stored else 0,
+            missing=stored.missing if stored else (),
+            retry_first=lo,
+            retry_max=hi,
+        )
+        self._ledgers[serial] = ledger
+        self._bounds[serial] = NumberBound()
+        self._budgets[serial] = _RequestBudget(_REQUEST_BURST, _REQUESTS_PER_S)
+        return ledger
 
     def _replay(self, held: list[Message], wall: float) -> None:
         self._replaying = True

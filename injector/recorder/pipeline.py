@@ -21,6 +21,7 @@ from typing import Protocol
 from injector.domain.shots import DeviceEventIn, ShotIn
 from injector.domain.vocabulary import DeviceEventKind
 from injector.driver import (
+    DeviceAnomaly,
     DeviceIdentified,
     DeviceRebooted,
     Driver,
@@ -398,6 +399,19 @@ def _shot_in(s: ShotReceived) -> ShotIn:
 
 
 def _device_event(event: DriverEvent) -> DeviceEventIn | None:
+    if isinstance(event, DeviceAnomaly):
+        return DeviceEventIn(
+            DeviceEventKind.DEVICE_ANOMALY,
+            _utc(event.at),
+            event.serial,
+            event.boot_id,
+            {
+                "anomaly": event.kind.value,
+                "detail": event.detail,
+                "shot_no": event.shot_no,
+                "occurrences": event.count,
+            },
+        )
     if isinstance(event, FaultChanged):
         kind = DeviceEventKind.FAULT_RAISED if event.active else DeviceEventKind.FAULT_CLEARED
         return DeviceEventIn(
