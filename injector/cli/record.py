@@ -244,7 +244,7 @@ def _no_gun_hint(recorder: Recorder) -> str:
     return (
         f"no answer from a gun on {driver.port} after {NO_GUN_HINT_AFTER:g} s: check that the "
         f"gun is switched on and connected, that --port names it, and that it is set to "
-        f"{driver.baud} baud (--baud); still trying"
+        f"{driver.baud} baud (--baud); seen so far: {driver.seen_without_frame()}; still trying"
     )
 
 

@@ -40,6 +40,7 @@ from injector.driver.events import (
 from injector.driver.plausibility import NumberBound, describe, shot_problems
 from injector.driver.recovery import BootLedger, Outcome, Range
 from injector.driver.transport import PortError, open_port
+from injector.driver.unreadable import UnreadableWatch
 from protocols.igp1 import (
     Ack,
     AckStatus,
@@ -83,7 +84,6 @@ _MAX_PENDING = 50_000  # frames held while waiting for HELLO; beyond that, the o
 _IDENT_BACKOFF_STEPS = 8  # IDENT_REQ retries back off up to this many times ident_retry
 _REQUEST_BURST = 256  # RESEND_REQs a power-up may send at once …
 _REQUESTS_PER_S = 128.0  # … and per second after that (a line full of gaps needs far fewer)
-_GARBAGE_MIN_BUCKETS = 3  # quarters of the garbage timeout in which unreadable bytes arrived
 
 
 class _RequestBudget:
@@ -156,7 +156,6 @@ class Driver:
         self._reopen_backoff = reopen_backoff
         self._resend_backoff = resend_backoff
         self._ident_retry = ident_retry
-        self._garbage_timeout = garbage_timeout
         self._stats_interval = stats_interval
         self._read_timeout = read_timeout
         self._wait_for_port = wait_for_port
@@ -187,16 +186,9 @@ class Driver:
         self._identities: dict[str, _Identity] = {}
         self._boot_uptime: int | None = None  # last fresh uptime of the current boot
         self._suspected = False  # identity dropped because the uptime went back
-        self._opened_at = 0.0
         self._last_frame = 0.0
         self._last_ident = 0.0
-        self._frames_at_open = 0
-        self._garbage_at_open = 0
-        self._garbage_sample = bytearray()
-        self._garbage_reported = False
-        self._garbage_buckets: set[int] = set()
-        self._garbage_first = 0.0
-        self._garbage_last = 0.0
+        self._unreadable = UnreadableWatch(garbage_timeout)
         self._ident_interval = ident_retry
         self._bounds: dict[str, NumberBound] = {}
         self._budgets: dict[str, _RequestBudget] = {}
@@ -216,6 +208,11 @@ class Driver:
         if ident is None:
             return None
         return DeviceIdentified(ident.model, ident.serial, ident.firmware, ident.boot_id, 0.0)
+
+    def seen_without_frame(self) -> str:
+        """What arrived since the last valid frame (across reopenings), in a few words, for a
+        user waiting for the gun: nothing, or how many bytes, quoting them if they were text."""
+        return self._unreadable.describe()
 
     def ledger(self, serial: str) -> BootLedger | None:
         """The shot ledger of the gun's current boot (held, missing, lost counts), if seen.
@@ -361,14 +358,8 @@ class Driver:
         self._last_uptime = None
         self._resend_seq.clear()
         now = time.monotonic()
-        self._opened_at = now
         self._last_frame = now
         self._last_ident = now
-        self._frames_at_open = self._decoder.stats.frames
-        self._garbage_at_open = self._decoder.stats.garbage_bytes
-        self._garbage_sample = bytearray()
-        self._garbage_reported = False
-        self._garbage_buckets = set()
         self._ident_interval = self._ident_retry
         if self._capture is not None:
             self._write_capture(RecordKind.OPEN, f"{self.port} at {self.baud} baud".encode())
@@ -474,7 +465,7 @@ class Driver:
         if ident is None:
             if now - self._last_ident >= self._ident_interval:
                 self._ask_identity(now)
-            self._check_garbage(now)
+            self._check_garbage()
             return
         ledger = self._ledgers[ident.serial]
         budget = self._budgets[ident.serial]
@@ -502,53 +493,30 @@ class Driver:
             self._ident_interval * 2, self._ident_retry * _IDENT_BACKOFF_STEPS
         )
 
-    def _check_garbage(self, now: float) -> None:
-        """Report unreadable data once it has kept arriving, with no frame, for a while.
-
-        One noise byte, or a boot banner, before a gun's first frame is not a wrong baud rate:
-        the bytes must arrive in several separate quarters of ``garbage_timeout`` spanning it.
-        """
-        if self._garbage_reported or len(self._garbage_buckets) < _GARBAGE_MIN_BUCKETS:
-            return
-        if self._garbage_last - self._garbage_first < self._garbage_timeout:
-            return
-        stats = self._decoder.stats
-        garbage = stats.garbage_bytes - self._garbage_at_open
-        if stats.frames == self._frames_at_open and garbage > 0:
-            self._garbage_reported = True
-            sample = bytes(self._garbage_sample)
-            printable = sum(1 for b in sample if 32 <= b < 127 or b in (9, 10, 13))
+    def _check_garbage(self) -> None:
+        watch = self._unreadable
+        if watch.due():
             self._emit(
                 UnrecognisedData(
                     self.port,
                     self.baud,
-                    garbage,
-                    sample,
-                    bool(sample) and printable >= 0.9 * len(sample),
+                    watch.garbage,
+                    bytes(watch.sample),
+                    watch.looks_like_text(),
                     time.time(),
                 )
             )
-
-    def _note_garbage(self, data: bytes, now: float) -> None:
-        if self._identity is not None or self._decoder.stats.frames != self._frames_at_open:
-            return
-        if not self._garbage_buckets:
-            self._garbage_first = now
-        self._garbage_last = now
-        quarter = max(self._garbage_timeout / 4, 1e-3)
-        if len(self._garbage_buckets) < 64:
-            self._garbage_buckets.add(int((now - self._opened_at) / quarter))
-        if len(self._garbage_sample) < 256:
-            self._garbage_sample += data[: 256 - len(self._garbage_sample)]
 
     def _on_bytes(self, data: bytes, now: float) -> None:
         received_ns = time.monotonic_ns()
         if self._capture is not None:
             self._write_capture(RecordKind.RX, data)
+        garbage_before = self._decoder.stats.garbage_bytes
         frames = self._decoder.feed(data)
         if not frames:
-            self._note_garbage(data, now)
+            self._unreadable.note(data, self._decoder.stats.garbage_bytes - garbage_before, now)
             return
+        self._unreadable.frame_seen()
         self._last_frame = now
         wall = time.time()
         self._recovered_in_read = 0
