@@ -128,7 +128,9 @@ class Driver:
     """Reads one gun over one port and publishes :data:`DriverEvent` s.
 
     ``port`` is a device path or any pyserial URL. Timeouts are parameters so tests can shorten
-    them; the defaults follow the spec (3 s of silence means the link is lost).
+    them; the defaults follow the spec (3 s of silence means the link is lost). ``wall_clock``
+    gives the Unix time events carry: the time now, or for a capture replayed, the time the
+    original recorder read the bytes (``Simulator.replay_wall_clock``).
     """
 
     def __init__(
@@ -146,9 +148,11 @@ class Driver:
         stats_interval: float = 1.0,
         read_timeout: float = 0.02,
         wait_for_port: bool = False,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.port = port
         self.baud = baud
+        self._wall_clock = wall_clock
         self._capture = capture
         self.known_shots = known_shots
         """Seeds recovery from storage; may be set until :meth:`start`."""
@@ -321,14 +325,14 @@ class Driver:
             seq = self._send(Lock(int(locked), int(reason)), waiter)
         except (serial.SerialException, OSError) as exc:
             log.info("LOCK not sent: %s", exc)
-            self._emit(LockChanged(locked, int(reason), False, time.time()))
+            self._emit(LockChanged(locked, int(reason), False, self._wall_clock()))
             return False
         ok = waiter.done.wait(timeout) and waiter.status == AckStatus.OK
         with self._tx_lock:
             self._ack_waiters.pop(seq, None)
         if ok:
             self._lock_reason = int(reason) if locked else None
-        self._emit(LockChanged(locked, int(reason), ok, time.time()))
+        self._emit(LockChanged(locked, int(reason), ok, self._wall_clock()))
         return ok
 
     def _send_resend(self, first: int, last: int) -> None:
@@ -449,7 +453,7 @@ class Driver:
                             self._duplicates,
                             self._resend_requests,
                             self._reopens,
-                            time.time(),
+                            self._wall_clock(),
                         )
                     )
         self._close("stopped")
@@ -478,7 +482,7 @@ class Driver:
                     f"more gaps than {_REQUEST_BURST} RESEND_REQs at once or "
                     f"{_REQUESTS_PER_S:g} a second can ask for; asking again later",
                     None,
-                    time.time(),
+                    self._wall_clock(),
                 )
                 break
             self._send_resend(first, last)
@@ -503,7 +507,7 @@ class Driver:
                     watch.garbage,
                     bytes(watch.sample),
                     watch.looks_like_text(),
-                    time.time(),
+                    self._wall_clock(),
                 )
             )
 
@@ -518,7 +522,7 @@ class Driver:
             return
         self._unreadable.frame_seen()
         self._last_frame = now
-        wall = time.time()
+        wall = self._wall_clock()
         self._recovered_in_read = 0
         for frame in frames:
             msg = frame.message
@@ -816,13 +820,13 @@ class Driver:
             # be this power-up's. Its heartbeat announces its shots, and they are asked for
             # again, as its own. Settings and faults are not resent by the gun, so they are
             # kept (as what the gun said next), and held heartbeats are stale.
-            if rebooted:
+            held_shots = sum(isinstance(m, Shot) for m in pending)
+            if rebooted and held_shots:
                 self._anomaly(
                     ledger,
                     AnomalyKind.UNATTRIBUTED_FRAMES,
-                    f"{len(pending)} frames received while the gun's power-up was unknown "
-                    f"were not attributed ({sum(isinstance(m, Shot) for m in pending)} "
-                    "shots, asked for again)",
+                    f"{held_shots} shots received while the gun's power-up was unknown could "
+                    "not be attributed to either power-up; the new one's are asked for again",
                     None,
                     wall,
                 )
@@ -890,7 +894,7 @@ class Driver:
         if state is self._state:
             return
         self._state = state
-        self._emit(LinkChanged(state, self.port, reason, time.time()))
+        self._emit(LinkChanged(state, self.port, reason, self._wall_clock()))
 
     def _emit(self, event: DriverEvent) -> None:
         for listener in self._listeners:

@@ -26,11 +26,14 @@ ShotRow = tuple[str, int, int, int, int, int, int, int]
 """(serial, boot_id, shot_no, uptime_ms, depth_um, volume_nl, flags, syringe_remaining_nl)"""
 
 
-def fast_driver(port: str, capture: CaptureWriter | None = None) -> Driver:
+def fast_driver(
+    port: str, capture: CaptureWriter | None = None, wall_clock: Callable[[], float] = time.time
+) -> Driver:
     """A driver with timeouts shortened for a fast simulator (real seconds)."""
     return Driver(
         port,
         capture=capture,
+        wall_clock=wall_clock,
         silence_timeout=0.5,
         reopen_backoff=(0.02, 0.1),
         resend_backoff=(0.05, 0.2),
