@@ -195,7 +195,11 @@ class SessionFeed:
         try:
             try:
                 port = self._start_gun()
-                driver = Driver(port, baud=self._baud(), **self._driver_options)
+                options = dict(self._driver_options)
+                if isinstance(self.gun, CaptureReplay):
+                    # A replayed session carries the original's times, not the replay's.
+                    options.setdefault("wall_clock", self.simulator.replay_wall_clock)
+                driver = Driver(port, baud=self._baud(), **options)
                 self._driver = driver
                 store = DatabaseStore(
                     self.db,

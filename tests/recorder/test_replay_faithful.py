@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from injector.recorder import DatabaseStore, Recorder
 from injector.storage.engine import Database, open_database
-from protocols.igp1 import Mode
+from protocols.igp1 import Decoder, IdentReq, Mode
 from protocols.igp1.capture import CaptureReader, CaptureWriter, RecordKind
 from simulators.faults import FaultConfig
 from simulators.runner import Simulator, Speed
@@ -168,7 +168,7 @@ def test_replay_records_the_original_shots_times_and_losses(
     which: str, speed: Speed, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     original: Original = request.getfixturevalue(which)
-    db, _sim = _replay(original, speed, tmp_path)
+    db, sim = _replay(original, speed, tmp_path)
     rows = recorded(db)[0]
     assert rows == original.rows  # same power-up, number and values; each once
     times = _times(db)
@@ -177,3 +177,17 @@ def test_replay_records_the_original_shots_times_and_losses(
     drift = [abs(times[key] - at) for key, at in original.times.items()]
     assert statistics.median(drift) < 0.5
     assert _link_losses(db) >= original.link_losses
+    # No storm: about as many IDENT_REQs as the original sent (one per opening of the port).
+    asked = sum(isinstance(f.message, IdentReq) for f in sim.host_frames())
+    assert asked <= _ident_requests(original.capture) + 2
+
+
+def _ident_requests(path: Path) -> int:
+    """IDENT_REQs the original recorder sent, as its capture holds them."""
+    decoder = Decoder()
+    return sum(
+        isinstance(frame.message, IdentReq)
+        for r in CaptureReader(path)
+        if r.kind is RecordKind.TX
+        for frame in decoder.feed(r.data)
+    )
