@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -115,6 +116,62 @@ class _Identity:
     boot_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Seeding:
+    """A power-up identified whose stored shots are being looked up."""
+
+    ident: _Identity
+    deadline: float
+    """``time.monotonic()`` after which recovery goes on without storage's answer."""
+    unattributed: int
+    """Shots held before its HELLO that could not be given to it (for the anomaly)."""
+
+
+class _StoredShotsLookup:
+    """Asks storage what it holds of a power-up on a thread of its own, one question at a time.
+
+    The reader thread asks and later picks the answer up; it never waits on the database (a
+    write lock held elsewhere would otherwise leave the port unread for the busy timeout).
+    """
+
+    def __init__(self, known: KnownShots) -> None:
+        self._known = known
+        self._requests: queue.SimpleQueue[tuple[str, int] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._answers: dict[tuple[str, int], StoredShots | None] = {}
+        self._thread = threading.Thread(target=self._run, name="stored shots", daemon=True)
+        self._thread.start()
+
+    def ask(self, serial: str, boot_id: int) -> None:
+        """Look up (serial, boot_id); :meth:`answer` has it once storage replied."""
+        with self._lock:
+            self._answers.pop((serial, boot_id), None)
+        self._requests.put((serial, boot_id))
+
+    def answer(self, serial: str, boot_id: int) -> tuple[bool, StoredShots | None]:
+        """(True, what is stored) once answered, (True, None) if storage failed, else
+        (False, None)."""
+        with self._lock:
+            if (serial, boot_id) in self._answers:
+                return True, self._answers.pop((serial, boot_id))
+        return False, None
+
+    def close(self) -> None:
+        """Let the thread end (after the question it may be waiting on)."""
+        self._requests.put(None)
+
+    def _run(self) -> None:
+        while (request := self._requests.get()) is not None:
+            try:
+                stored = self._known(*request)
+            except Exception:
+                # Storage unreachable: recover from what this run sees; duplicates are harmless.
+                log.exception("cannot read the stored shots of %s boot %08x", *request)
+                stored = None
+            with self._lock:
+                self._answers[request] = stored
+
+
 class _AckWaiter:
     __slots__ = ("done", "msg_id", "status")
 
@@ -149,6 +206,7 @@ class Driver:
         read_timeout: float = 0.02,
         wait_for_port: bool = False,
         wall_clock: Callable[[], float] = time.time,
+        seed_timeout: float = 2.0,
     ) -> None:
         self.port = port
         self.baud = baud
@@ -190,6 +248,9 @@ class Driver:
         self._identities: dict[str, _Identity] = {}
         self._boot_uptime: int | None = None  # last fresh uptime of the current boot
         self._suspected = False  # identity dropped because the uptime went back
+        self._seed_timeout = seed_timeout
+        self._seeding: _Seeding | None = None
+        self._lookup: _StoredShotsLookup | None = None
         self._last_frame = 0.0
         self._last_ident = 0.0
         self._unreadable = UnreadableWatch(garbage_timeout)
@@ -250,6 +311,8 @@ class Driver:
         if self._thread is not None:
             raise RuntimeError("driver already started")
         self._stop.clear()
+        if self.known_shots is not None:
+            self._lookup = _StoredShotsLookup(self.known_shots)
         self._set_state(LinkState.CONNECTING, "opening the port")
         try:
             self._open()
@@ -268,6 +331,8 @@ class Driver:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
         self._thread = None
+        if self._lookup is not None:
+            self._lookup.close()
         self._close("stopped")
         if self._state is not LinkState.STOPPED:
             self._set_state(LinkState.STOPPED, "stopped")
@@ -465,8 +530,12 @@ class Driver:
         self._set_state(LinkState.RECONNECTING, "reopening the port")
 
     def _tick(self, now: float) -> None:
+        if self._seeding is not None:
+            self._check_seeding(now)
         ident = self._identity
         if ident is None:
+            if self._seeding is not None:
+                return  # identified; waiting for storage, not for the gun
             if now - self._last_ident >= self._ident_interval:
                 self._ask_identity(now)
             self._check_garbage()
@@ -486,6 +555,22 @@ class Driver:
                 )
                 break
             self._send_resend(first, last)
+
+    def _check_seeding(self, now: float) -> None:
+        seeding = self._seeding
+        assert seeding is not None and self._lookup is not None
+        ident = seeding.ident
+        answered, stored = self._lookup.answer(ident.serial, ident.boot_id)
+        if answered or now >= seeding.deadline:
+            if not answered:
+                log.warning(
+                    "storage did not say within %g s what it holds of %s boot %08x; "
+                    "recovering from what this run sees",
+                    self._seed_timeout,
+                    ident.serial,
+                    ident.boot_id,
+                )
+            self._finish_seeding(stored, self._wall_clock())
 
     def _ask_identity(self, now: float) -> None:
         """Send IDENT_REQ, backing off while the gun stays unidentified (or keeps looking
@@ -774,6 +859,11 @@ class Driver:
     def _on_hello(self, msg: Hello, wall: float) -> None:
         log.debug("HELLO %08x, %d frames pending", msg.boot_id, len(self._pending))
         ident = _Identity(msg.model, msg.serial, msg.firmware, msg.boot_id)
+        seeding = self._seeding
+        if seeding is not None:
+            if seeding.ident == ident:
+                return  # its stored shots are being looked up; what follows waits with it
+            self._finish_seeding(None, wall)  # another power-up meanwhile: go on without
         ledger = self._ledgers.get(msg.serial)
         rebooted = ledger is not None and ledger.boot_id != msg.boot_id
         same_boot = ledger is not None and not rebooted
@@ -786,11 +876,18 @@ class Driver:
             if old:
                 self._identity = previous
                 self._replay(old, wall)
+        unattributed = 0
+        if not same_boot and pending:
+            # A HELLO owns only what comes after it: shots held before it cannot be proved to
+            # be this power-up's. Its heartbeat announces its shots, and they are asked for
+            # again, as its own. Settings and faults are not resent by the gun, so they are
+            # kept (as what the gun said next), and held heartbeats are stale.
+            unattributed = sum(isinstance(m, Shot) for m in pending) if rebooted else 0
+            pending = [m for m in pending if isinstance(m, Settings | Fault)]
         if ledger is None or rebooted:
             if ledger is not None:
                 self._emit(DeviceRebooted(msg.serial, ledger.boot_id, msg.boot_id, wall))
                 self._report_lost(ledger, ledger.close(), "the gun restarted", wall)
-            ledger = self._new_ledger(msg.serial, msg.boot_id, wall)
             self._clock.reset()
             self._last_uptime = None
             self._boot_uptime = None
@@ -799,13 +896,7 @@ class Driver:
             # The same power-up after all: the uptime that looked like a restart was stale.
             self._last_uptime = None
         self._suspected = False
-        changed = ident != self._identity
-        self._identity = ident
         self._identities[msg.serial] = ident
-        if changed:
-            self._emit(DeviceIdentified(msg.model, msg.serial, msg.firmware, msg.boot_id, wall))
-        if self._state is not LinkState.LIVE:
-            self._set_state(LinkState.LIVE, f"{msg.model} {msg.serial} identified")
         if rebooted and self._lock_reason is not None:
             # A LOCK does not survive a power cycle (spec section 5): put it back.
             threading.Thread(
@@ -813,27 +904,42 @@ class Driver:
                 args=(True, LockReason(self._lock_reason), 1.0),
                 daemon=True,
             ).start()
-        if same_boot:
-            self._replay(pending, wall)
-        elif pending:
-            # A HELLO owns only what comes after it: shots held before it cannot be proved to
-            # be this power-up's. Its heartbeat announces its shots, and they are asked for
-            # again, as its own. Settings and faults are not resent by the gun, so they are
-            # kept (as what the gun said next), and held heartbeats are stale.
-            held_shots = sum(isinstance(m, Shot) for m in pending)
-            if rebooted and held_shots:
-                self._anomaly(
-                    ledger,
-                    AnomalyKind.UNATTRIBUTED_FRAMES,
-                    f"{held_shots} shots received while the gun's power-up was unknown could "
-                    "not be attributed to either power-up; the new one's are asked for again",
-                    None,
-                    wall,
-                )
-            self._replay([m for m in pending if isinstance(m, Settings | Fault)], wall)
+        if not same_boot and self._lookup is not None:
+            # What storage already holds of this power-up is asked on another thread: the
+            # reader never waits on the database. Frames wait (held, read) for the answer.
+            self._identity = None
+            self._pending = pending
+            self._lookup.ask(msg.serial, msg.boot_id)
+            self._seeding = _Seeding(ident, time.monotonic() + self._seed_timeout, unattributed)
+            return
+        if not same_boot:
+            self._new_ledger(msg.serial, msg.boot_id, None, unattributed, wall)
+        self._identified(ident, pending, wall)
 
-    def _new_ledger(self, serial: str, boot_id: int, wall: float) -> BootLedger:
-        stored = self._stored(serial, boot_id)
+    def _finish_seeding(self, stored: StoredShots | None, wall: float) -> None:
+        """Storage answered (or took too long): start the power-up's ledger, play what waited."""
+        seeding = self._seeding
+        assert seeding is not None
+        self._seeding = None
+        ident = seeding.ident
+        self._new_ledger(ident.serial, ident.boot_id, stored, seeding.unattributed, wall)
+        pending, self._pending = self._pending, []
+        self._identified(ident, pending, wall)
+
+    def _identified(self, ident: _Identity, pending: list[Message], wall: float) -> None:
+        """The power-up's ledger is ready: say who is there, then play what waited."""
+        if ident != self._identity:
+            self._emit(
+                DeviceIdentified(ident.model, ident.serial, ident.firmware, ident.boot_id, wall)
+            )
+        self._identity = ident
+        if self._state is not LinkState.LIVE:
+            self._set_state(LinkState.LIVE, f"{ident.model} {ident.serial} identified")
+        self._replay(pending, wall)
+
+    def _new_ledger(
+        self, serial: str, boot_id: int, stored: StoredShots | None, unattributed: int, wall: float
+    ) -> BootLedger:
         lo, hi = self._resend_backoff
         ledger = BootLedger(
             serial,
@@ -846,6 +952,15 @@ class Driver:
         self._ledgers[serial] = ledger
         self._bounds[serial] = NumberBound()
         self._budgets[serial] = _RequestBudget(_REQUEST_BURST, _REQUESTS_PER_S)
+        if unattributed:
+            self._anomaly(
+                ledger,
+                AnomalyKind.UNATTRIBUTED_FRAMES,
+                f"{unattributed} shots received while the gun's power-up was unknown could not "
+                "be attributed to either power-up; the new one's are asked for again",
+                None,
+                wall,
+            )
         return ledger
 
     def _replay(self, held: list[Message], wall: float) -> None:
@@ -855,16 +970,6 @@ class Driver:
                 self._handle(msg, wall, time.monotonic_ns())
         finally:
             self._replaying = False
-
-    def _stored(self, serial: str, boot_id: int) -> StoredShots | None:
-        if self.known_shots is None:
-            return None
-        try:
-            return self.known_shots(serial, boot_id)
-        except Exception:
-            # Storage unreachable: recover from what this run sees; duplicates stay harmless.
-            log.exception("cannot read the stored shots of %s boot %08x", serial, boot_id)
-            return None
 
     def _on_ack(self, msg: Ack, wall: float) -> None:
         with self._tx_lock:

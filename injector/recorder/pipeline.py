@@ -38,6 +38,7 @@ from injector.driver import (
 )
 from injector.session.progress import PlanAlert
 from protocols.igp1 import LockReason, ShotFlags
+from protocols.igp1.device_limits import SHOT_HISTORY
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,10 @@ class Recorder:
     bytes wait in the port, where nothing is lost that RESEND_REQ cannot fetch again. A real
     gun (at most ~3,500 shots/s at 921600 baud) never gets near it unless storage stalls for
     minutes.
+
+    ``max_uncommitted_shots`` bounds the shots read but not yet committed to what the gun can
+    resend (its 1,024-shot history): past it the listener waits the same way. A recorder killed
+    then loses no shot the next run cannot ask the gun for again.
     """
 
     def __init__(
@@ -140,6 +145,7 @@ class Recorder:
         *,
         max_batch: int = 20_000,
         max_backlog: int = 100_000,
+        max_uncommitted_shots: int = SHOT_HISTORY,
         retry: float = 1.0,
     ) -> None:
         self.driver = driver
@@ -147,6 +153,9 @@ class Recorder:
         self.status = RecorderStatus()
         self._max_batch = max_batch
         self._max_backlog = max_backlog
+        self._max_uncommitted = max_uncommitted_shots
+        self._uncommitted = 0
+        self._room = threading.Condition()
         self._committed = threading.Event()
         self._retry = retry
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -192,10 +201,12 @@ class Recorder:
         Returns True if everything was committed, False if storage was still failing when
         ``timeout`` ran out (what could not be stored is then named in the log).
         """
+        self._stopping.set()  # a listener waiting for room lets the reader stop
+        with self._room:
+            self._room.notify_all()
         self.driver.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
-        self._stopping.set()
         self._queue.put(_STOP)
         thread = self._thread
         if thread is not None:
@@ -204,9 +215,19 @@ class Recorder:
                 return False
         return self.status.error is None
 
+    @property
+    def uncommitted_shots(self) -> int:
+        """Shots read from the gun and not yet committed (at most ``max_uncommitted_shots``)."""
+        return self._uncommitted
+
     def _enqueue(self, event: DriverEvent) -> None:
         """The driver's listener (on its reader thread): queue, and wait if far behind."""
         put = self._queue
+        if isinstance(event, ShotReceived):
+            with self._room:
+                while self._uncommitted >= self._max_uncommitted and not self._stopping.is_set():
+                    self._room.wait(0.1)
+                self._uncommitted += 1
         put.put(event)
         if put.qsize() > self._max_backlog:
             self._committed.clear()
@@ -240,6 +261,11 @@ class Recorder:
                 time.sleep(self._retry)
                 continue
             self.status.error = None
+            committed = sum(isinstance(e, ShotReceived) for e in backlog)
+            if committed:
+                with self._room:
+                    self._uncommitted -= committed
+                    self._room.notify_all()
             backlog.clear()
             self._committed.set()
             self.status.pending = 0
