@@ -12,13 +12,10 @@ carries on from where it was, with no burst of catch-up output.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
 import os
 import random
 import select
-import struct
-import termios
 import threading
 import time
 from collections import deque
@@ -32,7 +29,7 @@ from simulators.builtin import resolve_scenario
 from simulators.faults import FaultConfig, LineFaults
 from simulators.gun import Fate, Gun, HostFrame, Outgoing, ShotRecord
 from simulators.player import ScenarioPlayer
-from simulators.pty_port import PtyPort
+from simulators.pty_port import PtyPort, unread_by_host
 from simulators.receiver import HostReceiver
 from simulators.replay import Capture, ReplaySource, load_capture
 from simulators.scenario import Scenario
@@ -55,28 +52,6 @@ _HOST_SETTLE_S = 0.2
 """After a host opens the port, output waits until it speaks (it sends IDENT_REQ once its open
 and input flush are done) or this long, so nothing is written into a buffer about to be
 flushed and every byte marked sent is one the host can read."""
-
-
-def _unread(slave_name: str | None) -> int:
-    """Bytes written to the pseudo-terminal that its host has not read yet (0 if unknown).
-
-    Opens the slave end on its own, so any thread may ask without touching the simulator's
-    poll object.
-    """
-    if slave_name is None:
-        return 0
-    try:
-        fd = os.open(slave_name, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
-    except OSError:
-        return 0
-    try:
-        raw = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
-        count: int = struct.unpack("i", raw)[0]
-        return count
-    except OSError:
-        return 0
-    finally:
-        os.close(fd)
 
 
 def _check_speed(speed: object) -> None:
@@ -605,7 +580,7 @@ class Simulator:
             raise RuntimeError("only a replay has the original's clock")
         # Only while a host has the port: opening the slave end otherwise would look, to the
         # simulator's thread, like a host arriving.
-        unread = _unread(self._port.slave_name) if self._connected else 0
+        unread = unread_by_host(self._port.slave_name) if self._connected else 0
         consumed = self._written_total - unread
         with self._wall_lock:
             marks = self._wall_marks
