@@ -3,11 +3,14 @@ anomalies, never walked, never a storm of requests, never invented losses (issue
 
 from __future__ import annotations
 
+import json
 import struct
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from injector.driver import (
     AnomalyKind,
@@ -19,9 +22,12 @@ from injector.driver import (
     ShotsLost,
     Status,
 )
+from injector.recorder import DatabaseStore, Recorder
+from injector.storage.engine import open_database
 from protocols.igp1 import Heartbeat, IdentReq, ResendReq, Shot, ShotFlags, build_frame
 from tests.driver.hand_gun import GunState, HandGun
 from tests.driver.test_link import Events
+from tests.recorder.harness import wait_for
 
 T0 = 60_000  # the gun's uptime when the host connects
 
@@ -211,3 +217,27 @@ def test_values_no_gun_could_send_are_flagged_on_the_shot(gun: HandGun) -> None:
     named = anomalies(events, AnomalyKind.IMPLAUSIBLE_VALUES)
     assert [a.shot_no for a in named] == [1, 2, 3, 4]
     assert "depth 65.535 mm" in named[0].detail and "4294.97 mL" in named[1].detail
+
+
+def test_anomalies_are_recorded_as_device_events(gun: HandGun, tmp_path: Path) -> None:
+    db = open_database(str(tmp_path / "rec.db"))
+    driver = Driver(gun.path, silence_timeout=30.0, resend_backoff=(0.05, 0.2), ident_retry=0.1)
+    recorder = Recorder(driver, DatabaseStore(db))
+    recorder.start()
+    try:
+        wait_for(lambda: recorder.status.device is not None, 10, "the gun to be identified")
+        fire(gun, range(1, 4))
+        gun.send(shot(4, depth_um=65_535), beat(gun, T0 + 1_050, 4_294_967_295))
+        wait_for(lambda: recorder.status.shots == 4, 10, "the shots to be stored")
+    finally:
+        assert recorder.stop()
+    with db.begin() as conn:
+        rows = conn.execute(
+            text("select detail from device_event where kind = 'device_anomaly'")
+        ).scalars()
+        details = sorted(
+            (d["anomaly"], d["shot_no"])
+            for d in (json.loads(r) if isinstance(r, str) else r for r in rows)
+        )
+    db.close()
+    assert details == [("implausible_last_shot", 4_294_967_295), ("implausible_values", 4)]
