@@ -378,9 +378,11 @@ class ReplaySource:
         if isinstance(msg, IdentReq):
             self._answer(Ack.MSG_ID, Ack(frame.msg_id, frame.seq, AckStatus.OK).payload())
             state = self._state
-            if state.boot is None:
+            # Before anything is played the gun is already in its first power-up.
+            boot = state.boot if state.boot is not None else (0 if self._boots else None)
+            if boot is None:
                 return
-            self._answer(Hello.MSG_ID, self._boots[state.boot].hello)
+            self._answer(Hello.MSG_ID, self._boots[boot].hello)
             if state.settings is not None:
                 self._answer(Settings.MSG_ID, state.settings)
             hb = state.heartbeat

@@ -728,11 +728,12 @@ class Driver:
             self._hold(msg)
             return
         retransmit = msg.flags & _RETRANSMIT
+        ledger = self._ledgers[ident.serial]
+        # An impossible number is set aside before its uptime can move the driver's clock.
+        if not self._plausible_number(ledger, msg, bool(retransmit), wall):
+            return
         if not retransmit and self._went_back(msg.uptime_ms):
             self._suspect_reboot(msg)
-            return
-        ledger = self._ledgers[ident.serial]
-        if not self._plausible_number(ledger, msg, bool(retransmit), wall):
             return
         outcome = ledger.receive(msg.shot_no)
         if outcome is Outcome.DUPLICATE:
