@@ -277,6 +277,7 @@ class Recorder:
         shots: dict[str, list[ShotReceived]] = {}
         events: dict[str, list[DeviceEventIn]] = {}
         recovered: dict[tuple[str, int], int] = {}
+        recovered_at: dict[tuple[str, int], float] = {}
         for event in batch:
             if isinstance(event, ShotReceived):
                 shots.setdefault(event.serial, []).append(event)
@@ -287,6 +288,7 @@ class Recorder:
             elif isinstance(event, ShotsRecovered):
                 key = (event.serial, event.boot_id)
                 recovered[key] = recovered.get(key, 0) + event.count
+                recovered_at[key] = event.at  # the driver's clock: a replay's is the original's
             elif isinstance(event, LinkChanged):
                 status.link = event.state
                 if status.device is not None:
@@ -324,7 +326,7 @@ class Recorder:
             events.setdefault(serial, []).append(
                 DeviceEventIn(
                     DeviceEventKind.SHOTS_RECOVERED,
-                    _utc(time.time()),
+                    _utc(recovered_at[serial, boot_id]),
                     serial,
                     boot_id,
                     {"count": count},

@@ -59,6 +59,14 @@ def _link_losses(db: Database) -> int:
         )
 
 
+def _event_times(db: Database) -> list[tuple[str, float]]:
+    """The driver's device events (not the session's own) with their times."""
+    kinds = ("link_lost", "link_restored", "device_rebooted", "shots_recovered", "shots_lost")
+    with db.begin() as conn:
+        rows = conn.execute(text("select kind, at from device_event")).all()
+    return [(kind, _unix(at)) for kind, at in rows if kind in kinds]
+
+
 def _walls(path: Path) -> tuple[float, float]:
     walls = [r.wall_ns / 1e9 for r in CaptureReader(path) if r.kind is RecordKind.RX]
     return walls[0], walls[-1]
@@ -177,6 +185,8 @@ def test_replay_records_the_original_shots_times_and_losses(
     drift = [abs(times[key] - at) for key, at in original.times.items()]
     assert statistics.median(drift) < 0.5
     assert _link_losses(db) >= original.link_losses
+    for kind, at in _event_times(db):
+        assert first - 1 <= at <= last + 1, f"{kind} at the replay's time, not the original's"
     # No storm: about as many IDENT_REQs as the original sent (one per opening of the port).
     asked = sum(isinstance(f.message, IdentReq) for f in sim.host_frames())
     assert asked <= _ident_requests(original.capture) + 2
