@@ -174,21 +174,28 @@ def test_no_sequence_of_frames_makes_requests_without_limit(gun: HandGun) -> Non
     gun.answer = False  # a gun that never answers what it is asked
     try:
         fire(gun, range(1, 3))
-        deadline = time.monotonic() + 3.0
+        started = time.monotonic()
         k = 0
-        while time.monotonic() < deadline:
-            k += 1
-            # A fresh gap every frame, and a heartbeat whose uptime jumps back each time.
-            gun.send(shot(3 + 2 * k, uptime=T0 + 10_000 + 1_000 * k))
-            gun.send(Heartbeat(T0 + 5_000 + 1_000 * k, 2 + 2 * k, 1, 87, 0, 20_000_000))
-            time.sleep(0.005)
+        while time.monotonic() < started + 1.5:
+            k += 1  # a fresh gap every frame: each one asks for a RESEND_REQ
+            gun.send(shot(3 + 2 * k, uptime=T0 + 1_000 + 10 * k))
+            time.sleep(0.002)
+        gaps = k
+        while time.monotonic() < started + 3.0:
+            k += 1  # and now a heartbeat whose uptime jumps back after every shot
+            gun.send(shot(3 + 2 * k, uptime=T0 + 100_000 + 1_000 * k))
+            gun.send(Heartbeat(T0 + 95_000 + 1_000 * k, 2 + 2 * k, 1, 87, 0, 20_000_000))
+            time.sleep(0.002)
+        elapsed = time.monotonic() - started
         settle(events, 0.2)
     finally:
         driver.stop()
-    assert k > 100
-    # The IDENT_REQ backoff doubles up to 8 × 0.1 s, so 3 s allow a handful, not one per frame.
+    assert gaps > 256 and k - gaps > 100
+    # RESEND_REQ: a burst of 256, then 128 a second; the rest waits (and is said once).
+    assert 256 <= gun.count(ResendReq) <= 256 + 128 * (elapsed + 0.5)
+    assert anomalies(events, AnomalyKind.REQUEST_BUDGET)
+    # IDENT_REQ: the backoff doubles up to 8 × 0.1 s, so a handful, not one per frame.
     assert gun.count(IdentReq) <= 10
-    assert gun.count(ResendReq) <= 256 + 128 * 3.5
 
 
 def test_values_no_gun_could_send_are_flagged_on_the_shot(gun: HandGun) -> None:
