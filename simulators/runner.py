@@ -641,7 +641,9 @@ class Simulator:
 
     def _virtual_now(self, mono: float) -> float:
         if not self._clock_running:
-            if not self._connected:
+            # A replay starts (and after a link break, goes on) once the host is ready: it has
+            # spoken (so the replay knows to answer it, not the original host) or settled.
+            if not self._connected or not self._settled(mono):
                 return self._now_ms
             self._clock_running = True
             self._anchor(mono)  # scenario time carries on from where it stopped
@@ -697,7 +699,7 @@ class Simulator:
         self._clock_running = False
 
     def _advance_max(self) -> None:
-        if not self._connected or self._paused:
+        if not self._connected or self._paused or not self._clock_running:
             return
         for _ in range(1000):
             if self._backlog >= _MAX_BURST:
