@@ -33,6 +33,7 @@ from protocols.igp1 import (
     ShotFlags,
     State,
 )
+from protocols.igp1.device_limits import SHOT_HISTORY
 
 HEARTBEAT_PERIOD_MS = 1000
 """Spec section 5: a HEARTBEAT every 1000 ms in every state."""
@@ -42,7 +43,7 @@ BOOT_MS = 120
 """Uptime at which the power-up banner and frames go out (the firmware's boot time)."""
 NEEDLE_TRAVEL_MS = 60
 """Delay between the trigger press and the first shot's SHOT frame (needle in and out)."""
-MIN_RING = 1024
+MIN_RING = SHOT_HISTORY
 """Spec section 5: the device keeps at least its last 1024 shots of the current boot."""
 
 # Validation limits of the gun (and of scenario files); values outside are refused.

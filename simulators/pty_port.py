@@ -153,18 +153,7 @@ class PtyPort:
         """Bytes written that the host has not read yet (0 if unknown or no host)."""
         if self._master is None or self.slave_name is None or not self.host_connected():
             return 0
-        try:
-            fd = os.open(self.slave_name, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
-        except OSError:
-            return 0
-        try:
-            raw = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
-            count: int = struct.unpack("i", raw)[0]
-            return count
-        except OSError:
-            return 0
-        finally:
-            os.close(fd)
+        return unread_by_host(self.slave_name)
 
     def read(self, size: int = 4096) -> bytes:
         """Bytes from the host, or ``b""`` if there are none or no host has the port open."""
@@ -191,3 +180,23 @@ class PtyPort:
             if exc.errno == errno.EIO:
                 return 0
             raise
+
+
+def unread_by_host(slave_name: str | None) -> int:
+    """Bytes written to the pseudo-terminal ``slave_name`` that its host has not read (0 if
+    unknown). Opens the slave end on its own, so any thread may ask; only ask while a host has
+    it open, or the simulator would take the opening for a host arriving."""
+    if slave_name is None:
+        return 0
+    try:
+        fd = os.open(slave_name, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return 0
+    try:
+        raw = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+        count: int = struct.unpack("i", raw)[0]
+        return count
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)

@@ -29,7 +29,7 @@ from simulators.builtin import resolve_scenario
 from simulators.faults import FaultConfig, LineFaults
 from simulators.gun import Fate, Gun, HostFrame, Outgoing, ShotRecord
 from simulators.player import ScenarioPlayer
-from simulators.pty_port import PtyPort
+from simulators.pty_port import PtyPort, unread_by_host
 from simulators.receiver import HostReceiver
 from simulators.replay import Capture, ReplaySource, load_capture
 from simulators.scenario import Scenario
@@ -45,6 +45,9 @@ _IDLE_POLL_S = 0.02
 _MAX_SLEEP_S = 0.1
 _MAX_BURST = 4096
 """At speed ``max``, scenario time moves on while less than this is waiting for the host."""
+_BREAK_QUIET_S = 0.05
+"""A replay's link break waits until nothing was written for this long and the host has read
+everything, so that what precedes the break reaches the host before the port goes away."""
 _HOST_SETTLE_S = 0.2
 """After a host opens the port, output waits until it speaks (it sends IDENT_REQ once its open
 and input flush are done) or this long, so nothing is written into a buffer about to be
@@ -94,6 +97,8 @@ class _Pending:
     written: int = 0
     due: float | None = None
     """When pacing: the time the transmission has fully crossed the line."""
+    wall: float | None = None
+    """For a replay: Unix time the original recorder read these bytes."""
 
 
 class _LinkControl:
@@ -203,6 +208,11 @@ class Simulator:
         """The latest transmissions written (and the shot each delivered first), newest last:
         what an unplug may have caught still in the pseudo-terminal, unread."""
         self._indexed = 0
+        self._written_total = 0
+        self._last_write_at = 0.0
+        self._wall_lock = threading.Lock()
+        self._wall_marks: deque[tuple[int, float]] = deque()
+        """For a replay: (bytes written up to the end of a transmission, its capture time)."""
 
     # --- life cycle --------------------------------------------------------------------------
 
@@ -603,6 +613,29 @@ class Simulator:
         with self._lock:
             return list(self._host_frames)
 
+    def replay_wall_clock(self) -> float:
+        """For a replay: the Unix time the original recorder read the bytes the host has read
+        last, so that a replayed session carries the original's times, not the replay's.
+
+        Meant as the host driver's clock (``Driver(wall_clock=...)``); callable from any
+        thread. Raises ``RuntimeError`` for a simulated gun, whose time is now.
+        """
+        source = self._source
+        if not isinstance(source, ReplaySource):
+            raise RuntimeError("only a replay has the original's clock")
+        # Only while a host has the port: opening the slave end otherwise would look, to the
+        # simulator's thread, like a host arriving.
+        unread = unread_by_host(self._port.slave_name) if self._connected else 0
+        consumed = self._written_total - unread
+        with self._wall_lock:
+            marks = self._wall_marks
+            while len(marks) > 1 and marks[0][0] < consumed:
+                marks.popleft()
+            if marks:
+                return marks[0][1]
+        walls = source.capture.walls
+        return walls[0] if walls else time.time()
+
     @property
     def warnings(self) -> list[str]:
         """Scenario steps skipped because the gun refused them at the time."""
@@ -653,10 +686,12 @@ class Simulator:
 
     def _virtual_now(self, mono: float) -> float:
         if not self._clock_running:
-            if not self._connected:
+            # A replay starts (and after a link break, goes on) once the host is ready: it has
+            # spoken (so the replay knows to answer it, not the original host) or settled.
+            if not self._connected or not self._settled(mono):
                 return self._now_ms
             self._clock_running = True
-            self._t0 = mono
+            self._anchor(mono)  # scenario time carries on from where it stopped
         if self.speed == "max" or self._paused:
             return self._now_ms
         return max(self._now_ms, (mono - self._t0) * 1000.0 * self.speed)
@@ -686,12 +721,30 @@ class Simulator:
             if self._connected:
                 self._read_host()
             self._write()
+            self._take_link_break()
             self._index_new_shots()
             self._changed.notify_all()
             return self._timeout(mono)
 
+    def _take_link_break(self) -> None:
+        """Where the original link was closed and opened again, the replay's is too, once the
+        host has read everything before; the replay waits for the host to come back."""
+        source = self._source
+        if not isinstance(source, ReplaySource) or not source.break_due or self._queue:
+            return
+        # A pseudo-terminal hands written bytes to the host's side a moment later: until then
+        # they do not show as unread, so the line must have been quiet for a while too.
+        quiet = time.monotonic() - self._last_write_at >= _BREAK_QUIET_S
+        if self._connected and (not quiet or self._port.unread()):
+            return
+        if self._connected:
+            self._do_unplug()
+            self._do_replug()
+        source.break_done()
+        self._clock_running = False
+
     def _advance_max(self) -> None:
-        if not self._connected or self._paused:
+        if not self._connected or self._paused or not self._clock_running:
             return
         for _ in range(1000):
             if self._backlog >= _MAX_BURST:
@@ -718,6 +771,8 @@ class Simulator:
                 if due is not None:
                     timeout = min(timeout, max(0.0, due - mono))
             # otherwise poll() wakes on POLLOUT
+        if isinstance(self._source, ReplaySource) and self._source.break_due:
+            timeout = min(timeout, 0.01)  # waiting for the host to read what precedes it
         if self._paused:
             pass  # nothing is due until resume() wakes the loop
         elif self.speed == "max":
@@ -791,7 +846,13 @@ class Simulator:
                     kept.append(p)
             self._queue = kept
         self._queue_boot = boot
-        for item in self._source.take_output():
+        source = self._source
+        if isinstance(source, ReplaySource):
+            # Replayed bytes and answers carry no line faults: the capture has its own.
+            for item, wall in source.take_timed_output():
+                self._enqueue(item, wall=wall)
+            return
+        for item in source.take_output():
             if item.message is None:
                 self._enqueue(item)
                 continue
@@ -810,7 +871,7 @@ class Simulator:
                 )
                 self._enqueue(copy, Fate.CORRUPTED if out.corrupted else None)
 
-    def _enqueue(self, item: Outgoing, fate: Fate | None = None) -> None:
+    def _enqueue(self, item: Outgoing, fate: Fate | None = None, wall: float | None = None) -> None:
         if fate is not None:
             item.fate = fate  # decided already; still goes on the line
         if not self._plugged:
@@ -822,7 +883,7 @@ class Simulator:
         if self._backlog + len(item.data) > MAX_BACKLOG:
             self._finish(item, Fate.OVERFLOW)
             return
-        self._queue.append(_Pending(item, item.data))
+        self._queue.append(_Pending(item, item.data, wall=wall))
         self._backlog += len(item.data)
 
     def _settled(self, mono: float) -> bool:
@@ -847,12 +908,18 @@ class Simulator:
                     return
             chunk = memoryview(pending.data)[pending.written :]
             n = self._port.write(chunk) if chunk else 0
+            if n:
+                self._last_write_at = now
             if n and self.record:
                 self._written += chunk[:n]
             pending.written += n
             self._backlog -= n
+            self._written_total += n
             if pending.written < len(pending.data):
                 return
+            if pending.wall is not None:
+                with self._wall_lock:
+                    self._wall_marks.append((self._written_total, pending.wall))
             self._queue.popleft()
             fate = pending.item.fate
             self._finish(pending.item, Fate.SENT if fate is Fate.PENDING else fate)

@@ -18,6 +18,7 @@ from typing import assert_never
 from injector.domain.shot_rules import shot_kind
 from injector.driver import (
     DecoderStatistics,
+    DeviceAnomaly,
     DeviceIdentified,
     DeviceRebooted,
     DriverEvent,
@@ -286,6 +287,11 @@ class LiveModel:
             case DecoderStatistics():
                 # Counters for technicians (capture info); nothing a practitioner acts on.
                 return None
+            case DeviceAnomaly():
+                # Kept in the record for a technician; the practitioner learns the gun sent
+                # something it could not have, and that it was kept out of the dose.
+                text = f"the gun sent something inconsistent (kept out of the dose): {event.detail}"
+                return LogLine(_at(event.at), text, Severity.WARNING)
             case _:
                 assert_never(event)
 

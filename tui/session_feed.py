@@ -23,6 +23,7 @@ from injector.domain.vocabulary import SessionStatus
 from injector.driver import DriverEvent
 from injector.driver.events import (
     DecoderStatistics,
+    DeviceAnomaly,
     DeviceIdentified,
     DeviceRebooted,
     FaultChanged,
@@ -194,6 +195,10 @@ class SessionFeed:
         try:
             try:
                 port = self._start_gun()
+                options = dict(self._driver_options)
+                if isinstance(self.gun, CaptureReplay) and self.simulator is not None:
+                    # A replayed session carries the original's times, not the replay's.
+                    options.setdefault("wall_clock", self.simulator.replay_wall_clock)
                 recording = Recording(
                     self.db,
                     port,
@@ -202,7 +207,7 @@ class SessionFeed:
                     plan_id=self.plan_id,
                     session_id=self.session_id,
                     on_open=self._session_opened,
-                    driver_options=self._driver_options,
+                    driver_options=options,
                 )
                 self._recording = recording
                 recording.subscribe_events(self._queue.put)
@@ -393,6 +398,7 @@ class SessionFeed:
                 | LockChanged()
                 | DecoderStatistics()
                 | UnrecognisedData()
+                | DeviceAnomaly()
             ):
                 self._driver_event(feed_item)
             case _:

@@ -32,6 +32,7 @@ from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import NL_PER_ML
 from injector.driver import (
     DecoderStatistics,
+    DeviceAnomaly,
     DeviceIdentified,
     DeviceRebooted,
     DriverEvent,
@@ -316,7 +317,7 @@ def _no_gun_hint(recorder: Recorder) -> str:
     return (
         f"no answer from a gun on {driver.port} after {NO_GUN_HINT_AFTER:g} s: check that the "
         f"gun is switched on and connected, that --port names it, and that it is set to "
-        f"{driver.baud} baud (--baud); still trying"
+        f"{driver.baud} baud (--baud); seen so far: {driver.seen_without_frame()}; still trying"
     )
 
 
@@ -355,6 +356,8 @@ def _show_notices(
                     )
             case UnrecognisedData():
                 problem = _explain_garbage(event)
+            case DeviceAnomaly():
+                line.log(f"gun {event.serial} sent something inconsistent: {event.detail}")
             case (
                 ShotReceived()
                 | SettingsChanged()

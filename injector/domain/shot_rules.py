@@ -25,15 +25,16 @@ from __future__ import annotations
 import enum
 
 from injector.domain.shots import ShotFlag
+from protocols.igp1.device_limits import MAX_DEPTH_UM, MAX_SHOT_VOLUME_NL
 
 DEFINED_FLAGS = int(ShotFlag.PARTIAL | ShotFlag.NO_SKIN | ShotFlag.CONTINUOUS | ShotFlag.RETRANSMIT)
 """The SHOT flag bits IGP/1 defines; every other bit is 0 on a working gun."""
-DEPTH_MAX_UM = 20_000
-"""The deepest plausible shot: 20 mm. Mesotherapy needles are 4–13 mm long and a plan's
-deepest zone is 12 mm (± 2 mm); the u16 field's 65.5 mm is a broken sensor or frame."""
-VOLUME_MAX_NL = 1_000_000
-"""The largest plausible single shot or 250 ms flow report: 1 mL, twice the largest volume per
-point a plan accepts (0.5 mL); the u32 field's 4.29 L is a broken frame."""
+# The deepest plausible shot (20 mm: the u16 field's 65.5 mm is a broken sensor or frame) and
+# the largest plausible shot or 250 ms flow report (1 mL: the u32 field's 4.29 L is a broken
+# frame) are the gun's physical limits, declared once beside the protocol; the driver flags a
+# shot past them and this rule keeps it out of the dose.
+DEPTH_MAX_UM = MAX_DEPTH_UM
+VOLUME_MAX_NL = MAX_SHOT_VOLUME_NL
 
 # Plain ints: this runs once per shot on the recording path.
 _PARTIAL = int(ShotFlag.PARTIAL)

@@ -89,6 +89,8 @@ class DeviceEventKind(enum.StrEnum):
     EARLIER_SHOTS = "earlier_shots"
     """Shots fired before the session opened: left out of it, or included by the
     practitioner (``detail["included"]``)."""
+    DEVICE_ANOMALY = "device_anomaly"
+    """The gun sent something inconsistent (an impossible shot number or value)."""
 
 
 class AdverseEventKind(enum.StrEnum):

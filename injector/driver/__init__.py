@@ -2,7 +2,9 @@
 
 from injector.driver.clock import DeviceClock
 from injector.driver.events import (
+    AnomalyKind,
     DecoderStatistics,
+    DeviceAnomaly,
     DeviceIdentified,
     DeviceRebooted,
     DriverEvent,
@@ -11,6 +13,7 @@ from injector.driver.events import (
     LinkState,
     LockChanged,
     SettingsChanged,
+    ShotProblem,
     ShotReceived,
     ShotsLost,
     ShotsRecovered,
@@ -22,8 +25,10 @@ from injector.driver.recovery import BootLedger, Outcome
 from injector.driver.transport import PortError, PortProblem, open_port
 
 __all__ = [
+    "AnomalyKind",
     "BootLedger",
     "DecoderStatistics",
+    "DeviceAnomaly",
     "DeviceClock",
     "DeviceIdentified",
     "DeviceRebooted",
@@ -38,6 +43,7 @@ __all__ = [
     "PortError",
     "PortProblem",
     "SettingsChanged",
+    "ShotProblem",
     "ShotReceived",
     "ShotsLost",
     "ShotsRecovered",

@@ -63,6 +63,24 @@ class SettingsChanged:
     at: float
 
 
+class ShotProblem(enum.IntFlag):
+    """Values of a CRC-valid SHOT that no gun could have sent (spec sections 3 and 4)."""
+
+    NONE = 0
+    DEPTH_OUT_OF_RANGE = 1
+    """Deeper than any gun reaches (``device_limits.MAX_DEPTH_UM``)."""
+    VOLUME_OUT_OF_RANGE = 2
+    """More than any single shot delivers (``device_limits.MAX_SHOT_VOLUME_NL``)."""
+    NO_DEPTH_ON_SKIN = 4
+    """Depth 0 on a shot not flagged NO_SKIN: the depth sensor's reading is missing."""
+    DEPTH_WITHOUT_SKIN = 8
+    """A NO_SKIN (air) shot with a depth: the spec says its depth is 0."""
+    UNDEFINED_FLAGS = 16
+    """Flag bits the spec does not define (it says they are 0)."""
+    NO_VOLUME = 32
+    """Volume 0 on a shot flagged neither PARTIAL nor CONTINUOUS."""
+
+
 @dataclass(frozen=True, slots=True)
 class ShotReceived:
     """A shot, published once per (serial, boot_id, shot_no) whatever the line did."""
@@ -82,6 +100,10 @@ class ShotReceived:
     """Unix time when its bytes were read from the port."""
     received_ns: int
     """``time.monotonic_ns()`` when its bytes were read from the port (for latency)."""
+    implausible: ShotProblem = ShotProblem.NONE
+    """What no gun could have sent (empty for a sound shot). A shot with any problem is
+    recorded as received but must be kept out of the dose; a :class:`DeviceAnomaly` of kind
+    ``IMPLAUSIBLE_VALUES`` names it in the record."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +206,46 @@ class UnrecognisedData:
     at: float
 
 
+class AnomalyKind(enum.Enum):
+    """What was inconsistent in what the gun sent."""
+
+    IMPLAUSIBLE_SHOT_NUMBER = "implausible_shot_number"
+    """A SHOT numbered 0, further ahead than the gun's uptime allows, or a retransmission
+    never asked for: not recorded as a shot, not counted as a gap."""
+    IMPLAUSIBLE_LAST_SHOT = "implausible_last_shot"
+    """A HEARTBEAT announcing more shots than the gun's uptime allows: not asked for."""
+    CONTRADICTED_SHOT_NUMBER = "contradicted_shot_number"
+    """A fresh HEARTBEAT of the same power-up says the last shot is below one already
+    received: the higher number is suspect (its shot was recorded as received)."""
+    IMPLAUSIBLE_VALUES = "implausible_values"
+    """A SHOT with values no gun could have sent; the shot event carries the problems."""
+    UNATTRIBUTED_FRAMES = "unattributed_frames"
+    """Frames received while the gun's power-up was unknown that cannot be proved to belong to
+    either power-up; shots among them are asked for again, as the new power-up's."""
+    REQUEST_BUDGET = "request_budget"
+    """The device made the driver reach its budget of requests; further ones wait."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAnomaly:
+    """The gun sent something inconsistent; recorded as a device event, never a shot or a loss.
+
+    Repeats of one kind within one power-up are reported at their 1st, 2nd, 4th, 8th …
+    occurrence (``count`` is the total so far), so a device repeating one fault cannot flood
+    the record.
+    """
+
+    serial: str
+    boot_id: int
+    kind: AnomalyKind
+    detail: str
+    """One line for a technician, in the spec's names."""
+    shot_no: int | None
+    """The shot number concerned, if one."""
+    count: int
+    at: float
+
+
 DriverEvent = (
     LinkChanged
     | DeviceIdentified
@@ -197,5 +259,6 @@ DriverEvent = (
     | LockChanged
     | DecoderStatistics
     | UnrecognisedData
+    | DeviceAnomaly
 )
 """Every event the driver publishes."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +21,9 @@ import serial
 
 from injector.driver.clock import DeviceClock
 from injector.driver.events import (
+    AnomalyKind,
     DecoderStatistics,
+    DeviceAnomaly,
     DeviceIdentified,
     DeviceRebooted,
     DriverEvent,
@@ -35,8 +38,10 @@ from injector.driver.events import (
     Status,
     UnrecognisedData,
 )
+from injector.driver.plausibility import NumberBound, describe, shot_problems
 from injector.driver.recovery import BootLedger, Outcome, Range
 from injector.driver.transport import PortError, open_port
+from injector.driver.unreadable import UnreadableWatch
 from protocols.igp1 import (
     Ack,
     AckStatus,
@@ -77,6 +82,30 @@ Listener = Callable[[DriverEvent], None]
 _RETRANSMIT = int(ShotFlags.RETRANSMIT)
 _UPTIME_SLACK_MS = 500  # how far back a fresh uptime may step before a reboot is suspected
 _MAX_PENDING = 50_000  # frames held while waiting for HELLO; beyond that, the oldest go
+_IDENT_BACKOFF_STEPS = 8  # IDENT_REQ retries back off up to this many times ident_retry
+_REQUEST_BURST = 256  # RESEND_REQs a power-up may send at once …
+_REQUESTS_PER_S = 128.0  # … and per second after that (a line full of gaps needs far fewer)
+
+
+class _RequestBudget:
+    """A token bucket: no sequence of frames makes the driver send requests without limit."""
+
+    __slots__ = ("_at", "_burst", "_rate", "_tokens")
+
+    def __init__(self, burst: int, rate: float) -> None:
+        self._burst = float(burst)
+        self._rate = rate
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+
+    def take(self, now: float) -> bool:
+        """Spend one request if the budget allows it now."""
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +114,62 @@ class _Identity:
     serial: str
     firmware: str
     boot_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Seeding:
+    """A power-up identified whose stored shots are being looked up."""
+
+    ident: _Identity
+    deadline: float
+    """``time.monotonic()`` after which recovery goes on without storage's answer."""
+    unattributed: int
+    """Shots held before its HELLO that could not be given to it (for the anomaly)."""
+
+
+class _StoredShotsLookup:
+    """Asks storage what it holds of a power-up on a thread of its own, one question at a time.
+
+    The reader thread asks and later picks the answer up; it never waits on the database (a
+    write lock held elsewhere would otherwise leave the port unread for the busy timeout).
+    """
+
+    def __init__(self, known: KnownShots) -> None:
+        self._known = known
+        self._requests: queue.SimpleQueue[tuple[str, int] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._answers: dict[tuple[str, int], StoredShots | None] = {}
+        self._thread = threading.Thread(target=self._run, name="stored shots", daemon=True)
+        self._thread.start()
+
+    def ask(self, serial: str, boot_id: int) -> None:
+        """Look up (serial, boot_id); :meth:`answer` has it once storage replied."""
+        with self._lock:
+            self._answers.pop((serial, boot_id), None)
+        self._requests.put((serial, boot_id))
+
+    def answer(self, serial: str, boot_id: int) -> tuple[bool, StoredShots | None]:
+        """(True, what is stored) once answered, (True, None) if storage failed, else
+        (False, None)."""
+        with self._lock:
+            if (serial, boot_id) in self._answers:
+                return True, self._answers.pop((serial, boot_id))
+        return False, None
+
+    def close(self) -> None:
+        """Let the thread end (after the question it may be waiting on)."""
+        self._requests.put(None)
+
+    def _run(self) -> None:
+        while (request := self._requests.get()) is not None:
+            try:
+                stored = self._known(*request)
+            except Exception:
+                # Storage unreachable: recover from what this run sees; duplicates are harmless.
+                log.exception("cannot read the stored shots of %s boot %08x", *request)
+                stored = None
+            with self._lock:
+                self._answers[request] = stored
 
 
 class _AckWaiter:
@@ -100,7 +185,9 @@ class Driver:
     """Reads one gun over one port and publishes :data:`DriverEvent` s.
 
     ``port`` is a device path or any pyserial URL. Timeouts are parameters so tests can shorten
-    them; the defaults follow the spec (3 s of silence means the link is lost).
+    them; the defaults follow the spec (3 s of silence means the link is lost). ``wall_clock``
+    gives the Unix time events carry: the time now, or for a capture replayed, the time the
+    original recorder read the bytes (``Simulator.replay_wall_clock``).
     """
 
     def __init__(
@@ -118,9 +205,12 @@ class Driver:
         stats_interval: float = 1.0,
         read_timeout: float = 0.02,
         wait_for_port: bool = False,
+        wall_clock: Callable[[], float] = time.time,
+        seed_timeout: float = 2.0,
     ) -> None:
         self.port = port
         self.baud = baud
+        self._wall_clock = wall_clock
         self._capture = capture
         self._capture_failing = False
         self.known_shots = known_shots
@@ -129,7 +219,6 @@ class Driver:
         self._reopen_backoff = reopen_backoff
         self._resend_backoff = resend_backoff
         self._ident_retry = ident_retry
-        self._garbage_timeout = garbage_timeout
         self._stats_interval = stats_interval
         self._read_timeout = read_timeout
         self._wait_for_port = wait_for_port
@@ -159,13 +248,17 @@ class Driver:
         self._replaying = False
         self._identities: dict[str, _Identity] = {}
         self._boot_uptime: int | None = None  # last fresh uptime of the current boot
-        self._opened_at = 0.0
+        self._suspected = False  # identity dropped because the uptime went back
+        self._seed_timeout = seed_timeout
+        self._seeding: _Seeding | None = None
+        self._lookup: _StoredShotsLookup | None = None
         self._last_frame = 0.0
         self._last_ident = 0.0
-        self._frames_at_open = 0
-        self._garbage_at_open = 0
-        self._garbage_sample = bytearray()
-        self._garbage_reported = False
+        self._unreadable = UnreadableWatch(garbage_timeout)
+        self._ident_interval = ident_retry
+        self._bounds: dict[str, NumberBound] = {}
+        self._budgets: dict[str, _RequestBudget] = {}
+        self._anomalies: dict[tuple[str, int, AnomalyKind], int] = {}
 
     # --- public API -----------------------------------------------------------------------
 
@@ -181,6 +274,11 @@ class Driver:
         if ident is None:
             return None
         return DeviceIdentified(ident.model, ident.serial, ident.firmware, ident.boot_id, 0.0)
+
+    def seen_without_frame(self) -> str:
+        """What arrived since the last valid frame (across reopenings), in a few words, for a
+        user waiting for the gun: nothing, or how many bytes, quoting them if they were text."""
+        return self._unreadable.describe()
 
     def ledger(self, serial: str) -> BootLedger | None:
         """The shot ledger of the gun's current boot (held, missing, lost counts), if seen.
@@ -214,6 +312,8 @@ class Driver:
         if self._thread is not None:
             raise RuntimeError("driver already started")
         self._stop.clear()
+        if self.known_shots is not None:
+            self._lookup = _StoredShotsLookup(self.known_shots)
         self._set_state(LinkState.CONNECTING, "opening the port")
         try:
             self._open()
@@ -232,6 +332,8 @@ class Driver:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
         self._thread = None
+        if self._lookup is not None:
+            self._lookup.close()
         self._close("stopped")
         if self._state is not LinkState.STOPPED:
             self._set_state(LinkState.STOPPED, "stopped")
@@ -305,14 +407,14 @@ class Driver:
             seq = self._send(Lock(int(locked), int(reason)), waiter)
         except (serial.SerialException, OSError) as exc:
             log.info("LOCK not sent: %s", exc)
-            self._emit(LockChanged(locked, int(reason), False, time.time()))
+            self._emit(LockChanged(locked, int(reason), False, self._wall_clock()))
             return False
         ok = waiter.done.wait(timeout) and waiter.status == AckStatus.OK
         with self._tx_lock:
             self._ack_waiters.pop(seq, None)
         if ok:
             self._lock_reason = int(reason) if locked else None
-        self._emit(LockChanged(locked, int(reason), ok, time.time()))
+        self._emit(LockChanged(locked, int(reason), ok, self._wall_clock()))
         return ok
 
     def _send_resend(self, first: int, last: int) -> None:
@@ -342,13 +444,9 @@ class Driver:
         self._last_uptime = None
         self._resend_seq.clear()
         now = time.monotonic()
-        self._opened_at = now
         self._last_frame = now
         self._last_ident = now
-        self._frames_at_open = self._decoder.stats.frames
-        self._garbage_at_open = self._decoder.stats.garbage_bytes
-        self._garbage_sample = bytearray()
-        self._garbage_reported = False
+        self._ident_interval = self._ident_retry
         if self._capture is not None:
             self._write_capture(RecordKind.OPEN, f"{self.port} at {self.baud} baud".encode())
         # pyserial flushed whatever the gun sent while we were away: ask who is there, and the
@@ -447,7 +545,7 @@ class Driver:
                             self._duplicates,
                             self._resend_requests,
                             self._reopens,
-                            time.time(),
+                            self._wall_clock(),
                         )
                     )
         self._close("stopped")
@@ -459,34 +557,69 @@ class Driver:
         self._set_state(LinkState.RECONNECTING, "reopening the port")
 
     def _tick(self, now: float) -> None:
+        if self._seeding is not None:
+            self._check_seeding(now)
         ident = self._identity
         if ident is None:
-            if now - self._last_ident >= self._ident_retry:
-                self._last_ident = now
-                self._send_ident()
-            self._check_garbage(now)
+            if self._seeding is not None:
+                return  # identified; waiting for storage, not for the gun
+            if now - self._last_ident >= self._ident_interval:
+                self._ask_identity(now)
+            self._check_garbage()
             return
         ledger = self._ledgers[ident.serial]
+        budget = self._budgets[ident.serial]
         for first, last in ledger.due(now):
+            if not budget.take(now):
+                # The rest is asked again at the ledger's next retry.
+                self._anomaly(
+                    ledger,
+                    AnomalyKind.REQUEST_BUDGET,
+                    f"more gaps than {_REQUEST_BURST} RESEND_REQs at once or "
+                    f"{_REQUESTS_PER_S:g} a second can ask for; asking again later",
+                    None,
+                    self._wall_clock(),
+                )
+                break
             self._send_resend(first, last)
 
-    def _check_garbage(self, now: float) -> None:
-        if self._garbage_reported or now - self._opened_at < self._garbage_timeout:
-            return
-        stats = self._decoder.stats
-        garbage = stats.garbage_bytes - self._garbage_at_open
-        if stats.frames == self._frames_at_open and garbage > 0:
-            self._garbage_reported = True
-            sample = bytes(self._garbage_sample)
-            printable = sum(1 for b in sample if 32 <= b < 127 or b in (9, 10, 13))
+    def _check_seeding(self, now: float) -> None:
+        seeding = self._seeding
+        assert seeding is not None and self._lookup is not None
+        ident = seeding.ident
+        answered, stored = self._lookup.answer(ident.serial, ident.boot_id)
+        if answered or now >= seeding.deadline:
+            if not answered:
+                log.warning(
+                    "storage did not say within %g s what it holds of %s boot %08x; "
+                    "recovering from what this run sees",
+                    self._seed_timeout,
+                    ident.serial,
+                    ident.boot_id,
+                )
+            self._finish_seeding(stored, self._wall_clock())
+
+    def _ask_identity(self, now: float) -> None:
+        """Send IDENT_REQ, backing off while the gun stays unidentified (or keeps looking
+        restarted without saying so): an answer that does not settle the question cannot
+        turn into a stream of requests."""
+        self._last_ident = now
+        self._send_ident()
+        self._ident_interval = min(
+            self._ident_interval * 2, self._ident_retry * _IDENT_BACKOFF_STEPS
+        )
+
+    def _check_garbage(self) -> None:
+        watch = self._unreadable
+        if watch.due():
             self._emit(
                 UnrecognisedData(
                     self.port,
                     self.baud,
-                    garbage,
-                    sample,
-                    bool(sample) and printable >= 0.9 * len(sample),
-                    time.time(),
+                    watch.garbage,
+                    bytes(watch.sample),
+                    watch.looks_like_text(),
+                    self._wall_clock(),
                 )
             )
 
@@ -494,13 +627,14 @@ class Driver:
         received_ns = time.monotonic_ns()
         if self._capture is not None:
             self._write_capture(RecordKind.RX, data)
+        garbage_before = self._decoder.stats.garbage_bytes
         frames = self._decoder.feed(data)
         if not frames:
-            if self._identity is None and len(self._garbage_sample) < 256:
-                self._garbage_sample += data[: 256 - len(self._garbage_sample)]
+            self._unreadable.note(data, self._decoder.stats.garbage_bytes - garbage_before, now)
             return
+        self._unreadable.frame_seen()
         self._last_frame = now
-        wall = time.time()
+        wall = self._wall_clock()
         self._recovered_in_read = 0
         for frame in frames:
             msg = frame.message
@@ -567,30 +701,53 @@ class Driver:
         self._pending.append(msg)
 
     def _went_back(self, uptime_ms: int) -> bool:
-        """Whether a fresh uptime lies well before the last one: the gun restarted unannounced.
+        """Whether a fresh uptime lies well before the last one: the gun may have restarted.
 
         A small step back is tolerated (a firmware may stamp a heartbeat just before a shot
-        and send it just after), and frames replayed after a HELLO confirmed the same boot
-        are not checked again, so a false alarm cannot loop.
+        and send it just after). The last uptime only moves forward, and frames replayed after
+        a HELLO confirmed the same boot are not checked again, so a false alarm cannot loop.
         """
         last = self._last_uptime
-        if last is None or self._replaying:
+        if last is None:
             self._last_uptime = self._boot_uptime = uptime_ms
             return False
         step = DeviceClock.elapsed_ms(last, uptime_ms)
         if step >= 0:
             self._last_uptime = self._boot_uptime = uptime_ms
-        return step < -_UPTIME_SLACK_MS
+            return False
+        return not self._replaying and step < -_UPTIME_SLACK_MS
 
     def _suspect_reboot(self, msg: Message) -> None:
         log.debug("reboot suspected on %r (last uptime %s)", msg, self._last_uptime)
-        # The HELLO of a power-up may have been lost on the line: stop attributing frames to the
-        # old boot until the gun says who it is.
+        # An older uptime alone is not a reboot, but the HELLO of a power-up may have been lost
+        # on the line: hold frames (attribute none) until the gun says who it is. The question
+        # goes out at the pace of the IDENT_REQ backoff, never once per suspicious frame.
+        self._suspected = True
         self._identity = None
-        self._last_uptime = None
         self._hold(msg)
-        self._last_ident = time.monotonic()
-        self._send_ident()
+        now = time.monotonic()
+        if now - self._last_ident >= self._ident_interval:
+            self._ask_identity(now)
+
+    def _anomaly(
+        self,
+        ledger: BootLedger,
+        kind: AnomalyKind,
+        detail: str,
+        shot_no: int | None,
+        at: float,
+        *,
+        every: bool = False,
+    ) -> None:
+        """Publish a :class:`DeviceAnomaly`: each occurrence if ``every``, else the 1st, 2nd,
+        4th, 8th … of its kind in this power-up, so that repeats cannot flood the record."""
+        key = (ledger.serial, ledger.boot_id, kind)
+        count = self._anomalies.get(key, 0) + 1
+        self._anomalies[key] = count
+        if every or count & (count - 1) == 0:
+            self._emit(
+                DeviceAnomaly(ledger.serial, ledger.boot_id, kind, detail, shot_no, count, at)
+            )
 
     def _on_shot(self, msg: Shot, wall: float, received_ns: int) -> None:
         ident = self._identity
@@ -598,14 +755,18 @@ class Driver:
             self._hold(msg)
             return
         retransmit = msg.flags & _RETRANSMIT
+        ledger = self._ledgers[ident.serial]
+        # An impossible number is set aside before its uptime can move the driver's clock.
+        if not self._plausible_number(ledger, msg, bool(retransmit), wall):
+            return
         if not retransmit and self._went_back(msg.uptime_ms):
             self._suspect_reboot(msg)
             return
-        ledger = self._ledgers[ident.serial]
         outcome = ledger.receive(msg.shot_no)
         if outcome is Outcome.DUPLICATE:
             self._duplicates += 1
             return
+        self._report_lost(ledger, ledger.take_out_of_reach(), "no longer held by the gun", wall)
         recovered = outcome is not Outcome.NEW
         if recovered:
             self._recovered_in_read += 1
@@ -619,6 +780,12 @@ class Driver:
                     "arrived after being reported lost",
                     wall,
                 )
+            )
+        problems = shot_problems(msg)
+        if problems:
+            detail = describe(problems, msg)
+            self._anomaly(
+                ledger, AnomalyKind.IMPLAUSIBLE_VALUES, detail, msg.shot_no, wall, every=True
             )
         self._emit(
             ShotReceived(
@@ -634,8 +801,37 @@ class Driver:
                 recovered,
                 wall,
                 received_ns,
+                problems,
             )
         )
+
+    def _plausible_number(
+        self, ledger: BootLedger, msg: Shot, retransmit: bool, wall: float
+    ) -> bool:
+        """Whether ``msg``'s number can be acted on; an impossible one is a device anomaly."""
+        bound = self._bounds[ledger.serial]
+        if msg.shot_no <= 0:
+            why = "shot numbers start at 1"
+        elif retransmit:
+            if msg.shot_no <= ledger.highest:
+                return True
+            why = f"a retransmission above the last shot known ({ledger.highest}), never asked for"
+        elif bound.allows(msg.shot_no, msg.uptime_ms):
+            bound.accept(msg.shot_no, msg.uptime_ms)
+            return True
+        else:
+            why = (
+                f"the gun cannot have fired it by uptime {msg.uptime_ms} ms "
+                f"(shot {bound.shot_no} at {bound.uptime_ms} ms)"
+            )
+        self._anomaly(
+            ledger,
+            AnomalyKind.IMPLAUSIBLE_SHOT_NUMBER,
+            f"SHOT numbered {msg.shot_no} ignored: {why}",
+            msg.shot_no,
+            wall,
+        )
+        return False
 
     def _on_heartbeat(self, msg: Heartbeat, wall: float) -> None:
         ident = self._identity
@@ -646,11 +842,34 @@ class Driver:
             self._suspect_reboot(msg)
             return
         if msg.last_shot_no < ledger.highest:
-            if not self._replaying:
-                self._suspect_reboot(msg)
-            return  # a heartbeat held back while shots were replayed: stale
+            if self._replaying:
+                return  # a heartbeat held back while shots were replayed: stale
+            # Same power-up, not older, yet it denies a number already seen: the number is
+            # suspect, not the power-up. Recorded once, never a reason to ask who it is again.
+            self._anomaly(
+                ledger,
+                AnomalyKind.CONTRADICTED_SHOT_NUMBER,
+                f"HEARTBEAT at uptime {msg.uptime_ms} ms says the last shot is "
+                f"{msg.last_shot_no}, yet shot {ledger.highest} was received",
+                ledger.highest,
+                wall,
+            )
+            ledger.retract_above(msg.last_shot_no)
+        bound = self._bounds[ident.serial]
+        if not bound.allows(msg.last_shot_no, msg.uptime_ms):
+            self._anomaly(
+                ledger,
+                AnomalyKind.IMPLAUSIBLE_LAST_SHOT,
+                f"HEARTBEAT at uptime {msg.uptime_ms} ms announces {msg.last_shot_no} shots, "
+                f"more than the gun can have fired; not asked for",
+                msg.last_shot_no,
+                wall,
+            )
+            return
+        bound.accept(msg.last_shot_no, msg.uptime_ms)
         self._clock.anchor(msg.uptime_ms, wall)
         ledger.announce(msg.last_shot_no)
+        self._report_lost(ledger, ledger.take_out_of_reach(), "no longer held by the gun", wall)
         self._emit(
             Status(
                 ident.serial,
@@ -668,45 +887,105 @@ class Driver:
     def _on_hello(self, msg: Hello, wall: float) -> None:
         log.debug("HELLO %08x, %d frames pending", msg.boot_id, len(self._pending))
         ident = _Identity(msg.model, msg.serial, msg.firmware, msg.boot_id)
+        seeding = self._seeding
+        if seeding is not None:
+            if seeding.ident == ident:
+                return  # its stored shots are being looked up; what follows waits with it
+            self._finish_seeding(None, wall)  # another power-up meanwhile: go on without
         ledger = self._ledgers.get(msg.serial)
         rebooted = ledger is not None and ledger.boot_id != msg.boot_id
+        same_boot = ledger is not None and not rebooted
         previous = self._identities.get(msg.serial)
-        if rebooted and self._pending and previous is not None:
+        pending, self._pending = self._pending, []
+        if rebooted and pending and previous is not None:
             # Frames held while the gun was unidentified may still be the old boot's (its
             # HELLO came after them); the first fresh uptime that jumps back starts the new one.
-            old, self._pending = _split_at_restart(self._pending, self._boot_uptime)
+            old, pending = _split_at_restart(pending, self._boot_uptime)
             if old:
                 self._identity = previous
                 self._replay(old, wall)
+        unattributed = 0
+        if not same_boot and pending:
+            # A HELLO owns only what comes after it: shots held before it cannot be proved to
+            # be this power-up's. Its heartbeat announces its shots, and they are asked for
+            # again, as its own. Settings and faults are not resent by the gun, so they are
+            # kept (as what the gun said next), and held heartbeats are stale.
+            unattributed = sum(isinstance(m, Shot) for m in pending) if rebooted else 0
+            pending = [m for m in pending if isinstance(m, Settings | Fault)]
         if ledger is None or rebooted:
             if ledger is not None:
                 self._emit(DeviceRebooted(msg.serial, ledger.boot_id, msg.boot_id, wall))
                 self._report_lost(ledger, ledger.close(), "the gun restarted", wall)
-            stored = self._stored(msg.serial, msg.boot_id)
-            lo, hi = self._resend_backoff
-            self._ledgers[msg.serial] = BootLedger(
-                msg.serial,
-                msg.boot_id,
-                held_up_to=stored.max_shot_no if stored else 0,
-                missing=stored.missing if stored else (),
-                retry_first=lo,
-                retry_max=hi,
-            )
             self._clock.reset()
             self._last_uptime = None
             self._boot_uptime = None
-        changed = ident != self._identity
-        self._identity = ident
+            self._ident_interval = self._ident_retry
+        elif self._suspected:
+            # The same power-up after all: the uptime that looked like a restart was stale.
+            self._last_uptime = None
+        self._suspected = False
         self._identities[msg.serial] = ident
-        if changed:
-            self._emit(DeviceIdentified(msg.model, msg.serial, msg.firmware, msg.boot_id, wall))
-        if self._state is not LinkState.LIVE:
-            self._set_state(LinkState.LIVE, f"{msg.model} {msg.serial} identified")
         if rebooted and self._lock_reason is not None:
             # A LOCK does not survive a power cycle (spec section 5): put it back.
             self.request_lock(LockReason(self._lock_reason))
+        if not same_boot and self._lookup is not None:
+            # What storage already holds of this power-up is asked on another thread: the
+            # reader never waits on the database. Frames wait (held, read) for the answer.
+            self._identity = None
+            self._pending = pending
+            self._lookup.ask(msg.serial, msg.boot_id)
+            self._seeding = _Seeding(ident, time.monotonic() + self._seed_timeout, unattributed)
+            return
+        if not same_boot:
+            self._new_ledger(msg.serial, msg.boot_id, None, unattributed, wall)
+        self._identified(ident, pending, wall)
+
+    def _finish_seeding(self, stored: StoredShots | None, wall: float) -> None:
+        """Storage answered (or took too long): start the power-up's ledger, play what waited."""
+        seeding = self._seeding
+        assert seeding is not None
+        self._seeding = None
+        ident = seeding.ident
+        self._new_ledger(ident.serial, ident.boot_id, stored, seeding.unattributed, wall)
         pending, self._pending = self._pending, []
+        self._identified(ident, pending, wall)
+
+    def _identified(self, ident: _Identity, pending: list[Message], wall: float) -> None:
+        """The power-up's ledger is ready: say who is there, then play what waited."""
+        if ident != self._identity:
+            self._emit(
+                DeviceIdentified(ident.model, ident.serial, ident.firmware, ident.boot_id, wall)
+            )
+        self._identity = ident
+        if self._state is not LinkState.LIVE:
+            self._set_state(LinkState.LIVE, f"{ident.model} {ident.serial} identified")
         self._replay(pending, wall)
+
+    def _new_ledger(
+        self, serial: str, boot_id: int, stored: StoredShots | None, unattributed: int, wall: float
+    ) -> BootLedger:
+        lo, hi = self._resend_backoff
+        ledger = BootLedger(
+            serial,
+            boot_id,
+            held_up_to=stored.max_shot_no if stored else 0,
+            missing=stored.missing if stored else (),
+            retry_first=lo,
+            retry_max=hi,
+        )
+        self._ledgers[serial] = ledger
+        self._bounds[serial] = NumberBound()
+        self._budgets[serial] = _RequestBudget(_REQUEST_BURST, _REQUESTS_PER_S)
+        if unattributed:
+            self._anomaly(
+                ledger,
+                AnomalyKind.UNATTRIBUTED_FRAMES,
+                f"{unattributed} shots received while the gun's power-up was unknown could not "
+                "be attributed to either power-up; the new one's are asked for again",
+                None,
+                wall,
+            )
+        return ledger
 
     def _replay(self, held: list[Message], wall: float) -> None:
         self._replaying = True
@@ -715,16 +994,6 @@ class Driver:
                 self._handle(msg, wall, time.monotonic_ns())
         finally:
             self._replaying = False
-
-    def _stored(self, serial: str, boot_id: int) -> StoredShots | None:
-        if self.known_shots is None:
-            return None
-        try:
-            return self.known_shots(serial, boot_id)
-        except Exception:
-            # Storage unreachable: recover from what this run sees; duplicates stay harmless.
-            log.exception("cannot read the stored shots of %s boot %08x", serial, boot_id)
-            return None
 
     def _on_ack(self, msg: Ack, wall: float) -> None:
         with self._tx_lock:
@@ -754,7 +1023,7 @@ class Driver:
         if state is self._state:
             return
         self._state = state
-        self._emit(LinkChanged(state, self.port, reason, time.time()))
+        self._emit(LinkChanged(state, self.port, reason, self._wall_clock()))
 
     def _emit(self, event: DriverEvent) -> None:
         for listener in self._listeners:

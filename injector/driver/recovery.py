@@ -12,14 +12,21 @@ therefore proves that ``a`` (and every missing number below it) is gone. After o
 ledger narrows the boundary by asking for the upper half of the lowest missing range, a binary
 search that costs a few round trips however many shots were lost. A new ``boot_id`` makes
 every missing shot of the old one unrecoverable at once (:meth:`BootLedger.close`).
+
+Bounded by what the gun can hold: the device keeps at least its last 1,024 shots, so the ledger
+never tracks more than that below its highest number. A jump past it (a long disconnection)
+makes the older shots lost at once, reported as one range, never walked number by number;
+every loop here is bounded by the history size, whatever numbers the device sends.
 """
 
 from __future__ import annotations
 
+import bisect
 import enum
 from collections.abc import Iterable
 
 from protocols.igp1 import AckStatus
+from protocols.igp1.device_limits import SHOT_HISTORY
 
 Range = tuple[int, int]
 """An inclusive range of shot numbers."""
@@ -54,6 +61,7 @@ class BootLedger:
         retry_max: float = 2.0,
         merge_gap: int = 8,
         max_ranges: int = 16,
+        history: int = SHOT_HISTORY,
     ) -> None:
         self.serial = serial
         self.boot_id = boot_id
@@ -62,9 +70,11 @@ class BootLedger:
         self.held_count = 0
         self.lost_count = 0
         self.recovered_count = 0
+        self._history = history
         self._done = 0  # every number in 1..done is held or lost
         self._above: set[int] = set()  # held or lost numbers above done
-        self._lost: set[int] = set()  # the lost ones, in case one turns up after all
+        self._lost: list[Range] = []  # sorted, disjoint: reported lost, in case one turns up
+        self._out_of_reach: list[Range] = []  # lost to the history bound, not yet reported
         self._retry_first = retry_first
         self._retry_max = retry_max
         self._merge_gap = merge_gap
@@ -74,8 +84,10 @@ class BootLedger:
         self._asked_up_to = 0
         self._probing = False
         if held_up_to > 0:
-            # Seeded from storage: 1..held_up_to are held except the ``missing`` ones.
-            gaps = sorted({n for n in missing if 0 < n <= held_up_to})
+            # Seeded from storage: 1..held_up_to are held except the ``missing`` ones. Those
+            # below the gun's history cannot be asked for; they were counted when first missed.
+            floor = max(0, held_up_to - history)
+            gaps = sorted({n for n in missing if floor < n <= held_up_to})
             self.highest = held_up_to
             self._done = gaps[0] - 1 if gaps else held_up_to
             self._above = set(range(self._done + 1, held_up_to + 1)).difference(gaps)
@@ -93,7 +105,10 @@ class BootLedger:
         return shot_no <= self._done or shot_no in self._above
 
     def missing_ranges(self, start: int = 1) -> list[Range]:
-        """Missing numbers from ``start`` on, as inclusive ranges, lowest first."""
+        """Missing numbers from ``start`` on, as inclusive ranges, lowest first.
+
+        At most the gun's history is walked: numbers further back were declared lost.
+        """
         out: list[Range] = []
         first: int | None = None
         above = self._above
@@ -118,10 +133,9 @@ class BootLedger:
             self.held_count += 1
             return Outcome.NEW
         if shot_no <= 0 or shot_no <= self._done or shot_no in self._above:
-            if shot_no in self._lost:
+            if self._take_lost(shot_no):
                 # Reported lost, yet here it is (a capture replayed, where the "gun" holds an
                 # arbitrary set of shots): it is held after all, and no longer counts as lost.
-                self._lost.discard(shot_no)
                 self.lost_count -= 1
                 self.held_count += 1
                 self.recovered_count += 1
@@ -135,11 +149,37 @@ class BootLedger:
             self._attempt = 0  # progress: the next retry may come soon again
             return Outcome.RECOVERED
         self.highest = shot_no
+        self._bound_to_history()
         return Outcome.NEW
 
     def announce(self, last_shot_no: int) -> None:
         """A heartbeat said the device has fired up to ``last_shot_no``."""
-        self.highest = max(self.highest, last_shot_no)
+        if last_shot_no > self.highest:
+            self.highest = last_shot_no
+            self._bound_to_history()
+
+    def retract_above(self, last_shot_no: int) -> None:
+        """The gun says its last shot is ``last_shot_no``: numbers above it were not fired.
+
+        A held number above it came from a frame the gun denies; it is forgotten here (the
+        caller reports it), so that no gap below it is asked for and the gun's real shot of
+        that number, when it comes, is taken as new.
+        """
+        if last_shot_no >= self.highest:
+            return
+        floor = max(last_shot_no, self._done)
+        self._above = {n for n in self._above if n <= floor}
+        self.highest = max(floor, last_shot_no)
+        self._asked_up_to = min(self._asked_up_to, self.highest)
+
+    def take_out_of_reach(self) -> list[Range]:
+        """Ranges lost because they fell out of the gun's history since the last call.
+
+        A jump in the numbers wider than the history (the host was away while the gun fired
+        more than it keeps) loses the older shots at once; the caller reports them once.
+        """
+        out, self._out_of_reach = self._out_of_reach, []
+        return out
 
     def answered(self, first: int, last: int, status: int, now: float) -> list[Range]:
         """The device's ACK to our RESEND_REQ for ``first..last``; returns ranges now lost."""
@@ -208,11 +248,55 @@ class BootLedger:
     def _lose_up_to(self, last: int) -> list[Range]:
         lost = [(a, min(b, last)) for a, b in self.missing_ranges() if a <= last]
         for a, b in lost:
-            for n in range(a, b + 1):
+            for n in range(a, b + 1):  # bounded: missing numbers lie within the history
                 self._resolve(n)
-                self._lost.add(n)
+            self._add_lost(a, b)
             self.lost_count += b - a + 1
         return lost
+
+    def _bound_to_history(self) -> None:
+        """Declare lost, at once, every missing number the gun can no longer hold."""
+        floor = self.highest - self._history
+        if floor <= self._done:
+            return
+        below = sorted(n for n in self._above if n <= floor)
+        lost: list[Range] = []
+        first = self._done + 1
+        for n in below:
+            if n > first:
+                lost.append((first, n - 1))
+            first = n + 1
+        if first <= floor:
+            lost.append((first, floor))
+        self._above.difference_update(below)
+        self._done = floor
+        done = floor
+        while done + 1 in self._above:
+            done += 1
+            self._above.remove(done)
+        self._done = done
+        for a, b in lost:
+            self._add_lost(a, b)
+            self.lost_count += b - a + 1
+        self._out_of_reach.extend(lost)
+
+    def _add_lost(self, a: int, b: int) -> None:
+        i = bisect.bisect_left(self._lost, (a, b))
+        self._lost.insert(i, (a, b))
+
+    def _take_lost(self, n: int) -> bool:
+        """If ``n`` was reported lost, forget that (it arrived after all); True if it was."""
+        i = bisect.bisect_right(self._lost, (n, n)) - 1
+        if i < 0:
+            i = 0
+        for j in (i, i + 1):
+            if j < len(self._lost):
+                a, b = self._lost[j]
+                if a <= n <= b:
+                    pieces = [r for r in ((a, n - 1), (n + 1, b)) if r[0] <= r[1]]
+                    self._lost[j : j + 1] = pieces
+                    return True
+        return False
 
     def _coalesce(self, ranges: list[Range]) -> list[Range]:
         # Asking again for a few held shots between two gaps costs less than a second request.

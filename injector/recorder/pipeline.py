@@ -22,6 +22,7 @@ from injector.domain.shots import DeviceEventIn, ShotIn
 from injector.domain.vocabulary import DeviceEventKind
 from injector.driver import (
     DecoderStatistics,
+    DeviceAnomaly,
     DeviceIdentified,
     DeviceRebooted,
     Driver,
@@ -41,6 +42,7 @@ from injector.driver import (
 from injector.session.progress import PlanAlert
 from injector.storage.engine import database_error_reason
 from protocols.igp1 import LockReason, ShotFlags
+from protocols.igp1.device_limits import SHOT_HISTORY
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +144,10 @@ class Recorder:
     bytes wait in the port, where nothing is lost that RESEND_REQ cannot fetch again. A real
     gun (at most ~3,500 shots/s at 921600 baud) never gets near it unless storage stalls for
     minutes.
+
+    ``max_uncommitted_shots`` bounds the shots read but not yet committed to what the gun can
+    resend (its 1,024-shot history): past it the listener waits the same way. A recorder killed
+    then loses no shot the next run cannot ask the gun for again.
     """
 
     def __init__(
@@ -151,6 +157,7 @@ class Recorder:
         *,
         max_batch: int = 20_000,
         max_backlog: int = 100_000,
+        max_uncommitted_shots: int = SHOT_HISTORY,
         retry: float = 1.0,
     ) -> None:
         self.driver = driver
@@ -158,6 +165,9 @@ class Recorder:
         self.status = RecorderStatus()
         self._max_batch = max_batch
         self._max_backlog = max_backlog
+        self._max_uncommitted = max_uncommitted_shots
+        self._uncommitted = 0
+        self._room = threading.Condition()
         self._committed = threading.Event()
         self._retry = retry
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -203,10 +213,12 @@ class Recorder:
         Returns True if everything was committed, False if storage was still failing when
         ``timeout`` ran out (what could not be stored is then named in the log).
         """
+        self._stopping.set()  # a listener waiting for room lets the reader stop
+        with self._room:
+            self._room.notify_all()
         self.driver.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
-        self._stopping.set()
         self._queue.put(_STOP)
         thread = self._thread
         if thread is not None:
@@ -215,9 +227,19 @@ class Recorder:
                 return False
         return self.status.error is None
 
+    @property
+    def uncommitted_shots(self) -> int:
+        """Shots read from the gun and not yet committed (at most ``max_uncommitted_shots``)."""
+        return self._uncommitted
+
     def _enqueue(self, event: DriverEvent) -> None:
         """The driver's listener (on its reader thread): queue, and wait if far behind."""
         put = self._queue
+        if isinstance(event, ShotReceived):
+            with self._room:
+                while self._uncommitted >= self._max_uncommitted and not self._stopping.is_set():
+                    self._room.wait(0.1)
+                self._uncommitted += 1
         put.put(event)
         if put.qsize() > self._max_backlog:
             self._committed.clear()
@@ -254,6 +276,11 @@ class Recorder:
                 continue
             self.status.error = None
             self.status.unstored_shots = 0
+            committed = sum(isinstance(e, ShotReceived) for e in backlog)
+            if committed:
+                with self._room:
+                    self._uncommitted -= committed
+                    self._room.notify_all()
             backlog.clear()
             self._committed.set()
             self.status.pending = 0
@@ -265,6 +292,7 @@ class Recorder:
         shots: dict[str, list[ShotReceived]] = {}
         events: dict[str, list[DeviceEventIn]] = {}
         recovered: dict[tuple[str, int], int] = {}
+        recovered_at: dict[tuple[str, int], float] = {}
         for event in batch:
             match event:
                 case ShotReceived():
@@ -276,6 +304,7 @@ class Recorder:
                 case ShotsRecovered():
                     key = (event.serial, event.boot_id)
                     recovered[key] = recovered.get(key, 0) + event.count
+                    recovered_at[key] = event.at  # the driver's clock: a replay's is the original's
                 case LinkChanged():
                     status.link = event.state
                     if status.device is not None:
@@ -287,7 +316,7 @@ class Recorder:
                     status.lock_reason = None
                     self._plan_locked.clear()
                     _add(events, _device_event(event))
-                case FaultChanged() | ShotsLost() | SettingsChanged():
+                case FaultChanged() | ShotsLost() | SettingsChanged() | DeviceAnomaly():
                     _add(events, _device_event(event))
                 case Status() | DecoderStatistics() | UnrecognisedData():
                     pass  # shown live by a UI; nothing of the record
@@ -297,7 +326,7 @@ class Recorder:
             events.setdefault(serial, []).append(
                 DeviceEventIn(
                     DeviceEventKind.SHOTS_RECOVERED,
-                    _utc(time.time()),
+                    _utc(recovered_at[serial, boot_id]),
                     serial,
                     boot_id,
                     {"count": count},
@@ -425,11 +454,21 @@ def _add(out: dict[str, list[DeviceEventIn]], event: DeviceEventIn) -> None:
 
 
 def _device_event(
-    event: FaultChanged | DeviceRebooted | ShotsLost | SettingsChanged,
+    event: FaultChanged | DeviceRebooted | ShotsLost | SettingsChanged | DeviceAnomaly,
 ) -> DeviceEventIn:
     at = _utc(event.at)
     detail: dict[str, Any]
     match event:
+        case DeviceAnomaly():
+            detail = {
+                "anomaly": event.kind.value,
+                "detail": event.detail,
+                "shot_no": event.shot_no,
+                "occurrences": event.count,
+            }
+            return DeviceEventIn(
+                DeviceEventKind.DEVICE_ANOMALY, at, event.serial, event.boot_id, detail
+            )
         case FaultChanged():
             kind = DeviceEventKind.FAULT_RAISED if event.active else DeviceEventKind.FAULT_CLEARED
             detail = {"code": event.code, "detail": event.detail, "uptime_ms": event.uptime_ms}

@@ -105,3 +105,37 @@ def test_a_shot_reported_lost_that_arrives_after_all_is_found() -> None:
     assert ledger.receive(2) is Outcome.FOUND
     assert ledger.receive(2) is Outcome.DUPLICATE
     assert (ledger.lost_count, ledger.held_count) == (0, 3)
+
+
+def test_a_gap_wider_than_the_gun_history_is_one_loss_not_a_walk() -> None:
+    ledger = BootLedger("SN1", 7, history=1024)
+    for n in range(1, 11):
+        ledger.receive(n)
+    ledger.announce(4_294_967_295)
+    # Everything the gun can no longer hold is lost at once, as one range, reported once.
+    assert ledger.take_out_of_reach() == [(11, 4_294_967_295 - 1024)]
+    assert ledger.take_out_of_reach() == []
+    assert ledger.missing_ranges() == [(4_294_967_295 - 1023, 4_294_967_295)]
+    assert ledger.missing_count == 1024
+    assert ledger.due(0.0) == [(4_294_967_295 - 1023, 4_294_967_295)]
+
+
+def test_a_shot_far_ahead_keeps_the_ledger_within_the_history() -> None:
+    ledger = BootLedger("SN1", 7, history=16)
+    ledger.receive(1)
+    ledger.receive(3)
+    assert ledger.receive(1_000) is Outcome.NEW
+    assert ledger.take_out_of_reach() == [(2, 2), (4, 984)]
+    assert ledger.missing_ranges() == [(985, 999)]
+    assert ledger.lost_count == 982
+    # A lost shot that turns up after all is found, and the count stays exact.
+    assert ledger.receive(500) is Outcome.FOUND
+    assert ledger.lost_count == 981
+    assert ledger.receive(500) is Outcome.DUPLICATE
+
+
+def test_seeding_from_storage_tracks_only_the_gun_history() -> None:
+    ledger = BootLedger("SN1", 7, held_up_to=100_000, missing=[5, 99_990], history=1024)
+    assert ledger.missing_ranges() == [(99_990, 99_990)]
+    assert ledger.receive(99_990) is Outcome.RECOVERED
+    assert ledger.missing_count == 0

@@ -24,11 +24,14 @@ SPEED = 100.0
 """Scenario time runs this much faster than real time: 10 shots/s become 1000 shots/s."""
 
 
-def fast_driver(port: str, capture: CaptureWriter | None = None) -> Driver:
+def fast_driver(
+    port: str, capture: CaptureWriter | None = None, wall_clock: Callable[[], float] = time.time
+) -> Driver:
     """A driver with timeouts shortened for a fast simulator (real seconds)."""
     return Driver(
         port,
         capture=capture,
+        wall_clock=wall_clock,
         silence_timeout=0.5,
         reopen_backoff=(0.02, 0.1),
         resend_backoff=(0.05, 0.2),
