@@ -47,7 +47,7 @@ from injector.driver import (
     Status,
     UnrecognisedData,
 )
-from injector.output_files import check_output_path
+from injector.output_files import OutputFileError, check_output_path
 from injector.recorder import Commit, Recorder, RecorderStatus, Recording
 from injector.session import LiveSession, PlanAlert, SessionStatus
 from injector.session.clinical import name_practitioner
@@ -504,7 +504,10 @@ def _open_capture(path: str | None) -> CaptureWriter | None:
     if path is None:
         return None
     # A FIFO would hold the recorder until some reader opens it; a device is no capture.
-    check_output_path(Path(path).expanduser(), "--capture")
+    try:
+        check_output_path(Path(path).expanduser(), "--capture")
+    except OutputFileError as exc:
+        raise UserError(f"cannot write the capture file {path}: {exc}") from None
     try:
         writer = CaptureWriter(path)
     except CaptureError as exc:

@@ -146,7 +146,8 @@ def test_record_capture_refuses_a_fifo_and_a_device_without_waiting(
             ],
             capsys,
         )
-        assert err.startswith(f"injector record: --capture: {target} is not a regular file")
+        assert err.startswith(f"injector record: cannot write the capture file {target}: ")
+        assert f"--capture: {target} is not a regular file" in err
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and stat.S_ISCHR(os.stat(node).st_mode)
 
 
