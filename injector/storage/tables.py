@@ -227,7 +227,8 @@ class AuditEntry(SQLModel, table=True):
     """One link of the append-only, hash-chained audit trail.
 
     ``payload`` is canonical JSON text (not a JSON column) so that the hash can be recomputed
-    byte for byte; ``hash`` = SHA-256 over the previous hash and this entry's fields.
+    byte for byte; ``hash`` = HMAC-SHA256, with the clinic key, over the previous hash and this
+    entry's fields (plain SHA-256 for entries written before the key sealed the chain).
     """
 
     __tablename__ = "audit_entry"
@@ -241,6 +242,8 @@ class AuditEntry(SQLModel, table=True):
     payload: str = Field(sa_type=Text)
     prev_hash: str
     hash: str
+    # HMAC digests of the touched records' fields at commit (see injector.storage.audit_state).
+    state: str | None = Field(default=None, sa_type=Text)
 
 
 def table_of(model: type[SQLModel]) -> Table:
