@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Table, func, select
@@ -74,19 +75,27 @@ def _shots(key: ClinicKey, conn: Connection, session_id: int, upto: int | None) 
             select(func.max(table.c.id)).where(table.c.session_id == session_id)
         ).scalar()
         upto = int(found or 0)
+    # The driver's own values, without SQLAlchemy's per-value processing: this runs over
+    # every shot of a session at each entry about it. Row ids, not shot numbers, order them,
+    # so a shot stored later never lands inside the range covered.
+    marker = "%s" if conn.dialect.name == "postgresql" else "?"
+    columns = ", ".join(column.name for column in table.c)
+    rows = conn.exec_driver_sql(
+        f"SELECT {columns} FROM shot WHERE session_id = {marker} AND id <= {marker} ORDER BY id",
+        (session_id, upto),
+    ).fetchall()
+    if conn.dialect.name == "postgresql":
+        # psycopg gives times in the client's time zone; the digest must not depend on it.
+        lines = [repr(tuple(_utc(value) for value in row)) for row in rows]
+    else:
+        lines = [repr(tuple(row)) for row in rows]
     mac = hmac.new(key.secret, b"injector audited shots\n", "sha256")
-    count = 0
-    rows = conn.execute(
-        select(table)
-        .where(table.c.session_id == session_id, table.c.id <= upto)
-        # Row ids, not shot numbers: a shot stored later never lands inside the covered range.
-        .order_by(table.c.id)
-    )
-    for row in rows:
-        count += 1
-        mac.update(repr(tuple(row)).encode("utf-8"))
-        mac.update(b"\n")
-    return {"upto": upto, "count": count, "mac": mac.hexdigest()}
+    mac.update("\n".join(lines).encode("utf-8"))
+    return {"upto": upto, "count": len(rows), "mac": mac.hexdigest()}
+
+
+def _utc(value: object) -> object:
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
 
 
 def _zones(key: ClinicKey, conn: Connection, plan_id: int) -> dict[str, dict[str, str]]:
