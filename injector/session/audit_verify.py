@@ -23,9 +23,8 @@ from injector.storage.audit_chain import (
     GENESIS_HASH,
     SEAL_ACTION,
     AuditKeyring,
-    entry_hash,
-    keyed_entry_hash,
     keyring_of,
+    stored_entry_hash,
 )
 from injector.storage.audit_json import canonical_json
 from injector.storage.audit_state import (
@@ -115,27 +114,7 @@ class _Walk:
 
 
 def _hash_of(row: RowMapping, prev: str, keyring: AuditKeyring, keyed: bool) -> str:
-    if not keyed:
-        return entry_hash(
-            prev,
-            row["at"],
-            row["actor"],
-            row["action"],
-            row["entity"],
-            row["entity_id"],
-            row["payload"],
-        )
-    return keyed_entry_hash(
-        keyring.key,
-        prev,
-        row["at"],
-        row["actor"],
-        row["action"],
-        row["entity"],
-        row["entity_id"],
-        row["payload"],
-        row["state"],
-    )
+    return stored_entry_hash(row, prev, keyring.key if keyed else None)
 
 
 def _link_break(
@@ -172,15 +151,7 @@ def _hash_break(
     anchor: ChainAnchor | None,
     keyed: bool,
 ) -> Finding:
-    recomputed = keyed and row["hash"] == entry_hash(
-        row["prev_hash"],
-        row["at"],
-        row["actor"],
-        row["action"],
-        row["entity"],
-        row["entity_id"],
-        row["payload"],
-    )
+    recomputed = keyed and row["hash"] == stored_entry_hash(row, row["prev_hash"], None)
     if following is not None and following["prev_hash"] == row["prev_hash"]:
         return Finding(
             TamperKind.INSERTED,

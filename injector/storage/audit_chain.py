@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, RowMapping, event, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel
 
@@ -63,6 +63,7 @@ __all__ = [
     "entry_hash",
     "keyed_entry_hash",
     "keyring_of",
+    "stored_entry_hash",
 ]
 
 
@@ -85,22 +86,34 @@ class _Pending:
     state: dict[str, Any] | None = field(default=None)
 
 
+def _material(
+    prev_hash: str,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    payload: str,
+    state: dict[str, str | None],
+) -> bytes:
+    fields = {
+        "prev": prev_hash,
+        "at": at.astimezone(UTC).isoformat(),
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "payload": payload,
+    }
+    return canonical_json(fields | state).encode("utf-8")
+
+
 def entry_hash(
     prev_hash: str, at: datetime, actor: str, action: str, entity: str, entity_id: str, payload: str
 ) -> str:
     """The unkeyed hash of an entry written before the chain was keyed (plain SHA-256)."""
-    material = canonical_json(
-        {
-            "prev": prev_hash,
-            "at": at.astimezone(UTC).isoformat(),
-            "actor": actor,
-            "action": action,
-            "entity": entity,
-            "entity_id": entity_id,
-            "payload": payload,
-        }
-    )
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+    material = _material(prev_hash, at, actor, action, entity, entity_id, payload, {})
+    return hashlib.sha256(material).hexdigest()
 
 
 def keyed_entry_hash(
@@ -115,19 +128,18 @@ def keyed_entry_hash(
     state: str | None,
 ) -> str:
     """The HMAC of one entry with the clinic key, chained to the previous one."""
-    material = canonical_json(
-        {
-            "prev": prev_hash,
-            "at": at.astimezone(UTC).isoformat(),
-            "actor": actor,
-            "action": action,
-            "entity": entity,
-            "entity_id": entity_id,
-            "payload": payload,
-            "state": state,
-        }
+    return key.mac(
+        _material(prev_hash, at, actor, action, entity, entity_id, payload, {"state": state})
     )
-    return key.mac(material.encode("utf-8"))
+
+
+def stored_entry_hash(row: RowMapping, prev_hash: str, key: ClinicKey | None) -> str:
+    """The hash a stored entry should have after ``prev_hash``: keyed with ``key``, or the
+    unkeyed SHA-256 of an older program when ``key`` is None."""
+    fields = (row["at"], row["actor"], row["action"], row["entity"], row["entity_id"])
+    if key is None:
+        return entry_hash(prev_hash, *fields, row["payload"])
+    return keyed_entry_hash(key, prev_hash, *fields, row["payload"], row["state"])
 
 
 def keyring_of(db: Database | Engine) -> AuditKeyring:
@@ -270,18 +282,7 @@ def _is_unkeyed_chain(conn: Connection) -> bool:
     """True when the chain has entries and its first is a plain SHA-256 one (older program)."""
     table = table_of(AuditEntry)
     first = conn.execute(select(table).order_by(table.c.id).limit(1)).mappings().first()
-    if first is None:
-        return False
-    expected = entry_hash(
-        GENESIS_HASH,
-        first["at"],
-        first["actor"],
-        first["action"],
-        first["entity"],
-        first["entity_id"],
-        first["payload"],
-    )
-    return bool(expected == first["hash"])
+    return first is not None and stored_entry_hash(first, GENESIS_HASH, None) == first["hash"]
 
 
 def attach_clinic_key(db: Database) -> AuditKeyring:

@@ -21,7 +21,13 @@ from injector.session import DeviceInfo, ShotIn, open_or_continue
 from injector.session.audit_verify import AuditReport, TamperKind, verify_audit_trail
 from injector.session.clinical import shots_digest, sign_session, start_session
 from injector.storage import Database, open_database
-from injector.storage.audit_chain import GENESIS_HASH, chain_anchor, entry_hash, keyring_of
+from injector.storage.audit_chain import (
+    GENESIS_HASH,
+    chain_anchor,
+    entry_hash,
+    keyring_of,
+    stored_entry_hash,
+)
 from injector.storage.clinic_key import KEY_ENV_VAR, ClinicKeyError
 from injector.storage.tables import AuditEntry, table_of
 from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan
@@ -91,15 +97,7 @@ def sha256_rechain(conn: Connection, from_id: int) -> None:
     prev = GENESIS_HASH
     for row in rows:
         if row["id"] >= from_id:
-            digest = entry_hash(
-                prev,
-                row["at"],
-                row["actor"],
-                row["action"],
-                row["entity"],
-                row["entity_id"],
-                row["payload"],
-            )
+            digest = stored_entry_hash(row, prev, None)
             conn.execute(
                 text("UPDATE audit_entry SET prev_hash = :p, hash = :h WHERE id = :id"),
                 {"p": prev, "h": digest, "id": row["id"]},
