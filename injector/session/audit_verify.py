@@ -298,8 +298,10 @@ def _signed_findings(conn: Connection) -> tuple[int, list[Finding]]:
             continue
         stored = conn.execute(select(sessions).where(sessions.c.id == session_id)).mappings()
         row = stored.first()
-        current = {k: v for k, v in dict(row or {}).items() if k != "id"}
-        if row is None or json.loads(canonical_json(current)) != payload.get("session", {}):
+        signed_values = payload.get("session", {})
+        # Only the columns the sign-off holds: a column a later migration added is not a change.
+        current = {k: v for k, v in dict(row or {}).items() if k in signed_values}
+        if row is None or json.loads(canonical_json(current)) != signed_values:
             findings.append(
                 Finding(
                     TamperKind.SIGNED_CHANGED,

@@ -68,8 +68,17 @@ def _fields(key: ClinicKey, table: Table, row: RowMapping) -> dict[str, str]:
     }
 
 
-def _shots(key: ClinicKey, conn: Connection, session_id: int, upto: int | None) -> State:
+def _shots(
+    key: ClinicKey,
+    conn: Connection,
+    session_id: int,
+    upto: int | None,
+    columns: list[str] | None = None,
+) -> State:
     table = table_of(Shot)
+    # The columns covered are kept with the digest: a column a later migration adds must not
+    # make every earlier session look changed.
+    names = columns if columns is not None else [column.name for column in table.c]
     if upto is None:
         found = conn.execute(
             select(func.max(table.c.id)).where(table.c.session_id == session_id)
@@ -79,9 +88,10 @@ def _shots(key: ClinicKey, conn: Connection, session_id: int, upto: int | None) 
     # every shot of a session at each entry about it. Row ids, not shot numbers, order them,
     # so a shot stored later never lands inside the range covered.
     marker = "%s" if conn.dialect.name == "postgresql" else "?"
-    columns = ", ".join(column.name for column in table.c)
+    # Only known column names reach the SQL text (a dropped column then reads as a change).
+    selected = ", ".join(name for name in names if name in table.c) or "id"
     rows = conn.exec_driver_sql(
-        f"SELECT {columns} FROM shot WHERE session_id = {marker} AND id <= {marker} ORDER BY id",
+        f"SELECT {selected} FROM shot WHERE session_id = {marker} AND id <= {marker} ORDER BY id",
         (session_id, upto),
     ).fetchall()
     if conn.dialect.name == "postgresql":
@@ -91,7 +101,7 @@ def _shots(key: ClinicKey, conn: Connection, session_id: int, upto: int | None) 
         lines = [repr(tuple(row)) for row in rows]
     mac = hmac.new(key.secret, b"injector audited shots\n", "sha256")
     mac.update("\n".join(lines).encode("utf-8"))
-    return {"upto": upto, "count": len(rows), "mac": mac.hexdigest()}
+    return {"upto": upto, "count": len(rows), "mac": mac.hexdigest(), "columns": names}
 
 
 def _utc(value: object) -> object:
@@ -105,16 +115,21 @@ def _zones(key: ClinicKey, conn: Connection, plan_id: int) -> dict[str, dict[str
 
 
 def record_state(
-    key: ClinicKey, conn: Connection, entity: str, row: RowMapping, shots_upto: int | None
+    key: ClinicKey,
+    conn: Connection,
+    entity: str,
+    row: RowMapping,
+    shots_upto: int | None,
+    shot_columns: list[str] | None = None,
 ) -> State:
     """The state of one record given its row; ``shots_upto`` fixes a session's shot range
-    (None: every shot it has now)."""
+    (None: every shot it has now) and ``shot_columns`` the shot columns covered (None: all)."""
     table = table_of(_TABLES[entity])
     state: State = {"fields": _fields(key, table, row)}
     if entity == PLAN:
         state["zones"] = _zones(key, conn, int(row["id"]))
     elif entity == SESSION:
-        state["shots"] = _shots(key, conn, int(row["id"]), shots_upto)
+        state["shots"] = _shots(key, conn, int(row["id"]), shots_upto, shot_columns)
     return state
 
 
@@ -158,14 +173,21 @@ def compare_state(
     """Compare the row as it is now with its last audited state."""
     shots = audited.get("shots")
     current = record_state(
-        key, conn, entity, row, shots.get("upto") if isinstance(shots, dict) else None
+        key,
+        conn,
+        entity,
+        row,
+        shots.get("upto") if isinstance(shots, dict) else None,
+        shots.get("columns") if isinstance(shots, dict) else None,
     )
     recording = audited.get("fields", {}).get("status") == key.field_mac(
         canonical_json({"v": IN_PROGRESS}).encode("utf-8")
     )
     names = [
         name
-        for name in sorted(set(audited.get("fields", {})) | set(current["fields"]))
+        # Only the fields that were audited: a column a later migration added has no audited
+        # value until the record's next audited change.
+        for name in sorted(audited.get("fields", {}))
         if audited.get("fields", {}).get(name) != current["fields"].get(name)
         and not (recording and name in VOLATILE_WHILE_RECORDING)
     ]

@@ -335,6 +335,17 @@ def test_a_disabled_postgresql_trigger_is_reported(recorded: Database) -> None:
     assert TamperKind.TRIGGERS_DROPPED in kinds(report)
 
 
+def test_a_column_a_later_migration_adds_is_not_tampering(recorded: Database) -> None:
+    with recorded.begin() as conn:
+        for table in ("patient", "plan_zone", "treatment_session", "shot"):
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN site_code TEXT DEFAULT 'x'"))
+    report = verify_audit_trail(recorded)
+    assert report.ok, report.findings
+    with recorded.begin() as conn:
+        conn.execute(text("UPDATE shot SET depth_um = depth_um + 1 WHERE id = 1"))
+    assert verify_audit_trail(recorded).kind == TamperKind.SIGNED_CHANGED
+
+
 def test_in_progress_shots_are_not_yet_sealed_and_not_tampering(db: Database) -> None:
     plan_id = add_patient_and_plan(db)
     start_session(db, plan_id, CLEAN_CHECKLIST, practitioner="Dr A", device=GUN)
