@@ -41,7 +41,7 @@ from injector.storage.clinic_key import (
     load_key,
 )
 from injector.storage.engine import READ_ONLY_OPTION, Database
-from injector.storage.tables import AuditEntry, table_of
+from injector.storage.tables import AuditEntry, AuditKey, table_of
 
 GENESIS_HASH = "0" * 64
 # Same idea as the migration lock: one constant shared by every program on the database.
@@ -309,9 +309,11 @@ def attach_clinic_key(db: Database) -> AuditKeyring:
             select(table.c.id).where(table.c.action == SEAL_ACTION).limit(1)
         ).first()
         unkeyed = sealed is None and _is_unkeyed_chain(conn)
+        keys = table_of(AuditKey)
+        recorded = conn.execute(select(keys.c.key_id).order_by(keys.c.id.desc()).limit(1)).scalar()
         if location.key_path.exists():
             key = load_key(location.key_path)
-        elif head is not None and not unkeyed:
+        elif recorded is not None or (head is not None and not unkeyed):
             raise ClinicKeyError(
                 f"clinic key: this database's audit trail is keyed, but there is no key file at "
                 f"{location.key_path}; restore the clinic's key file there (or set "
@@ -319,6 +321,14 @@ def attach_clinic_key(db: Database) -> AuditKeyring:
             )
         else:
             key = create_key(location.key_path)
+        if recorded is not None and recorded != key.key_id:
+            raise ClinicKeyError(
+                f"clinic key: this database's audit trail is keyed with clinic key {recorded}, "
+                f"but {location.key_path} holds key {key.key_id}; use the clinic's key file "
+                "(INJECTOR_AUDIT_KEY names where it is)"
+            )
+        if recorded is None:
+            conn.execute(insert(keys).values(key_id=key.key_id, created_at=datetime.now(UTC)))
         keyring = AuditKeyring(key, location)
         db.engine.update_execution_options(**{KEY_OPTION: keyring})
         if unkeyed and head is not None and read_anchor(location.anchor_path) is None:

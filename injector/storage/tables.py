@@ -246,6 +246,21 @@ class AuditEntry(SQLModel, table=True):
     state: str | None = Field(default=None, sa_type=Text)
 
 
+class AuditKey(SQLModel, table=True):
+    """Which clinic key the audit trail is keyed with (its public id, never the key).
+
+    A room that opens a shared database with another key, or none, is refused rather than
+    forking the chain into parts no one key can verify. Not a protection against an attacker
+    (who could edit it): ``injector audit verify`` is.
+    """
+
+    __tablename__ = "audit_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table of a SQLModel class (for bulk statements)."""
     table = model.__table__  # type: ignore[attr-defined]
@@ -256,6 +271,7 @@ def table_of(model: type[SQLModel]) -> Table:
 __all__ = [
     "AdverseEvent",
     "AuditEntry",
+    "AuditKey",
     "Device",
     "DeviceEvent",
     "Patient",

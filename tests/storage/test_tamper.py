@@ -399,6 +399,33 @@ def test_a_keyed_database_without_its_key_is_refused(
     assert len(err.splitlines()) == 1 and "no key file at" in err
 
 
+def test_another_clinic_key_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A replaced key file would make every entry look forged: refused, naming both keys."""
+    for name in ("a", "b"):
+        open_database(str(tmp_path / f"{name}.sqlite3")).close()
+    key_a = (tmp_path / "a.sqlite3.key").read_text()
+    (tmp_path / "a.sqlite3.key").write_text((tmp_path / "b.sqlite3.key").read_text())
+    with pytest.raises(ClinicKeyError, match=r"is keyed with clinic key .* but .* holds key"):
+        open_database(str(tmp_path / "a.sqlite3"))
+    assert main(["audit", "verify", "--db", str(tmp_path / "a.sqlite3")]) != 0
+    assert "is keyed with clinic key" in capsys.readouterr().err
+    (tmp_path / "a.sqlite3.key").write_text(key_a)
+    open_database(str(tmp_path / "a.sqlite3")).close()
+
+
+def test_a_second_room_without_the_key_does_not_fork_the_chain(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two rooms on one PostgreSQL database: the second, lacking the first's key, is refused
+    (before any entry is written) instead of starting a key of its own."""
+    open_database(pg_url).close()
+    room_b = tmp_path / "room-b" / "clinic.key"
+    monkeypatch.setenv(KEY_ENV_VAR, str(room_b))
+    with pytest.raises(ClinicKeyError, match="there is no key file at"):
+        open_database(pg_url)
+    assert not room_b.exists()
+
+
 def test_a_key_others_can_read_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "clinic.sqlite3"
     open_database(str(path)).close()
@@ -427,6 +454,7 @@ def test_an_unkeyed_chain_is_sealed_on_first_keyed_open(db_url: str) -> None:
     with db.begin() as conn:
         drop_triggers(conn)
         conn.execute(text("UPDATE audit_entry SET state = NULL"))
+        conn.execute(text("DELETE FROM audit_key"))  # an older program had no such table
         sha256_rechain(conn, 0)
         conn.execute(
             text(
