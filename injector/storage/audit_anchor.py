@@ -75,15 +75,18 @@ def advance_anchor(path: Path, step: Callable[[ChainAnchor | None], ChainAnchor 
         try:
             current = read_anchor(path)
         except AnchorError:
-            return False
+            # Torn by a power cut (it is not fsynced) or spoilt: start it again, as for a
+            # missing one; verification has already been able to report it.
+            current = None
         anchor = step(current)
         if anchor is None or (current is not None and anchor.entries <= current.entries):
             return False
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         fd = os.open(temporary, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
         try:
+            # No fsync: this runs inside the writer's transaction, and an anchor that lags
+            # after a power cut is tolerated; the rename keeps it whole for a killed program.
             os.write(fd, json.dumps({"version": ANCHOR_VERSION, **asdict(anchor)}).encode())
-            os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(temporary, path)
