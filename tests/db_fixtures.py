@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from injector.storage import Database, open_database
+from injector.storage.clinic_key import KEY_ENV_VAR
 
 PG_ENV = "INJECTOR_TEST_PG_URL"
 
@@ -51,19 +52,30 @@ def fresh_pg_schema(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def private_clinic_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep a PostgreSQL test's clinic key (and anchor) in its own folder, not the user's."""
+    monkeypatch.setenv(KEY_ENV_VAR, str(tmp_path / "clinic-key" / "clinic.key"))
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """A URL (or file path) of an empty database, on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         yield str(tmp_path / "injector.sqlite3")
     else:
-        yield from fresh_pg_schema(pg_url_or_skip())
+        url = pg_url_or_skip()
+        private_clinic_key(monkeypatch, tmp_path)
+        yield from fresh_pg_schema(url)
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A URL of an empty PostgreSQL schema; skips without INJECTOR_TEST_PG_URL."""
-    yield from fresh_pg_schema(pg_url_or_skip())
+    url = pg_url_or_skip()
+    private_clinic_key(monkeypatch, tmp_path)
+    yield from fresh_pg_schema(url)
 
 
 @pytest.fixture

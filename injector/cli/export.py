@@ -25,12 +25,13 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "export",
         # --format is required; the check is ours, so a missing one is one line, not usage.
-        usage="%(prog)s --format {json,csv,fhir} [--session ID] [--output FILE] [--db URL] "
-        "[--patient-system URI]",
+        usage="%(prog)s --format {json,csv,adverse-events-csv,fhir} [--session ID] "
+        "[--output FILE] [--db URL] [--patient-system URI] [--pseudonymise [--include-notes]]",
         help="write sessions as JSON, CSV or a FHIR R4 bundle",
         description="Write a session's record, or every session's (JSON and CSV), to standard "
         "output or a file. json: the whole record (docs/export.md gives the schema); csv: one "
-        "row per shot; fhir: one session as a FHIR R4 Bundle (needs --session).",
+        "row per shot; adverse-events-csv: one row per adverse event; fhir: one session as a "
+        "FHIR R4 Bundle (needs --session).",
     )
     add_db_argument(parser)
     parser.add_argument("--session", metavar="ID", help="the session to export (default: all)")
@@ -44,6 +45,17 @@ def register(subparsers: Any) -> None:
         default=PATIENT_IDENTIFIER_SYSTEM,
         help="FHIR: the identifier system of the clinic's patient numbers "
         f"(default: {PATIENT_IDENTIFIER_SYSTEM})",
+    )
+    parser.add_argument(
+        "--pseudonymise",
+        action="store_true",
+        help="for outputs that leave the clinic: the patient by a stable keyed pseudonym and "
+        "age band (no number, name, contact or date of birth), free-text notes left out",
+    )
+    parser.add_argument(
+        "--include-notes",
+        action="store_true",
+        help="with --pseudonymise: keep the free-text notes (check them for names first)",
     )
     parser.set_defaults(handler=run_export)
 
@@ -85,6 +97,11 @@ def run_export(args: argparse.Namespace) -> int:
     export_format = _format(args.format)
     session_id = _session_id(args.session)
     patient_system = _system(args.patient_system)
+    if args.include_notes and not args.pseudonymise:
+        raise UserError(
+            "--include-notes: notes are always in an export that is not pseudonymised; "
+            "use it with --pseudonymise"
+        )
     if export_format == ExportFormat.FHIR and session_id is None:
         raise UserError(
             "--session: a FHIR export is one session's record; name it with --session ID"
@@ -100,6 +117,8 @@ def run_export(args: argparse.Namespace) -> int:
                 export_format,
                 session_id=session_id,
                 patient_identifier_system=patient_system,
+                pseudonymise=args.pseudonymise,
+                include_notes=args.include_notes,
             )
         except RecordNotFoundError:
             raise UserError(

@@ -1,5 +1,5 @@
-"""Exports of the recorded sessions: JSON (the whole record), CSV (one row per shot) and a
-FHIR R4 Bundle (one session).
+"""Exports of the recorded sessions: JSON (the whole record), CSV (one row per shot; adverse
+events in a CSV of their own) and a FHIR R4 Bundle (one session); any of them pseudonymised.
 
 ::
 

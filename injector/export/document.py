@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
 
 from injector.domain.shot_rules import shot_kind
 from injector.domain.vocabulary import DeviceEventKind
+from injector.export.device_faults import event_fault
 from injector.export.snapshot import SessionRecord, flag_names
 from injector.export.zones import session_tally
 from injector.session.session_window import fold_earlier
@@ -98,6 +99,23 @@ class EventOut(_Out):
     serial: str
     boot_id: NonNegativeInt | None
     detail: dict[str, Any]
+    fault: str | None = Field(
+        default=None, description="for fault events: the fault's name (detail.code is its code)"
+    )
+
+
+class AdverseEventOut(_Out):
+    """A side effect recorded against the session: what, how bad, since when, who and when."""
+
+    id: int
+    kind: str
+    severity: str
+    onset: AwareDatetime
+    description: str = Field(description="the notes recorded with it (empty if none, or left out)")
+    recorded_by: str
+    recorded_at: AwareDatetime
+    at_later_visit: bool
+    lot_number: str | None
 
 
 class CountsOut(_Out):
@@ -138,6 +156,10 @@ class SessionOut(_Out):
     counts: CountsOut
     shots: list[ShotOut]
     events: list[EventOut]
+    adverse_events: list[AdverseEventOut] = Field(default_factory=list)
+    patient_age_band: str | None = Field(
+        default=None, description="pseudonymised exports only: the patient's age band"
+    )
 
 
 class ExportDocument(_Out):
@@ -146,6 +168,7 @@ class ExportDocument(_Out):
     format: Literal["injector-export"] = FORMAT_NAME
     schema_version: Literal[1] = SCHEMA_VERSION
     exported_at: AwareDatetime
+    pseudonymised: bool = False
     sessions: list[SessionOut]
 
 
@@ -247,19 +270,42 @@ def session_out(record: SessionRecord) -> SessionOut:
                 serial=event.serial,
                 boot_id=event.boot_id,
                 detail=event.detail,
+                fault=event_fault(event.kind, event.detail),
             )
             for event in record.events
         ],
+        adverse_events=[
+            AdverseEventOut(
+                id=adverse.id,
+                kind=adverse.kind,
+                severity=adverse.severity,
+                onset=adverse.onset,
+                description=adverse.notes,
+                recorded_by=adverse.recorded_by,
+                recorded_at=adverse.recorded_at,
+                at_later_visit=adverse.at_later_visit,
+                lot_number=adverse.lot_number,
+            )
+            for adverse in record.adverse_events
+        ],
+        patient_age_band=record.patient_age_band,
     )
 
 
-def json_document(records: list[SessionRecord], *, exported_at: datetime) -> ExportDocument:
-    """The export document of these sessions."""
+def json_document(
+    records: list[SessionRecord], *, exported_at: datetime, pseudonymised: bool = False
+) -> ExportDocument:
+    """The export document of these sessions (``pseudonymised``: say that they are)."""
     return ExportDocument(
-        exported_at=exported_at, sessions=[session_out(record) for record in records]
+        exported_at=exported_at,
+        pseudonymised=pseudonymised,
+        sessions=[session_out(record) for record in records],
     )
 
 
-def to_json(records: list[SessionRecord], *, exported_at: datetime) -> str:
+def to_json(
+    records: list[SessionRecord], *, exported_at: datetime, pseudonymised: bool = False
+) -> str:
     """The JSON export of these sessions (indented, ending in a newline)."""
-    return json_document(records, exported_at=exported_at).model_dump_json(indent=2) + "\n"
+    document = json_document(records, exported_at=exported_at, pseudonymised=pseudonymised)
+    return document.model_dump_json(indent=2) + "\n"

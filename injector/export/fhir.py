@@ -2,8 +2,11 @@
 
 It holds a Procedure (the session), the Device (the gun), one MedicationAdministration per
 zone that received shots (dose = volume delivered, body site, method = technique, the lot
-through a contained Medication) and one Observation of depth statistics per zone. The patient
-is referred to by identifier only: nothing else of the patient leaves the record.
+through a contained Medication), one Observation of depth statistics per zone and one
+AdverseEvent per side effect recorded (its suspects: the session's administrations of the
+lot). The patient is referred to by identifier only (or by pseudonym in a pseudonymised
+export): nothing else of the patient leaves the record. Gun faults are named in the
+Procedure's notes.
 
 Entries refer to each other by ``urn:uuid`` full URLs derived from the gun, the start time and
 the session id, so exporting the same session twice gives the same bundle. The codes this
@@ -12,7 +15,7 @@ local code systems below; ``docs/export.md`` lists them. Quantities use UCUM (mL
 
 Written to the FHIR R4 (4.0.1) resource definitions; the tests parse every bundle back with
 ``fhirclient`` 4.4 (models generated from R4 4.0.1) and with ``fhir.resources.R4B`` (R4B
-4.3.0, the closest release ``fhir.resources`` 8 offers; these five resources are the same in
+4.3.0, the closest release ``fhir.resources`` 8 offers; these six resources are the same in
 R4 and R4B).
 """
 
@@ -23,8 +26,11 @@ from datetime import datetime
 
 from injector.domain.errors import InvalidValueError
 from injector.domain.vocabulary import AnatomicalSite, SessionStatus
+from injector.export.device_faults import event_fault
 from injector.export.fhir_types import (
     AdministrationStatus,
+    AdverseEvent,
+    AdverseEventSuspectEntity,
     Annotation,
     Bundle,
     BundleEntry,
@@ -52,6 +58,7 @@ from injector.export.fhir_types import (
 )
 from injector.export.snapshot import SessionRecord
 from injector.export.zones import ZoneDelivery, zone_deliveries
+from injector.session.clinical import AdverseEventView
 from injector.session.patients_plans import PlanView, ZoneView
 
 UCUM = "http://unitsofmeasure.org"
@@ -81,6 +88,11 @@ SITE_SNOMED: dict[AnatomicalSite, tuple[str, str]] = {
     AnatomicalSite.SCALP: ("41695006", "Scalp structure"),
     AnatomicalSite.ABDOMEN: ("113345001", "Abdominal structure"),
 }
+ADVERSE_EVENT_IDENTIFIER_SYSTEM = f"{LOCAL}:adverse-event"
+ADVERSE_EVENT_KIND_SYSTEM = f"{LOCAL}:adverse-event-kind"
+# A pseudonymised export names the patient by a keyed pseudonym in this system instead.
+PSEUDONYM_SYSTEM = f"{LOCAL}:patient-pseudonym"
+ADVERSE_EVENT_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
 
 CONTAINED_MEDICATION_ID = "solution"
 NL_PER_ML = 1_000_000
@@ -198,6 +210,13 @@ def _procedure(
             f"{view.recovered_shots}; lost (never received): {view.lost_shots}."
         )
     ]
+    faults = [
+        f"{name} (code {event.detail.get('code')}) at {event.at.isoformat()}"
+        for event in record.events
+        if event.kind == "fault_raised" and (name := event_fault(event.kind, event.detail))
+    ]
+    if faults:
+        notes.append(Annotation(text=f"Gun faults raised: {'; '.join(faults)}."))
     if view.notes:
         notes.append(Annotation(text=view.notes))
     sequence = (
@@ -384,6 +403,51 @@ def _observation(
     )
 
 
+def _adverse_event(
+    record: SessionRecord,
+    plan: PlanView,
+    adverse: AdverseEventView,
+    patient: Reference,
+    suspects: list[tuple[Reference, str]],
+) -> AdverseEvent:
+    """One adverse event; each suspect is the session's administration of the lot (per zone),
+    or the procedure itself when nothing was administered."""
+    lot = adverse.lot_number or record.session.lot_number
+    product = f"{plan.product_name}, lot {lot}" if lot else plan.product_name
+    label = _label(adverse.kind)
+    return AdverseEvent(
+        identifier=Identifier(system=ADVERSE_EVENT_IDENTIFIER_SYSTEM, value=str(adverse.id)),
+        actuality="actual",
+        event=CodeableConcept(
+            coding=[Coding(system=ADVERSE_EVENT_KIND_SYSTEM, code=adverse.kind, display=label)],
+            text=adverse.notes or label,
+        ),
+        subject=patient,
+        date=adverse.onset,
+        recordedDate=adverse.recorded_at,
+        recorder=Reference(display=adverse.recorded_by),
+        severity=CodeableConcept(
+            coding=[
+                Coding(
+                    system=ADVERSE_EVENT_SEVERITY,
+                    code=adverse.severity,
+                    display=adverse.severity.capitalize(),
+                )
+            ]
+        ),
+        suspectEntity=[
+            AdverseEventSuspectEntity(
+                instance=Reference(
+                    reference=reference.reference,
+                    type=reference.type,
+                    display=f"{product} ({where})",
+                )
+            )
+            for reference, where in suspects
+        ],
+    )
+
+
 def _device(record: SessionRecord) -> Device | None:
     view = record.session
     if view.device_serial is None:
@@ -440,9 +504,16 @@ def fhir_bundle(
     if device is not None and device_ref is not None and device_ref.reference is not None:
         entries.append(BundleEntry(fullUrl=device_ref.reference, resource=device))
     observations: list[BundleEntry] = []
+    suspects: list[tuple[Reference, str]] = []
     for delivery in deliveries:
         key = _zone_key(delivery)
         administration_url = url(f"administration/{key}")
+        suspects.append(
+            (
+                Reference(reference=administration_url, type="MedicationAdministration"),
+                _zone_label(delivery),
+            )
+        )
         entries.append(
             BundleEntry(
                 fullUrl=administration_url,
@@ -464,8 +535,17 @@ def fhir_bundle(
                     ),
                 )
             )
+    if not suspects:
+        suspects = [(procedure_ref, "the session; nothing was administered")]
+    adverse = [
+        BundleEntry(
+            fullUrl=url(f"adverse-event/{event.id}"),
+            resource=_adverse_event(record, plan, event, patient, suspects),
+        )
+        for event in record.adverse_events
+    ]
     return Bundle(
         identifier=Identifier(system=SESSION_IDENTIFIER_SYSTEM, value=str(view.id)),
         timestamp=exported_at,
-        entry=entries + observations,
+        entry=entries + observations + adverse,
     )

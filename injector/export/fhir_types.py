@@ -240,7 +240,28 @@ class Device(Element):
     version: list[DeviceVersion] = Field(default_factory=list)
 
 
-Resource = Procedure | MedicationAdministration | Observation | Device
+class AdverseEventSuspectEntity(Element):
+    """What may have caused the adverse event."""
+
+    instance: Reference
+
+
+class AdverseEvent(Element):
+    """R4 AdverseEvent: a side effect recorded against the session."""
+
+    resourceType: Literal["AdverseEvent"] = "AdverseEvent"
+    identifier: Identifier | None = None
+    actuality: Literal["actual", "potential"]
+    event: CodeableConcept | None = None
+    subject: Reference
+    date: AwareDatetime | None = None
+    recordedDate: AwareDatetime | None = None
+    recorder: Reference | None = None
+    severity: CodeableConcept | None = None
+    suspectEntity: list[AdverseEventSuspectEntity] = Field(default_factory=list)
+
+
+Resource = Procedure | MedicationAdministration | Observation | Device | AdverseEvent
 
 
 class BundleEntry(Element):

@@ -1,8 +1,10 @@
-"""The CSV export: one row per shot, with a header row (RFC 4180: comma, CRLF, quoting).
+"""The CSV exports (RFC 4180: comma, CRLF, quoting), each with a header row: one row per shot
+(:func:`to_csv`), and, in a file of their own, one row per adverse event
+(:func:`to_adverse_events_csv`).
 
-Columns, in order: see :data:`COLUMNS` and ``docs/export.md``. Times are UTC, ISO 8601
-ending in ``Z``; an empty ``device_time`` means the gun's clock was not known yet, an empty
-``zone`` that no zone was chosen.
+Columns, in order: see :data:`COLUMNS`, :data:`ADVERSE_EVENT_COLUMNS` and ``docs/export.md``.
+Times are UTC, ISO 8601 ending in ``Z``; an empty ``device_time`` means the gun's clock was not
+known yet, an empty ``zone`` that no zone was chosen.
 """
 
 from __future__ import annotations
@@ -59,6 +61,44 @@ def to_csv(records: list[SessionRecord]) -> str:
                     record.zone_name(shot.zone_id) or "",
                     shot_kind(shot.flags, shot.depth_um, shot.volume_nl).word,
                     record.session.practitioner,
+                )
+            )
+    return buffer.getvalue()
+
+
+ADVERSE_EVENT_COLUMNS: tuple[str, ...] = (
+    "session_id",
+    "patient_identifier",
+    "lot_number",
+    "kind",
+    "severity",
+    "onset",
+    "at_later_visit",
+    "description",
+    "recorded_by",
+    "recorded_at",
+)
+
+
+def to_adverse_events_csv(records: list[SessionRecord]) -> str:
+    """The CSV export of these sessions' adverse events, by session then onset."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(ADVERSE_EVENT_COLUMNS)
+    for record in records:
+        for adverse in record.adverse_events:
+            writer.writerow(
+                (
+                    record.session.id,
+                    record.patient_identifier or "",
+                    adverse.lot_number or "",
+                    adverse.kind,
+                    adverse.severity,
+                    _time(adverse.onset),
+                    "yes" if adverse.at_later_visit else "no",
+                    adverse.notes,
+                    adverse.recorded_by,
+                    _time(adverse.recorded_at),
                 )
             )
     return buffer.getvalue()

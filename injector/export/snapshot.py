@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from injector.domain.shots import ShotFlag
-from injector.session.clinical import SessionView, session_view
+from injector.session.clinical import AdverseEventView, SessionView, adverse_events, session_view
 from injector.session.history import (
     DeviceEventView,
     ShotView,
@@ -27,12 +27,18 @@ from injector.storage.engine import Database
 @dataclass(frozen=True, slots=True)
 class SessionRecord:
     """One session as the exports see it: the session, its plan (None if it has none), its
-    shots in firing order and its device events in time order."""
+    shots in firing order, its device events in time order and its adverse events by onset.
+
+    ``patient_age_band`` is set only in a pseudonymised export, where ``plan`` carries the
+    patient's pseudonym in place of the identifier (see :mod:`injector.export.pseudonymise`).
+    """
 
     session: SessionView
     plan: PlanView | None
     shots: tuple[ShotView, ...]
     events: tuple[DeviceEventView, ...]
+    adverse_events: tuple[AdverseEventView, ...] = ()
+    patient_age_band: str | None = None
 
     def zone(self, zone_id: int | None) -> ZoneView | None:
         """The plan zone with this id (None for no zone or a zone not in the plan)."""
@@ -78,6 +84,7 @@ def load_session_record(
         plan=plan,
         shots=tuple(session_shots(db, session_id)),
         events=tuple(session_device_events(db, session_id)),
+        adverse_events=tuple(adverse_events(db, session_id)),
     )
 
 

@@ -331,6 +331,15 @@ def open_database(
         except StorageError:
             engine.dispose()
             raise
+        # The audit chain's clinic key (created on first open); imported here because the
+        # audit chain itself is built on this module's Database.
+        from injector.storage.audit_chain import attach_clinic_key
+
+        try:
+            attach_clinic_key(database)
+        except StorageError:
+            engine.dispose()
+            raise
     return database
 
 

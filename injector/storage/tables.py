@@ -249,7 +249,8 @@ class AuditEntry(SQLModel, table=True):
     """One link of the append-only, hash-chained audit trail.
 
     ``payload`` is canonical JSON text (not a JSON column) so that the hash can be recomputed
-    byte for byte; ``hash`` = SHA-256 over the previous hash and this entry's fields.
+    byte for byte; ``hash`` = HMAC-SHA256, with the clinic key, over the previous hash and this
+    entry's fields (plain SHA-256 for entries written before the key sealed the chain).
     """
 
     __tablename__ = "audit_entry"
@@ -263,6 +264,23 @@ class AuditEntry(SQLModel, table=True):
     payload: str = Field(sa_type=Text)
     prev_hash: str
     hash: str
+    # HMAC digests of the touched records' fields at commit (see injector.storage.audit_state).
+    state: str | None = Field(default=None, sa_type=Text)
+
+
+class AuditKey(SQLModel, table=True):
+    """Which clinic key the audit trail is keyed with (its public id, never the key).
+
+    A room that opens a shared database with another key, or none, is refused rather than
+    forking the chain into parts no one key can verify. Not a protection against an attacker
+    (who could edit it): ``injector audit verify`` is.
+    """
+
+    __tablename__ = "audit_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -275,6 +293,7 @@ def table_of(model: type[SQLModel]) -> Table:
 __all__ = [
     "AdverseEvent",
     "AuditEntry",
+    "AuditKey",
     "Device",
     "DeviceEvent",
     "Patient",

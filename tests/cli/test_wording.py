@@ -40,7 +40,7 @@ def test_export_usage_shows_format_as_required(capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit):
         main(["export", "--help"])
     usage = capsys.readouterr().out.split("\n\n")[0]
-    assert usage.startswith("usage: injector export --format {json,csv,fhir} ")
+    assert usage.startswith("usage: injector export --format {json,csv,adverse-events-csv,fhir} ")
     assert "[--format" not in usage
 
 

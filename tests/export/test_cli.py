@@ -84,8 +84,11 @@ def test_output_file_is_private(tmp_path: Path, capsys: pytest.CaptureFixture[st
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--format", "xml"], "--format: unknown format 'xml'; use one of json, csv, fhir"),
-        ([], "--format: say which format to write (json, csv, fhir)"),
+        (
+            ["--format", "xml"],
+            "--format: unknown format 'xml'; use one of json, csv, adverse-events-csv, fhir",
+        ),
+        ([], "--format: say which format to write (json, csv, adverse-events-csv, fhir)"),
         (["--format", "fhir"], "--session: a FHIR export is one session's record"),
         (["--format", "json", "--session", "seven"], "--session: 'seven' is not a session id"),
         (["--format", "json", "--session", "4242"], "--session: there is no session 4242 in "),

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from injector.export import COLUMNS
 from injector.export.document import (
+    AdverseEventOut,
     CountsOut,
     DeviceOut,
     EventOut,
@@ -18,6 +19,7 @@ from injector.export.document import (
     ShotOut,
     ZoneOut,
 )
+from injector.export.shots_csv import ADVERSE_EVENT_COLUMNS
 
 DOC = (Path(__file__).parents[2] / "docs" / "export.md").read_text(encoding="utf-8")
 MODELS: list[type[BaseModel]] = [
@@ -30,6 +32,7 @@ MODELS: list[type[BaseModel]] = [
     CountsOut,
     ShotOut,
     EventOut,
+    AdverseEventOut,
 ]
 
 
@@ -38,6 +41,7 @@ def test_every_json_field_and_csv_column_is_documented() -> None:
     assert [m.__name__ for m in MODELS if f"`{m.__name__}`" not in DOC] == []
     assert [f for f in sorted(fields) if f"`{f}`" not in DOC] == []
     assert [c for c in COLUMNS if f"| `{c}` |" not in DOC] == []
+    assert [c for c in ADVERSE_EVENT_COLUMNS if f"| `{c}` |" not in DOC] == []
 
 
 def test_every_fhir_component_code_is_documented() -> None:

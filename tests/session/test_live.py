@@ -21,6 +21,7 @@ from injector.session import (
     stored_boot,
 )
 from injector.storage import Database
+from injector.storage.audit_chain import add_created
 from injector.storage.tables import Patient, PlanZone, Shot, TreatmentPlan, table_of
 from tests.session.builders import pin_of
 
@@ -36,8 +37,8 @@ def make_plan(
         patient = Patient(
             identifier="P-1", name="Test Patient", date_of_birth=date(1980, 1, 1), created_at=T0
         )
-        s.add(patient)
-        s.flush()
+        # Created as the program does (with their audit entries), so verification holds.
+        add_created(s, patient, actor="Dr Test", entity="patient", at=T0)
         assert patient.id is not None
         plan = TreatmentPlan(
             patient_id=patient.id,
@@ -55,8 +56,7 @@ def make_plan(
             created_by="Dr Test",
             created_at=T0,
         )
-        s.add(plan)
-        s.flush()
+        add_created(s, plan, actor="Dr Test", entity="plan", at=T0)
         assert plan.id is not None
         zones = [
             PlanZone(

@@ -142,6 +142,9 @@ def test_injector_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str
     finally:
         db.close()
     assert main(["audit", "verify", "--db", str(path)]) == 1
-    assert capsys.readouterr().out.strip() == (
-        "audit trail broken at entry 2: its contents do not match its hash"
-    )
+    assert capsys.readouterr().out.strip().splitlines() == [
+        "audit trail broken at entry 2: an entry was edited: its contents do not match its hash",
+        "  also: the append-only triggers were dropped: audit_entry has lost its append-only "
+        "trigger(s) audit_entry_no_update, audit_entry_no_delete; restore them (docs/audit.md) "
+        "after finding out who dropped them",
+    ]
