@@ -351,6 +351,15 @@ def attach_clinic_key(db: Database) -> AuditKeyring:
     return keyring
 
 
+def attach_clinic_key_for_reading(db: Database) -> None:
+    """Attach the clinic key, if its file is there, to a database opened read-only: nothing is
+    created, sealed or anchored (a reader may verify the chain, never move it)."""
+    location = key_location(db.url)
+    if location.key_path.exists():
+        keyring = AuditKeyring(load_key(location.key_path), location)
+        db.engine.update_execution_options(**{KEY_OPTION: keyring})
+
+
 def chain_anchor(db: Database) -> ChainAnchor:
     """The chain's anchor now (length and head of the committed chain), for reports and
     sign-offs to print; the anchor file is moved up to it."""

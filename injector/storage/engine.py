@@ -404,4 +404,7 @@ def _open_read_only(path: Path, url: URL) -> Database:
             f"the database at {path} is read-only and at schema revision {found}, not this "
             f"program's {head}; open it once with write access to bring it up to date"
         )
+    from injector.storage.audit_chain import attach_clinic_key_for_reading
+
+    attach_clinic_key_for_reading(database)
     return database

@@ -393,7 +393,8 @@ def test_missing_arguments_are_named(
 def test_export_without_a_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = _one_patient(tmp_path, capsys)
     assert _one_line(["export", "--db", str(db)], capsys) == (
-        "injector export: --format: say which format to write (json, csv, fhir)\n"
+        "injector export: --format: say which format to write "
+        "(json, csv, adverse-events-csv, fhir)\n"
     )
 
 

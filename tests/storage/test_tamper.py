@@ -30,14 +30,17 @@ from injector.storage.audit_chain import (
 )
 from injector.storage.clinic_key import KEY_ENV_VAR, ClinicKeyError
 from injector.storage.tables import AuditEntry, table_of
-from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan
+from tests.session.builders import CLEAN_CHECKLIST, add_patient_and_plan, pin_of
 
 GUN = DeviceInfo("SN0042", "MG-400", "2.4.1")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def record_session(db: Database, plan_id: int, first_shot: int, *, sign: bool) -> int:
-    session_id = start_session(db, plan_id, CLEAN_CHECKLIST, practitioner="Dr A", device=GUN)
+    # Two sessions of one plan on one day: the interval warning is acknowledged.
+    session_id = start_session(
+        db, plan_id, CLEAN_CHECKLIST, practitioner="Dr A", device=GUN, acknowledged=True
+    )
     live = open_or_continue(db, GUN)
     live.set_active_zone(live.zones[0].id, at=T0)
     live.add_shots(
@@ -48,7 +51,7 @@ def record_session(db: Database, plan_id: int, first_shot: int, *, sign: bool) -
     )
     live.end(actor="Dr A")
     if sign:
-        sign_session(db, session_id, name="Dr A", meaning="performed")
+        sign_session(db, session_id, name="Dr A", pin=pin_of(db, "Dr A"), meaning="performed")
     return session_id
 
 
@@ -348,7 +351,8 @@ def test_a_column_a_later_migration_adds_is_not_tampering(recorded: Database) ->
 
 def test_in_progress_shots_are_not_yet_sealed_and_not_tampering(db: Database) -> None:
     plan_id = add_patient_and_plan(db)
-    start_session(db, plan_id, CLEAN_CHECKLIST, practitioner="Dr A", device=GUN)
+    # The second session of the day: its interval warning is acknowledged.
+    start_session(db, plan_id, CLEAN_CHECKLIST, practitioner="Dr A", device=GUN, acknowledged=True)
     live = open_or_continue(db, GUN)
     live.set_active_zone(live.zones[0].id, at=T0)
     live.add_shots([ShotIn(GUN.serial, 9, n, n, T0, 1500, 50_000, 0, 10**6) for n in (1, 2, 3)])
