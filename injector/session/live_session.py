@@ -55,6 +55,7 @@ from injector.storage.shot_sql import (
     add_shot_counters,
     insert_device_events,
     insert_shots,
+    lowest_session_shot_no,
     shot_numbers,
 )
 from injector.storage.tables import (
@@ -143,6 +144,9 @@ class LiveSession:
         self._overridden = overridden
         self._override = last_override
         self._known: dict[int, ShotNumbers] = {}
+        self._floor: dict[int, int | None] = {}
+        """Per boot, the lowest shot number the session holds: a shot numbered above it was
+        fired after one of the session's own, so it is never an earlier shot."""
         self._ended = False
         self._opened_at = opened_at
         """Shots the gun fired before this are not the session's (see session_window)."""
@@ -281,6 +285,16 @@ class LiveSession:
         # session that ended under them, not before a session the practitioner opened.
         self._opened_at = None
         self._earlier = EarlierShots()
+        self._floor = {}
+
+    def _after_own_shot(self, conn: Connection, shot: ShotIn) -> bool:
+        # The gun's clock is only an estimate (a fast simulator or a drifting clock puts a
+        # resent shot far in the past); its shot counter is not: a number above one of the
+        # session's own shots was fired during the session.
+        if shot.boot_id not in self._floor:
+            self._floor[shot.boot_id] = lowest_session_shot_no(conn, self.session_id, shot.boot_id)
+        floor = self._floor[shot.boot_id]
+        return floor is not None and shot.shot_no > floor
 
     def _add_shots(self, conn: Connection, shots: Sequence[ShotIn]) -> _Outcome:
         fresh: list[ShotIn] = []
@@ -295,12 +309,14 @@ class LiveSession:
                 continue
             seen.add(key)
             fired = shot.device_time or shot.received_at
-            if fired_before(shot, opened):
+            if fired_before(shot, opened) and not self._after_own_shot(conn, shot):
                 if not self._include_earlier:
                     earlier.append(shot)
                     continue
-                # Included (record --include-earlier): to the zone active when it opened.
-                assert opened is not None
+            if opened is not None and fired < opened:
+                # The session's own shot (or an earlier one included, record
+                # --include-earlier) goes to the zone active when it opened, whatever the
+                # gun's clock says.
                 fired = opened
             zone_id = self._zone_at(fired)
             tally = batch.get(zone_id)
@@ -314,6 +330,8 @@ class LiveSession:
             )
             fresh.append(shot)
             zone_ids.append(zone_id)
+            floor = self._floor.get(shot.boot_id)
+            self._floor[shot.boot_id] = shot.shot_no if floor is None else min(floor, shot.shot_no)
         inserted = insert_shots(conn, self.session_id, fresh, zone_ids)
         left_out = 0
         if earlier:

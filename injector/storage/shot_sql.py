@@ -138,6 +138,17 @@ def shot_numbers(conn: Connection, serial: str, boot_id: int) -> list[int]:
     )
 
 
+def lowest_session_shot_no(conn: Connection, session_id: int, boot_id: int) -> int | None:
+    """The lowest shot number of one boot the session holds (None if it holds none)."""
+    table = table_of(Shot)
+    value = conn.execute(
+        select(func.min(table.c.shot_no)).where(
+            table.c.session_id == session_id, table.c.boot_id == boot_id
+        )
+    ).scalar()
+    return None if value is None else int(value)
+
+
 @dataclass(frozen=True, slots=True)
 class ShotGroup:
     """``count`` stored shots of one session and zone with the same flags and depth: their
