@@ -482,10 +482,13 @@ def _open_database(url: str | None, plan_id: int | None) -> Database:
     except DatabaseLocationError as exc:
         raise UserError(str(exc)) from None
     except StorageError as exc:
-        raise UserError(
-            f"{exc}; check that the database server is running and the URL, or pass --db "
-            "with another SQLite file"
-        ) from None
+        server = url is not None and "://" in url and not url.startswith("sqlite")
+        hint = (
+            "check that the database server is running and the URL"
+            if server
+            else "check the file (a SQLite database this program made)"
+        )
+        raise UserError(f"{exc}; {hint}, or pass --db with another SQLite file") from None
     if db.read_only:
         db.close()
         raise UserError(

@@ -309,10 +309,13 @@ class LiveSession:
                 continue
             seen.add(key)
             fired = shot.device_time or shot.received_at
-            if fired_before(shot, opened) and not self._after_own_shot(conn, shot):
-                if not self._include_earlier:
-                    earlier.append(shot)
-                    continue
+            if (
+                not self._include_earlier
+                and fired_before(shot, opened)
+                and not self._after_own_shot(conn, shot)
+            ):
+                earlier.append(shot)
+                continue
             if opened is not None and fired < opened:
                 # The session's own shot (or an earlier one included, record
                 # --include-earlier) goes to the zone active when it opened, whatever the
