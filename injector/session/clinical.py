@@ -370,18 +370,15 @@ def name_practitioner(
                 "practitioner": {"from": row.practitioner, "to": person.name},
                 "practitioner_id": {"from": row.practitioner_id, "to": person.id},
             }
-            row.practitioner = person.name
-            row.practitioner_id = person.id
-            session.add(row)
-            session.flush()
-            append_audit(
-                session.connection(),
+            update_audited(
+                session,
+                row,
+                {"practitioner": person.name, "practitioner_id": person.id},
                 actor=actor,
                 action="update",
                 entity="session",
-                entity_id=session_id,
-                payload=diff,
                 at=when,
+                payload=diff,
             )
         return person.name
 

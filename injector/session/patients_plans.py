@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from injector.domain.errors import InvalidValueError
 from injector.domain.inputs import PatientInput, PlanInput, ZoneInput
 from injector.domain.vocabulary import SessionStatus
-from injector.storage.audit_chain import add_created, append_audit
+from injector.storage.audit_chain import add_created, append_audit, update_audited
 from injector.storage.engine import Database
 from injector.storage.errors import RecordNotFoundError
 from injector.storage.tables import (
@@ -241,21 +241,18 @@ def update_patient(
             changed = [name for name in _PATIENT_FIELDS if old[name] != new[name]]
             if not changed:
                 return
-            for name in changed:
-                setattr(row, name, new[name])
-            session.add(row)
-            session.flush()
-            append_audit(
-                session.connection(),
+            update_audited(
+                session,
+                row,
+                {name: new[name] for name in changed},
                 actor=actor,
                 action="update",
                 entity="patient",
-                entity_id=row.id,
+                at=when,
                 payload={
                     "old": {name: old[name] for name in changed},
                     "new": {name: new[name] for name in changed},
                 },
-                at=when,
             )
     except IntegrityError:
         # Another room gave a patient this identifier between our check and our update.
