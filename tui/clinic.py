@@ -45,6 +45,7 @@ from injector.session import (
 from injector.session.history import DeviceEventView, ShotView
 from injector.session.patients_plans import PatientView, PlanView
 from injector.storage.engine import Database
+from protocols.igp1 import FaultCode
 from tui.state import (
     ChecklistView,
     PatientDetail,
@@ -286,15 +287,7 @@ def _patient_notes(p: PatientView) -> tuple[str, ...]:
 
 EVENT_LINES = 30
 """The review lists the last events only; the full list is in the record and its exports."""
-_FAULT_NAMES = {
-    1: "low battery",
-    2: "syringe empty",
-    3: "motor stall",
-    4: "needle not seated",
-    5: "occlusion",
-    6: "depth sensor",
-    7: "over temperature",
-}
+_FAULT_NAMES = {code.value: code.name.lower().replace("_", " ") for code in FaultCode}
 
 
 def _mean_depths(shots: Iterable[ShotView]) -> dict[int | None, int]:

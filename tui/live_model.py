@@ -35,6 +35,7 @@ from injector.driver import (
 )
 from injector.session import PlanAlert, PlanProgress, ZonePlan
 from injector.session.progress import PlanLock
+from protocols.igp1 import FaultCode, State
 from tui.state import GunView, LinkStatus, LiveView, LogLine, Severity, ZoneView, ml
 
 RECENT_DEPTHS = 60
@@ -42,15 +43,8 @@ RECENT_DEPTHS = 60
 
 # Names from IGP/1 section 4, repeated here so the UI does not reach into the protocol package.
 MODES = {0: "SINGLE", 1: "REPEAT", 2: "NAPPAGE", 3: "CONTINUOUS"}
-FAULTS = {
-    1: "LOW BATTERY",
-    2: "SYRINGE EMPTY",
-    3: "MOTOR STALL",
-    4: "NEEDLE NOT SEATED",
-    5: "OCCLUSION",
-    6: "DEPTH SENSOR",
-    7: "OVER TEMPERATURE",
-}
+FAULTS = {code.value: code.name.replace("_", " ") for code in FaultCode}
+"""The gun's fault codes as the live screen shouts them, from the protocol's one list."""
 LOCK_REASONS = {0: "manual", 1: "plan limit", 2: "session ended"}
 _PLAN_LIMIT = 1
 _LINKS = {
@@ -250,7 +244,7 @@ class LiveModel:
                     battery_pct=event.battery_pct,
                     syringe_remaining_nl=event.syringe_remaining_nl,
                     faults=faults,
-                    locked=event.state == 3,
+                    locked=event.state == State.LOCKED,
                 )
                 return None
             case SettingsChanged():
