@@ -316,10 +316,10 @@ class LiveSession:
             ):
                 earlier.append(shot)
                 continue
-            if opened is not None and fired < opened:
-                # The session's own shot (or an earlier one included, record
-                # --include-earlier) goes to the zone active when it opened, whatever the
-                # gun's clock says.
+            if opened is not None and shot.retransmitted and fired < opened:
+                # A resent shot the session owns (or an earlier one included, record
+                # --include-earlier) goes to the zone active when it opened: the gun's clock,
+                # projected back from a later heartbeat, may put it before.
                 fired = opened
             zone_id = self._zone_at(fired)
             tally = batch.get(zone_id)
