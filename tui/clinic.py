@@ -48,13 +48,13 @@ from injector.storage.engine import Database
 from protocols.igp1 import FaultCode
 from tui.state import (
     ChecklistView,
+    LiveZone,
     PatientDetail,
     PatientRow,
     PlanRow,
     SessionRow,
     SessionSummary,
     ZoneOutcome,
-    ZoneView,
     ml,
     mm,
 )
@@ -121,7 +121,7 @@ class Clinic(Protocol):
         """
         ...
 
-    def plan_zones(self, plan_id: int) -> tuple[ZoneView, ...]:
+    def plan_zones(self, plan_id: int) -> tuple[LiveZone, ...]:
         """The plan's zones, keys 1–9 in plan order, nothing done yet."""
         ...
 
@@ -201,9 +201,9 @@ class Clinic(Protocol):
         ...
 
 
-def _zone_views(plan: PlanView) -> tuple[ZoneView, ...]:
+def _zone_views(plan: PlanView) -> tuple[LiveZone, ...]:
     return tuple(
-        ZoneView(
+        LiveZone(
             zone_id=z.id,
             key=i + 1,
             name=z.name,
@@ -358,7 +358,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def deviations(progress: PlanProgress, zones: tuple[ZoneView, ...]) -> tuple[str, ...]:
+def deviations(progress: PlanProgress, zones: tuple[LiveZone, ...]) -> tuple[str, ...]:
     """Where the session departed from the plan, one line each, for the review."""
     found: list[str] = []
     planned = {z.zone_id: z for z in zones}
@@ -491,7 +491,7 @@ class DatabaseClinic:
             self.db, plan_id, data, actor=self.actor, zone_ids=zone_ids
         ).plan_id
 
-    def plan_zones(self, plan_id: int) -> tuple[ZoneView, ...]:
+    def plan_zones(self, plan_id: int) -> tuple[LiveZone, ...]:
         """The plan's zones for the live view."""
         return _zone_views(patients_plans.get_plan(self.db, plan_id))
 

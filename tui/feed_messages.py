@@ -20,7 +20,7 @@ from typing import Protocol
 
 from textual.message import Message
 
-from tui.state import LiveView, LogLine, Severity
+from tui.state import LiveView, LogLine, LogSeverity
 
 VIEW_INTERVAL_S = 0.05
 """Gun-only changes (depth, battery, link) redraw at most twenty times a second."""
@@ -54,7 +54,7 @@ class LogAdded(Message):
 class Alerted(Message):
     """Something the practitioner must see now: also shown as a notification."""
 
-    def __init__(self, text: str, severity: Severity) -> None:
+    def __init__(self, text: str, severity: LogSeverity) -> None:
         super().__init__()
         self.text = text
         self.severity = severity

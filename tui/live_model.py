@@ -36,7 +36,7 @@ from injector.driver import (
 from injector.session import PlanAlert, PlanProgress, ZonePlan
 from injector.session.progress import PlanLock
 from protocols.igp1 import FaultCode, State
-from tui.state import GunView, LinkStatus, LiveView, LogLine, Severity, ZoneView, ml
+from tui.state import GunView, LinkStatus, LiveView, LiveZone, LogLine, LogSeverity, ml
 
 RECENT_DEPTHS = 60
 """Depths kept for the sparkline: a minute of a gun firing once a second."""
@@ -90,7 +90,7 @@ class _Tally:
             return LogLine(self.at, f"{self.count} {shots} recovered from the gun")
         if self.count > 0:
             text = f"{self.count} {shots} LOST ({self.reason})"
-            return Notice(LogLine(self.at, text, Severity.ERROR))
+            return Notice(LogLine(self.at, text, LogSeverity.ERROR))
         if self.count < 0:
             # A shot reported lost arrived after all: the running total stays exact.
             return LogLine(self.at, f"{-self.count} {shots} reported lost arrived after all")
@@ -101,11 +101,11 @@ def _at(unix: float) -> datetime:
     return datetime.fromtimestamp(unix, UTC).astimezone() if unix else datetime.now().astimezone()
 
 
-def zone_views(zones: Sequence[ZonePlan]) -> tuple[ZoneView, ...]:
+def zone_views(zones: Sequence[ZonePlan]) -> tuple[LiveZone, ...]:
     """The plan's zones (in plan order) with nothing done yet; keys 1–9 follow that order."""
     ordered = sorted(zones, key=lambda z: z.position)
     return tuple(
-        ZoneView(
+        LiveZone(
             zone_id=z.id,
             key=i + 1,
             name=z.name,
@@ -126,7 +126,7 @@ class LiveModel:
     def __init__(
         self,
         title: str,
-        zones: Sequence[ZoneView] = (),
+        zones: Sequence[LiveZone] = (),
         session_max_volume_nl: int | None = None,
         port: str = "",
     ) -> None:
@@ -168,7 +168,7 @@ class LiveModel:
         """The replay status line."""
         self._set(replay=text)
 
-    def set_zones(self, zones: Sequence[ZoneView], session_max_volume_nl: int | None) -> None:
+    def set_zones(self, zones: Sequence[LiveZone], session_max_volume_nl: int | None) -> None:
         """The plan's zones, once the session is known."""
         self._set(zones=tuple(zones), session_max_volume_nl=session_max_volume_nl)
 
@@ -217,7 +217,7 @@ class LiveModel:
         if alert.lock:
             text += " — gun locked"
         self._set(limit_alert=text)
-        return Notice(LogLine(datetime.now().astimezone(), text, Severity.ERROR))
+        return Notice(LogLine(datetime.now().astimezone(), text, LogSeverity.ERROR))
 
     def show_plan_lock(self, lock: PlanLock) -> None:
         """The banner says what is true of the plan-limit lock (the session logic's answer)."""
@@ -269,7 +269,7 @@ class LiveModel:
             case ShotsLost():
                 return self._add_tally(True, event.reason, event.count, event.at)
             case DeviceRebooted():
-                return Notice(LogLine(_at(event.at), "the gun restarted", Severity.WARNING))
+                return Notice(LogLine(_at(event.at), "the gun restarted", LogSeverity.WARNING))
             case LockChanged():
                 return self._lock(event)
             case UnrecognisedData():
@@ -277,7 +277,7 @@ class LiveModel:
                     f"unrecognised data on {event.port} at {event.baud} baud: "
                     "wrong baud rate, or not an IGP/1 gun?"
                 )
-                return Notice(LogLine(_at(event.at), text, Severity.WARNING))
+                return Notice(LogLine(_at(event.at), text, LogSeverity.WARNING))
             case DecoderStatistics():
                 # Counters for technicians (capture info); nothing a practitioner acts on.
                 return None
@@ -285,7 +285,7 @@ class LiveModel:
                 # Kept in the record for a technician; the practitioner learns the gun sent
                 # something it could not have, and that it was kept out of the dose.
                 text = f"the gun sent something inconsistent (kept out of the dose): {event.detail}"
-                return LogLine(_at(event.at), text, Severity.WARNING)
+                return LogLine(_at(event.at), text, LogSeverity.WARNING)
             case _:
                 assert_never(event)
 
@@ -296,7 +296,7 @@ class LiveModel:
         self._gun(faults=(*others, name) if event.active else others)
         if event.active:
             return Notice(
-                LogLine(_at(event.at), f"FAULT {name} (detail {event.detail})", Severity.ERROR)
+                LogLine(_at(event.at), f"FAULT {name} (detail {event.detail})", LogSeverity.ERROR)
             )
         return LogLine(_at(event.at), f"fault cleared: {name}")
 
@@ -308,7 +308,7 @@ class LiveModel:
         verb = "locked" if event.locked else "unlocked"
         if not event.acknowledged:
             return Notice(
-                LogLine(_at(event.at), f"the gun did not confirm: {verb}", Severity.WARNING)
+                LogLine(_at(event.at), f"the gun did not confirm: {verb}", LogSeverity.WARNING)
             )
         return LogLine(_at(event.at), f"trigger {verb} ({reason})")
 
@@ -349,11 +349,11 @@ class LiveModel:
             self._link_lost = True
             # The driver's reason is for technicians (it can be the serial library's own
             # message); the practitioner is told what it means and what happens next.
-            return Notice(LogLine(_at(event.at), LINK_LOST_TEXT, Severity.ERROR))
+            return Notice(LogLine(_at(event.at), LINK_LOST_TEXT, LogSeverity.ERROR))
         if status is LinkStatus.LIVE and self._link_lost:
             # Lost → reconnecting → connecting → live: restored only once it is live again.
             self._link_lost = False
-            return Notice(LogLine(_at(event.at), "link restored", Severity.WARNING))
+            return Notice(LogLine(_at(event.at), "link restored", LogSeverity.WARNING))
         if status is LinkStatus.CONNECTING and self._link_lost:
             return None
         return LogLine(_at(event.at), f"link {status}: {event.reason}")

@@ -65,7 +65,7 @@ from tui.feed_messages import (
     ViewChanged,
 )
 from tui.live_model import TALLY_QUIET_S, LiveModel, Notice, zone_views
-from tui.state import LogLine, Severity, ZoneView
+from tui.state import LiveZone, LogLine, LogSeverity
 
 _DRIVER_EVENTS: tuple[type[DriverEvent], ...] = get_args(DriverEvent)
 """Every driver event type, from the union itself: a new event cannot be forgotten here."""
@@ -122,7 +122,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _local(line: str, severity: Severity = Severity.INFO) -> LogLine:
+def _local(line: str, severity: LogSeverity = LogSeverity.INFO) -> LogLine:
     return LogLine(datetime.now().astimezone(), line, severity)
 
 
@@ -149,7 +149,7 @@ class SessionFeed:
         actor: str,
         plan_id: int | None = None,
         session_id: int | None = None,
-        zones: Sequence[ZoneView] = (),
+        zones: Sequence[LiveZone] = (),
         driver_options: dict[str, Any] | None = None,
         clinic: Clinic | None = None,
         follow_gun_settings: bool = False,
@@ -227,7 +227,7 @@ class SessionFeed:
                     error=self._abort_unstarted(f"the gun could not be opened: {start_error}"),
                     finished=False,
                 )
-                self._log(_local(ended.error, Severity.ERROR))
+                self._log(_local(ended.error, LogSeverity.ERROR))
             self._publish()
             if ended is not None:
                 post.post_message(ended)
@@ -336,7 +336,7 @@ class SessionFeed:
         self._storage_error = error
         if error is not None:
             text = f"NOT STORED YET, retrying: {error}"
-            self._log(Notice(_local(text, Severity.ERROR)))
+            self._log(Notice(_local(text, LogSeverity.ERROR)))
         else:
             self._log(_local("storage works again: everything waiting was stored"))
 
@@ -384,7 +384,7 @@ class SessionFeed:
                     self._command(feed_item)
                 except Exception as exc:  # a refused command is told, never fatal
                     what = _COMMAND_NAMES.get(type(feed_item), "command")
-                    self._log(Notice(_local(f"{what} refused: {exc}", Severity.ERROR)))
+                    self._log(Notice(_local(f"{what} refused: {exc}", LogSeverity.ERROR)))
             case (
                 LinkChanged()
                 | DeviceIdentified()
@@ -438,7 +438,7 @@ class SessionFeed:
                 f"{earlier_summary(earlier)}: left out of this session (kept as shots of gun "
                 f"{live.serial} with no session); press b to include them or leave them out"
             )
-            self._log(Notice(_local(text, Severity.WARNING)))
+            self._log(Notice(_local(text, LogSeverity.WARNING)))
 
     def _follow(self, depth_um: int, at: datetime) -> None:
         view = self.model.current
@@ -529,7 +529,7 @@ class SessionFeed:
                 _local(
                     f"{moved} shots fired before the session opened included, to {where} "
                     f"({command.reason})",
-                    Severity.WARNING,
+                    LogSeverity.WARNING,
                 )
             )
         )
@@ -557,7 +557,9 @@ class SessionFeed:
             raise RuntimeError("no plan limit locks the gun: nothing to override")
         lock = live.override_lock(by=command.by, pin=command.pin, reason=command.reason)
         self.model.show_plan_lock(lock)
-        self._log(Notice(_local(f"plan limit {lock.banner}: {command.reason}", Severity.WARNING)))
+        self._log(
+            Notice(_local(f"plan limit {lock.banner}: {command.reason}", LogSeverity.WARNING))
+        )
         # Never waits: the gun's answer comes back as a LockChanged event.
         recording.request_lock(LockReason.PLAN_LIMIT, locked=False)
 
@@ -571,7 +573,9 @@ class SessionFeed:
             live.session_id, command.kind, command.severity, command.notes
         )
         self._log(
-            Notice(_local(f"adverse event: {command.kind} ({command.severity})", Severity.WARNING))
+            Notice(
+                _local(f"adverse event: {command.kind} ({command.severity})", LogSeverity.WARNING)
+            )
         )
 
     def _set_replay(self, command: SetReplay) -> None:
@@ -623,7 +627,7 @@ class SessionFeed:
                 raise ended.error
             if ended.ending is not None and ended.ending.why:
                 text = f"session {ended.session_id} ended aborted: {ended.ending.why}"
-                self._log(Notice(_local(text, Severity.WARNING)))
+                self._log(Notice(_local(text, LogSeverity.WARNING)))
         self.model.apply_progress(live.progress())
         return FeedEnded(live.session_id, finished=True)
 
@@ -633,7 +637,9 @@ class SessionFeed:
             self._stopped = True
             if not recording.stop():
                 self._log(
-                    Notice(_local("some events could not be stored; see the log", Severity.ERROR))
+                    Notice(
+                        _local("some events could not be stored; see the log", LogSeverity.ERROR)
+                    )
                 )
             # The last commits arrived after the loop stopped reading the queue.
             with contextlib.suppress(queue.Empty):

@@ -25,7 +25,7 @@ def ml(volume_nl: int) -> str:
     return f"{volume_nl / NL_PER_ML:.2f}"
 
 
-class Severity(enum.StrEnum):
+class LogSeverity(enum.StrEnum):
     """How loudly an event-log line or a banner speaks."""
 
     INFO = "info"
@@ -80,7 +80,7 @@ _FILL_STYLES = {
 
 
 @dataclass(frozen=True, slots=True)
-class ZoneView:
+class LiveZone:
     """One plan zone with what was done in it so far in this session."""
 
     zone_id: int
@@ -174,7 +174,7 @@ class LiveView:
     shot_count: int = 0
     last_depth_um: int | None = None
     active_zone_id: int | None = None
-    zones: tuple[ZoneView, ...] = ()
+    zones: tuple[LiveZone, ...] = ()
     session_volume_nl: int = 0
     session_max_volume_nl: int | None = None
     recent_depths_um: tuple[int, ...] = ()
@@ -187,7 +187,7 @@ class LiveView:
     """Replay status line (empty for a real session), e.g. ``replay 10× — paused``."""
 
     @property
-    def active_zone(self) -> ZoneView | None:
+    def active_zone(self) -> LiveZone | None:
         """The zone new shots are attributed to, if any."""
         for zone in self.zones:
             if zone.zone_id == self.active_zone_id:
@@ -206,7 +206,7 @@ class LogLine:
 
     at: datetime
     text: str
-    severity: Severity = Severity.INFO
+    severity: LogSeverity = LogSeverity.INFO
 
 
 @dataclass(frozen=True, slots=True)

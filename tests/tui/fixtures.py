@@ -15,15 +15,15 @@ from tui.state import (
     GunView,
     LinkStatus,
     LiveView,
+    LiveZone,
     LogLine,
+    LogSeverity,
     PatientDetail,
     PatientRow,
     PlanRow,
     SessionRow,
     SessionSummary,
-    Severity,
     ZoneOutcome,
-    ZoneView,
 )
 
 
@@ -61,11 +61,11 @@ class StaticFeed:
 
 
 FACE_ZONES = (
-    ZoneView(1, 1, "Forehead", "nappage", 1000, 300, 90, 900_000, 1_200_000, 90, 900_000, 2),
-    ZoneView(2, 2, "Crow's feet", "point", 2000, 400, 24, 600_000, 800_000, 24, 600_000, 0),
-    ZoneView(3, 3, "Cheeks", "repeat", 2500, 500, 93, 1_395_000, 1_500_000, 61, 915_000, 5),
-    ZoneView(4, 4, "Perioral", "point", 1500, 300, 20, 400_000, 500_000, 0, 0, 0),
-    ZoneView(5, 5, "Neck", "nappage", 1000, 300, 120, 1_200_000, 1_300_000, 0, 0, 0),
+    LiveZone(1, 1, "Forehead", "nappage", 1000, 300, 90, 900_000, 1_200_000, 90, 900_000, 2),
+    LiveZone(2, 2, "Crow's feet", "point", 2000, 400, 24, 600_000, 800_000, 24, 600_000, 0),
+    LiveZone(3, 3, "Cheeks", "repeat", 2500, 500, 93, 1_395_000, 1_500_000, 61, 915_000, 5),
+    LiveZone(4, 4, "Perioral", "point", 1500, 300, 20, 400_000, 500_000, 0, 0, 0),
+    LiveZone(5, 5, "Neck", "nappage", 1000, 300, 120, 1_200_000, 1_300_000, 0, 0, 0),
 )
 
 DEPTHS = (2480, 2510, 2550, 2400, 2620, 2700, 2450, 2500, 2380, 2950, 3120, 2600, 2540, 2500)
@@ -107,7 +107,7 @@ def log_lines() -> list[LogLine]:
     return [
         LogLine(at, "link live: device identified"),
         LogLine(at, "gun MG-400 SN0042 fw 2.4.1"),
-        LogLine(at.replace(minute=5), "FAULT NEEDLE NOT SEATED (detail 0)", Severity.ERROR),
+        LogLine(at.replace(minute=5), "FAULT NEEDLE NOT SEATED (detail 0)", LogSeverity.ERROR),
         LogLine(at.replace(minute=6), "fault cleared: NEEDLE NOT SEATED"),
         LogLine(at.replace(minute=7), "3 shots recovered from the gun"),
     ]
@@ -175,7 +175,7 @@ class StaticClinic:
     ) -> int:
         raise NotImplementedError
 
-    def plan_zones(self, plan_id: int) -> tuple[ZoneView, ...]:
+    def plan_zones(self, plan_id: int) -> tuple[LiveZone, ...]:
         return FACE_ZONES
 
     def next_session(self, plan_id: int) -> ChecklistView:

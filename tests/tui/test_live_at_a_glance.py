@@ -16,14 +16,14 @@ from tests.tui.pilot_helpers import until
 from tui.app import InjectorApp
 from tui.feed_messages import ViewChanged
 from tui.screens.live_screen import LiveScreen
-from tui.state import LiveView, SessionRow, ZoneFill, ZoneView, ml
+from tui.state import LiveView, LiveZone, SessionRow, ZoneFill, ml
 from tui.widgets import ActiveZone, AlertBanner, GunPanel
 from tui.widgets.zone_progress import progress_table
 
 CHEEKS = FACE_ZONES[2]  # planned 1.395 mL, max 1.50 mL
 
 
-def _with_volume(zone: ZoneView, volume_nl: int) -> ZoneView:
+def _with_volume(zone: LiveZone, volume_nl: int) -> LiveZone:
     return replace(zone, volume_done_nl=volume_nl)
 
 

@@ -19,7 +19,7 @@ from injector.driver import (
 from injector.session import PlanAlert
 from tests.tui.fixtures import FACE_ZONES
 from tui.live_model import LINK_LOST_TEXT, RECENT_DEPTHS, LiveModel, Notice
-from tui.state import LinkStatus, LogLine, Severity
+from tui.state import LinkStatus, LogLine, LogSeverity
 
 
 def _shot(n: int) -> ShotReceived:
@@ -88,7 +88,7 @@ def test_status_and_plan_alert_reach_the_view() -> None:
     gun = model.view().gun
     assert (gun.battery_pct, gun.locked, gun.faults) == (12, True, ("SYRINGE EMPTY",))
     notice = model.apply_alert(PlanAlert(AlertKind.ZONE_MAX_VOLUME, 3, 1_500_000, 1_500_000, True))
-    assert notice.line.severity is Severity.ERROR
+    assert notice.line.severity is LogSeverity.ERROR
     assert "zone 3 Cheeks" in model.view().limit_alert
     model.set_active_zone(4)
     assert model.view().limit_alert == ""
@@ -117,7 +117,7 @@ def test_recovered_and_lost_shots_reported_read_by_read_make_one_line_each() -> 
     lost = model.take_tally()
     assert isinstance(lost, Notice)
     assert lost.line.text == "3 shots LOST (gun buffer overwritten)"
-    assert lost.line.severity is Severity.ERROR
+    assert lost.line.severity is LogSeverity.ERROR
     assert model.take_tally() is None
     model.apply(ShotsRecovered("SN1", 7, 1, at))
     single = model.take_tally(quiet_s=0)

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from tui.feed_messages import DecideEarlierShots
-from tui.state import ZoneView
+from tui.state import LiveZone
 
 NO_ZONE = -1
 """The choice "no zone" in the zone list (Select values cannot be None)."""
@@ -28,7 +28,7 @@ class EarlierShotsScreen(ModalScreen[DecideEarlierShots | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
 
-    def __init__(self, zones: Sequence[ZoneView], active_zone_id: int | None) -> None:
+    def __init__(self, zones: Sequence[LiveZone], active_zone_id: int | None) -> None:
         super().__init__()
         self.zones = tuple(zones)
         self.active_zone_id = active_zone_id

@@ -11,13 +11,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Digits, Label
 
-from tui.state import ZoneFill, ZoneView, ml
+from tui.state import LiveZone, ZoneFill, ml
 from tui.widgets.in_place import set_line
 
 _FILL_CLASSES = tuple(fill.css_class for fill in ZoneFill)
 
 
-def zone_keys(zones: tuple[ZoneView, ...]) -> str:
+def zone_keys(zones: tuple[LiveZone, ...]) -> str:
     """The keys that choose a zone, e.g. ``1–5`` (or ``1`` for a single zone)."""
     if not zones:
         return ""
@@ -25,7 +25,7 @@ def zone_keys(zones: tuple[ZoneView, ...]) -> str:
     return str(first) if first == last else f"{first}–{last}"
 
 
-def volume_line(zone: ZoneView, room: int = 80) -> str:
+def volume_line(zone: LiveZone, room: int = 80) -> str:
     """Under the big volume: against its maximum, the zone's state, then the plan, in that
     order of importance; what does not fit in ``room`` cells is left out, shortest form last."""
     most = f"of {ml(zone.max_volume_nl)} mL max" if zone.max_volume_nl > 0 else "mL (no max)"
@@ -66,7 +66,7 @@ class ActiveZone(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._shown: tuple[ZoneView | None, str, bool, int] | None = None
+        self._shown: tuple[LiveZone | None, str, bool, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Label("ZONE", id="zone-name")
@@ -83,7 +83,7 @@ class ActiveZone(Vertical):
             self._shown = None
             self.show(zone, keys, recording)
 
-    def show(self, zone: ZoneView | None, keys: str, recording: bool = True) -> None:
+    def show(self, zone: LiveZone | None, keys: str, recording: bool = True) -> None:
         """Show the active zone (None: none chosen; ``keys`` says which keys choose one)."""
         room = self.content_size.width or 40
         shown = (zone, keys, recording, room)

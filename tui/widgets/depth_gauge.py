@@ -6,13 +6,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Digits, Label
 
-from tui.state import ZoneView, mm
+from tui.state import LiveZone, mm
 from tui.widgets.in_place import set_line
 
 GAUGE_WIDTH = 30
 
 
-def gauge_line(depth_um: int, zone: ZoneView, width: int = GAUGE_WIDTH) -> str:
+def gauge_line(depth_um: int, zone: LiveZone, width: int = GAUGE_WIDTH) -> str:
     """A one-line ruler from 0 to twice the planned depth with the band and the shot marked.
 
     The band is ``=``, the rest ``-``, the shot ``▼`` (clamped to the ends), so a glance
@@ -51,7 +51,7 @@ class DepthGauge(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._shown: tuple[int | None, ZoneView | None] = (None, None)
+        self._shown: tuple[int | None, LiveZone | None] = (None, None)
         self._drawn: tuple[int | None, int, int, int] | None = None
 
     def on_resize(self) -> None:
@@ -59,7 +59,7 @@ class DepthGauge(Vertical):
         self._drawn = None
         self.show(*self._shown)
 
-    def show(self, depth_um: int | None, zone: ZoneView | None) -> None:
+    def show(self, depth_um: int | None, zone: LiveZone | None) -> None:
         """Show a depth (None: no shot yet) against a zone's band (None: no zone active).
 
         Every line has a fixed size: a new depth redraws them without laying the screen out.

@@ -5,13 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import RichLog
 
-from tui.state import LogLine, Severity
+from tui.state import LogLine, LogSeverity
 
 # The log is for the procedure in progress; the full record is in the database. Bounding it
 # keeps memory flat however long the session runs.
 MAX_LINES = 500
 
-_STYLES = {Severity.INFO: "", Severity.WARNING: "bold yellow", Severity.ERROR: "bold red"}
+_STYLES = {LogSeverity.INFO: "", LogSeverity.WARNING: "bold yellow", LogSeverity.ERROR: "bold red"}
 
 
 class EventLog(RichLog):

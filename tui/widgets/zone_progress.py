@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.state import LiveView, ZoneFill, ZoneView, ml, mm
+from tui.state import LiveView, LiveZone, ZoneFill, ml, mm
 
 BAR_WIDTH = 10
 
@@ -41,7 +41,7 @@ class _Row:
     bar_style: str | None = None
 
 
-def _zone_row(zone: ZoneView, active: bool) -> _Row:
+def _zone_row(zone: LiveZone, active: bool) -> _Row:
     marker = "▶" if active else " "
     fill = zone.fill
     name_style = "bold reverse" if active else (fill.style if fill is not ZoneFill.UNDER else "")
