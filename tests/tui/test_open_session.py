@@ -138,7 +138,7 @@ def test_the_live_feed_says_what_was_fired_before_the_session_opened(
             # The practitioner primed into the first zone: included, with the reason.
             feed.submit(DecideEarlierShots(include=True, zone_key=1, reason="primed into it"))
             wait_for(lambda: live.progress().total.shots == 6, 20, "the shots included")
-            wait_for(lambda: len(alerts()) == 2, 10, "the line that says so")
+            wait_for(lambda: len(alerts()) == 2, 30, "the line that says so")
         finally:
             stop.set()
             worker.join(30)
