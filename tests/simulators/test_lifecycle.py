@@ -41,7 +41,9 @@ def test_many_simulators_start_and_stop_without_leaking(tmp_path: Path) -> None:
         assert not sim.running
         assert not (tmp_path / f"gun{i}").is_symlink()
     assert threading.active_count() == threads
-    assert _open_fds() == fds
+    # Nothing of the eight simulators stays open. In a process shared with other tests (a
+    # parallel worker) their leftovers may still be closing, so the count can only fall.
+    assert _open_fds() <= fds
 
 
 def test_the_link_is_made_only_where_nothing_else_is(tmp_path: Path) -> None:
